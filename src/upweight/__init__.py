@@ -1,0 +1,46 @@
+"""upweight: train classifiers on severely imbalanced data.
+
+Downsample the majority class by a factor *k* (keep one in *k*) and upweight the kept
+majority examples by the same *k*: batches hold enough minority examples to learn from,
+and the model still learns the true class distribution, so its probabilities stay
+calibrated.
+
+The main entry points:
+
+- :func:`profile` -- how imbalanced the labels are, and what batches will hold.
+- :func:`plan` -- a :class:`SamplingPlan`: per class, rows kept and their weight.
+- :func:`downsample`, :func:`downsample_frame`, :func:`select` -- apply a plan in memory.
+- :func:`correct_proba` -- the offset correction for models trained without weights.
+- :mod:`upweight.metrics` -- prediction bias, calibration error, :func:`metrics.evaluate`.
+- :mod:`upweight.sklearn` -- an imbalanced-learn sampler and a scikit-learn meta-estimator.
+- :mod:`upweight.datasets` -- imbalanced data with a known ``P(y | x)``.
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError as _PackageNotFoundError
+from importlib.metadata import version as _package_version
+
+try:
+    __version__ = _package_version("upweight")
+except _PackageNotFoundError:  # pragma: no cover - running from a source tree
+    __version__ = "0.0.0+unknown"
+
+from ._exceptions import FileError, InputError, LabelError, PlanError, UpweightError
+from ._plan import ClassPlan, SamplingPlan, plan
+from ._profile import BatchView, ImbalanceProfile, profile
+
+__all__ = [
+    "BatchView",
+    "ClassPlan",
+    "FileError",
+    "ImbalanceProfile",
+    "InputError",
+    "LabelError",
+    "PlanError",
+    "SamplingPlan",
+    "UpweightError",
+    "__version__",
+    "plan",
+    "profile",
+]

@@ -1,0 +1,80 @@
+"""Class counts: the one input every plan and profile starts from."""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Mapping
+from typing import Any
+
+from ._exceptions import LabelError
+from ._labels import encode_labels, python_label
+from ._types import Label
+
+__all__ = ["as_counts", "round_half_up"]
+
+
+def round_half_up(x: float) -> int:
+    """Round to the nearest integer, halves up (the same rule in every engine)."""
+    return math.floor(x + 0.5)
+
+
+def _sorted_labels(labels: list[Label]) -> list[Label]:
+    try:
+        return sorted(labels)
+    except TypeError:
+        kinds = sorted({type(c).__name__ for c in labels})
+        raise LabelError(
+            f"class labels mix types ({', '.join(kinds)}); convert them to one type"
+        ) from None
+
+
+def check_two_classes(counts: Mapping[Label, int]) -> None:
+    """Raise :class:`LabelError` unless at least two classes are present."""
+    if len(counts) < 2:
+        only = next(iter(counts), None)
+        raise LabelError(
+            f"only one class ({only!r}) is present in the labels; "
+            "downsampling needs at least two classes"
+        )
+
+
+def _whole_number(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real) and float(value).is_integer():
+        return int(float(value))
+    return None
+
+
+def as_counts(y_or_counts: Any) -> dict[Label, int]:
+    """Class -> count, sorted by class, from labels, a mapping of counts, or a profile.
+
+    Raises
+    ------
+    LabelError
+        Fewer than two classes, counts that are not positive integers, labels that cannot
+        be used.
+    """
+    counts_attr = getattr(y_or_counts, "count_map", None)
+    if isinstance(counts_attr, Mapping):
+        y_or_counts = counts_attr
+    if isinstance(y_or_counts, Mapping):
+        raw: dict[Label, int] = {}
+        for key, value in y_or_counts.items():
+            label = python_label(key)
+            count = _whole_number(value)
+            if count is None or count < 1:
+                raise LabelError(
+                    f"the count of class {label!r} must be a positive integer; got {value!r}"
+                )
+            if label in raw:
+                raise LabelError(f"class {label!r} appears twice in the counts")
+            raw[label] = count
+        counts = {c: raw[c] for c in _sorted_labels(list(raw))}
+    else:
+        counts = encode_labels(y_or_counts).count_map()
+    check_two_classes(counts)
+    return counts

@@ -1,0 +1,44 @@
+"""The exceptions upweight raises on purpose.
+
+Every message is one line that names what was received and what to do about it, so the
+command-line tool can print it as it is.
+
+The tree is small:
+
+- :class:`UpweightError` -- the base of everything below; catch it to catch them all.
+- :class:`LabelError` -- the labels cannot be used: missing, a single class, NaN / None
+  values, mixed types, continuous values.
+- :class:`PlanError` -- a sampling plan cannot be made: a factor below 1, an unknown class,
+  a target share out of range, a factor that would leave a class empty.
+- :class:`InputError` -- data of the wrong shape or type: ``X`` and ``y`` of different
+  lengths, probabilities outside [0, 1], a weight column that already exists.
+- :class:`FileError` -- a file cannot be read or written: unsupported format, unreadable,
+  output equal to the input, output already present.
+
+All but :class:`FileError` are also :class:`ValueError`, as scikit-learn expects of bad
+arguments; :class:`FileError` is also an :class:`OSError`.
+"""
+
+from __future__ import annotations
+
+__all__ = ["FileError", "InputError", "LabelError", "PlanError", "UpweightError"]
+
+
+class UpweightError(Exception):
+    """Base class of the errors upweight raises on purpose."""
+
+
+class LabelError(UpweightError, ValueError):
+    """The labels cannot be used (missing values, one class only, mixed or continuous)."""
+
+
+class PlanError(UpweightError, ValueError):
+    """A sampling plan cannot be made from the arguments given."""
+
+
+class InputError(UpweightError, ValueError):
+    """Data of the wrong shape or type was passed."""
+
+
+class FileError(UpweightError, OSError):
+    """A file cannot be read or written as asked."""

@@ -1,0 +1,579 @@
+"""SamplingPlan: the one place the downsampling and upweighting math lives.
+
+Engines (in-memory arrays and frames, and later files, Spark and PyTorch) only select rows
+by a plan and attach its weights; corrections read the plan's prior ratios. Nothing else
+derives keep rates or weights.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import numbers
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from ._counts import as_counts, round_half_up
+from ._exceptions import PlanError
+from ._labels import python_label
+from ._types import METHODS, WEIGHT_MODES, Label, Method, WeightMode
+
+__all__ = ["ClassPlan", "SamplingPlan", "plan"]
+
+_FORMAT = "upweight.plan/1"
+
+
+def _version() -> str:
+    from . import __version__
+
+    return __version__
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def check_factor(value: Any, *, what: str = "factor") -> float:
+    """Validate one downsampling factor: a finite number >= 1."""
+    if not _is_number(value):
+        raise PlanError(
+            f"{what} must be a number >= 1 (keep one in k rows); got {value!r} "
+            f"of type {type(value).__name__}"
+        )
+    k = float(value)
+    if not math.isfinite(k):
+        raise PlanError(f"{what} must be a finite number >= 1; got {value!r}")
+    if k < 1.0:
+        hint = " (a factor below 1 would mean upsampling)" if k > 0 else ""
+        raise PlanError(f"{what} must be >= 1 (keep one in k rows); got {value!r}{hint}")
+    return k
+
+
+def _check_upweight(value: Any, *, what: str = "upweight") -> float:
+    if not _is_number(value) or not math.isfinite(float(value)) or float(value) <= 0:
+        raise PlanError(f"{what} must be a positive number; got {value!r}")
+    return float(value)
+
+
+@dataclass(frozen=True)
+class ClassPlan:
+    """The plan for one class.
+
+    Attributes
+    ----------
+    label : int, str or bool
+        The class.
+    count : int
+        Rows of the class in the original data (``N_c``).
+    factor : float
+        Downsampling factor ``k_c``: keep one in ``k_c`` rows (1 = untouched).
+    kept : int
+        Rows kept: ``round(N_c / k_c)`` when planned; the number actually kept once an
+        engine has applied the plan.
+    weight : float
+        The weight each kept row carries in training.
+    """
+
+    label: Label
+    count: int
+    factor: float
+    kept: int
+    weight: float
+
+    @property
+    def keep_rate(self) -> float:
+        """Probability that a row of the class is kept: ``1 / factor``."""
+        return 1.0 / self.factor
+
+    @property
+    def downsampled(self) -> bool:
+        """Whether the class loses rows (``factor > 1``)."""
+        return self.factor > 1.0
+
+    @property
+    def prior_ratio(self) -> float:
+        """``count / kept``: how much rarer the class is in training than in truth."""
+        return self.count / self.kept if self.kept else math.inf
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-data form, for JSON."""
+        return {
+            "label": self.label,
+            "count": self.count,
+            "factor": self.factor,
+            "keep_rate": self.keep_rate,
+            "kept": self.kept,
+            "weight": self.weight,
+        }
+
+
+@dataclass(frozen=True)
+class SamplingPlan:
+    """How each class is downsampled and weighted; frozen and JSON-serialisable.
+
+    Make one with :func:`upweight.plan`. Engines apply it (:func:`upweight.downsample`,
+    :func:`upweight.downsample_frame`, :class:`upweight.sklearn.DownsampleUpweight`) and
+    return the plan they applied, which records the rows actually kept, the method and the
+    seed, so the run can be repeated and its predictions corrected.
+
+    Attributes
+    ----------
+    classes : tuple of ClassPlan
+        One entry per class, sorted by label.
+    weight_mode : {"factor", "exact", "none"}
+        How the weights were set (see :func:`upweight.plan`).
+    method : {"exact", "bernoulli"} or None
+        How rows were drawn, once applied.
+    seed : int or None
+        The seed of the run that applied the plan.
+
+    Examples
+    --------
+    >>> import upweight
+    >>> p = upweight.plan({0: 9_900, 1: 100}, factor=25)
+    >>> p.class_weights
+    {0: 25.0, 1: 1.0}
+    >>> p.kept
+    {0: 396, 1: 100}
+    >>> upweight.SamplingPlan.from_json(p.to_json()) == p
+    True
+    """
+
+    classes: tuple[ClassPlan, ...]
+    weight_mode: WeightMode = "factor"
+    method: Method | None = None
+    seed: int | None = None
+
+    def __post_init__(self) -> None:
+        if len(self.classes) < 2:
+            raise PlanError("a sampling plan needs at least two classes")
+        try:
+            ordered = tuple(sorted(self.classes, key=lambda c: c.label))
+        except TypeError:
+            raise PlanError("the class labels of a sampling plan must be of one type") from None
+        object.__setattr__(self, "classes", ordered)
+        labels = [c.label for c in self.classes]
+        if len(set(labels)) != len(labels):
+            raise PlanError(f"a sampling plan lists a class twice: {labels}")
+        if self.weight_mode not in WEIGHT_MODES:
+            raise PlanError(
+                f"weight mode must be one of {', '.join(WEIGHT_MODES)}; got {self.weight_mode!r}"
+            )
+        if self.method is not None and self.method not in METHODS:
+            raise PlanError(f"method must be one of {', '.join(METHODS)}; got {self.method!r}")
+        for c in self.classes:
+            if c.count < 1 or c.kept < 0 or c.kept > c.count:
+                raise PlanError(
+                    f"class {c.label!r}: kept ({c.kept}) must be between 0 and count ({c.count})"
+                )
+            if c.factor < 1.0 or not math.isfinite(c.factor):
+                raise PlanError(f"class {c.label!r}: factor must be >= 1; got {c.factor}")
+            if not (c.weight > 0 and math.isfinite(c.weight)):
+                raise PlanError(f"class {c.label!r}: weight must be positive; got {c.weight}")
+
+    # -- lookups -----------------------------------------------------------------------
+    def __len__(self) -> int:
+        return len(self.classes)
+
+    def __iter__(self) -> Iterator[ClassPlan]:
+        return iter(self.classes)
+
+    def __getitem__(self, label: Label) -> ClassPlan:
+        for c in self.classes:
+            if c.label == label:
+                return c
+        raise KeyError(label)
+
+    @property
+    def labels(self) -> tuple[Label, ...]:
+        """Class labels, sorted (the column order of ``predict_proba``)."""
+        return tuple(c.label for c in self.classes)
+
+    @property
+    def counts(self) -> dict[Label, int]:
+        """Class -> rows in the original data."""
+        return {c.label: c.count for c in self.classes}
+
+    @property
+    def factors(self) -> dict[Label, float]:
+        """Class -> downsampling factor."""
+        return {c.label: c.factor for c in self.classes}
+
+    @property
+    def keep_rates(self) -> dict[Label, float]:
+        """Class -> keep rate (``1 / factor``)."""
+        return {c.label: c.keep_rate for c in self.classes}
+
+    @property
+    def kept(self) -> dict[Label, int]:
+        """Class -> rows kept (planned, or actual once applied)."""
+        return {c.label: c.kept for c in self.classes}
+
+    @property
+    def class_weights(self) -> dict[Label, float]:
+        """Class -> weight of each kept row (usable as a scikit-learn ``class_weight``)."""
+        return {c.label: c.weight for c in self.classes}
+
+    @property
+    def prior_ratios(self) -> dict[Label, float]:
+        """Class -> ``count / kept``, the factor by which the offset correction rescales."""
+        return {c.label: c.prior_ratio for c in self.classes}
+
+    @property
+    def n_rows(self) -> int:
+        """Rows in the original data."""
+        return sum(c.count for c in self.classes)
+
+    @property
+    def n_kept(self) -> int:
+        """Rows kept."""
+        return sum(c.kept for c in self.classes)
+
+    @property
+    def majority(self) -> Label:
+        """The largest class of the original data."""
+        best = max(range(len(self.classes)), key=lambda i: (self.classes[i].count, -i))
+        return self.classes[best].label
+
+    @property
+    def downsampled(self) -> tuple[Label, ...]:
+        """The classes that lose rows."""
+        return tuple(c.label for c in self.classes if c.downsampled)
+
+    @property
+    def training_shares(self) -> dict[Label, float]:
+        """Class -> share of the kept rows (the class prior the model will see)."""
+        total = self.n_kept
+        return {c.label: c.kept / total for c in self.classes}
+
+    @property
+    def weighted_totals(self) -> dict[Label, float]:
+        """Class -> ``kept * weight``: each class's total weight in training."""
+        return {c.label: c.kept * c.weight for c in self.classes}
+
+    def weight_array(self) -> npt.NDArray[np.float64]:
+        """Weights in the order of :attr:`labels`."""
+        return np.array([c.weight for c in self.classes], dtype=np.float64)
+
+    def keep_rate_array(self) -> npt.NDArray[np.float64]:
+        """Keep rates in the order of :attr:`labels`."""
+        return np.array([c.keep_rate for c in self.classes], dtype=np.float64)
+
+    def kept_array(self) -> npt.NDArray[np.int64]:
+        """Rows kept in the order of :attr:`labels`."""
+        return np.array([c.kept for c in self.classes], dtype=np.int64)
+
+    # -- applying ------------------------------------------------------------------------
+    def applied(self, kept: Mapping[Label, int], *, method: Method, seed: int) -> SamplingPlan:
+        """The plan as an engine applied it: actual rows kept, method and seed.
+
+        In the ``"exact"`` weight mode the weights become ``count / kept`` of the rows
+        actually kept, so the weighted class totals equal the original counts; in the
+        other modes the weights do not depend on what was drawn.
+
+        Parameters
+        ----------
+        kept : mapping
+            Class -> rows the engine kept.
+        method : {"exact", "bernoulli"}
+            How rows were drawn.
+        seed : int
+            The run's seed.
+
+        Returns
+        -------
+        SamplingPlan
+        """
+        classes = []
+        for c in self.classes:
+            n = int(kept.get(c.label, 0))
+            if n == 0:
+                raise PlanError(
+                    f"no row of class {c.label!r} was kept (it has {c.count} rows, keep rate "
+                    f"{c.keep_rate:.3g}); use a smaller factor or method='exact'"
+                )
+            weight = c.count / n if self.weight_mode == "exact" else c.weight
+            classes.append(replace(c, kept=n, weight=weight))
+        return replace(self, classes=tuple(classes), method=method, seed=int(seed))
+
+    # -- serialisation -----------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-data form: per class count, factor, keep rate, kept and weight.
+
+        Returns
+        -------
+        dict
+            JSON-serialisable; :meth:`from_dict` reads it back.
+        """
+        return {
+            "format": _FORMAT,
+            "upweight_version": _version(),
+            "weight_mode": self.weight_mode,
+            "method": self.method,
+            "seed": self.seed,
+            "classes": [c.to_dict() for c in self.classes],
+        }
+
+    def to_json(self, **kwargs: Any) -> str:
+        """JSON text of :meth:`to_dict` (keyword arguments go to :func:`json.dumps`)."""
+        return json.dumps(self.to_dict(), **kwargs)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> SamplingPlan:
+        """Read a plan written by :meth:`to_dict`.
+
+        Raises
+        ------
+        PlanError
+            When ``data`` is not a plan.
+        """
+        if not isinstance(data, Mapping) or data.get("format") != _FORMAT:
+            raise PlanError(f"not an upweight sampling plan (expected format {_FORMAT!r})")
+        try:
+            classes = tuple(
+                ClassPlan(
+                    label=python_label(item["label"]),
+                    count=int(item["count"]),
+                    factor=float(item["factor"]),
+                    kept=int(item["kept"]),
+                    weight=float(item["weight"]),
+                )
+                for item in data["classes"]
+            )
+            seed = data.get("seed")
+            return cls(
+                classes=classes,
+                weight_mode=data["weight_mode"],
+                method=data.get("method"),
+                seed=None if seed is None else int(seed),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            if isinstance(exc, PlanError):
+                raise
+            raise PlanError(f"malformed sampling plan: {exc!r}") from None
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> SamplingPlan:
+        """Read a plan written by :meth:`to_json`."""
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise PlanError(f"sampling plan is not valid JSON: {exc}") from None
+        return cls.from_dict(data)
+
+
+def _resolve_factors(
+    counts: Mapping[Label, int],
+    *,
+    factor: Any,
+    target_share: Any,
+    majority: Any,
+) -> tuple[dict[Label, float], tuple[Label, ...]]:
+    """Per-class factors, and the classes the factor was aimed at."""
+    if factor is not None and target_share is not None:
+        raise PlanError("give factor or target_share, not both")
+    if factor is None and target_share is None:
+        raise PlanError(
+            "give a factor (e.g. factor=25 keeps one in 25 majority rows) "
+            "or a target_share (e.g. target_share=0.2)"
+        )
+
+    if isinstance(factor, Mapping):
+        if majority is not None:
+            raise PlanError(
+                "majority applies to a single factor or a target_share; "
+                "a factor dict names its classes itself"
+            )
+        factors = {c: 1.0 for c in counts}
+        for key, value in factor.items():
+            label = python_label(key)
+            if label not in counts:
+                raise PlanError(
+                    f"factor names class {label!r}, which is not in the labels; "
+                    f"classes are {list(counts)}"
+                )
+            factors[label] = check_factor(value, what=f"factor for class {label!r}")
+        return factors, tuple(python_label(k) for k in factor)
+
+    if majority is None:
+        major = max(counts, key=lambda c: counts[c])
+    else:
+        major = python_label(majority)
+        if major not in counts:
+            raise PlanError(
+                f"majority class {major!r} is not in the labels; classes are {list(counts)}"
+            )
+
+    if factor is not None:
+        k = check_factor(factor)
+    else:
+        if not _is_number(target_share) or not 0.0 < float(target_share) < 1.0:
+            raise PlanError(
+                f"target_share must be a number strictly between 0 and 1; got {target_share!r}"
+            )
+        share = float(target_share)
+        n_major = counts[major]
+        n_rest = sum(counts.values()) - n_major
+        current = n_rest / (n_rest + n_major)
+        if share < current and not math.isclose(share, current, rel_tol=1e-12):
+            raise PlanError(
+                f"target_share {share:g} is below the current minority share {current:.4g}; "
+                f"downsampling can only raise it: use a target_share >= {current:.4g}"
+            )
+        k = max(1.0, n_major * share / (n_rest * (1.0 - share)))
+
+    factors = {c: 1.0 for c in counts}
+    factors[major] = k
+    return factors, (major,)
+
+
+def factors_for_targets(
+    counts: Mapping[Label, int], targets: Mapping[Label, int]
+) -> dict[Label, float]:
+    """Factors that keep ``targets[c]`` rows of each class ``c`` (``N_c / n_c``).
+
+    The bridge from imbalanced-learn's ``sampling_strategy`` (rows wanted per class) to
+    factors; classes not in ``targets``, or asked to keep every row, keep factor 1.
+    """
+    factors: dict[Label, float] = {}
+    for key, wanted in targets.items():
+        label = python_label(key)
+        if label not in counts:
+            raise PlanError(f"class {label!r} is not in the labels; classes are {list(counts)}")
+        if isinstance(wanted, bool) or not isinstance(wanted, numbers.Integral) or wanted < 1:
+            raise PlanError(
+                f"rows to keep of class {label!r} must be a positive integer; got {wanted!r}"
+            )
+        if wanted > counts[label]:
+            raise PlanError(f"cannot keep {wanted} rows of class {label!r}: it has {counts[label]}")
+        if wanted < counts[label]:
+            factors[label] = counts[label] / int(wanted)
+    return factors
+
+
+def balanced_factors(counts: Mapping[Label, int]) -> dict[Label, float]:
+    """Factors that bring every class down to the size of the rarest one."""
+    rarest = min(counts.values())
+    return factors_for_targets(counts, dict.fromkeys(counts, rarest))
+
+
+def plan(
+    y_or_counts: Any,
+    *,
+    factor: float | Mapping[Label, float] | None = None,
+    target_share: float | None = None,
+    upweight: float | Mapping[Label, float] | None = None,
+    weights: WeightMode = "factor",
+    majority: Label | None = None,
+) -> SamplingPlan:
+    """Make a sampling plan: how much to downsample each class and how to weight it.
+
+    Parameters
+    ----------
+    y_or_counts : array-like, mapping or ImbalanceProfile
+        Labels, a mapping class -> count, or a profile.
+    factor : float or dict, optional
+        Downsampling factor *k*: keep one in *k* rows. A number applies to the majority
+        class (the others keep every row); a dict maps classes to factors (multi-class).
+        Factor 1 is the identity.
+    target_share : float, optional
+        Instead of ``factor``: the share the minority classes should have after the
+        majority class is downsampled. 99 : 1 data with ``target_share=0.2`` gives
+        k = 24.75, the course's 80 % / 20 % example.
+    upweight : float or dict, optional
+        Weight for the kept rows of the classes the factor applies to, when it should
+        differ from the factor (a number, or a dict class -> weight). Only with
+        ``weights="factor"``.
+    weights : {"factor", "exact", "none"}, default="factor"
+        ``"factor"``: kept rows of a downsampled class weigh ``upweight`` (by default
+        *k*), so weighted class totals are unbiased; ``"exact"``: they weigh
+        ``N_c / n_c``, rows before over rows kept, so weighted totals equal the original
+        counts exactly; ``"none"``: every row weighs 1 (use with the offset correction).
+    majority : label, optional
+        The class a single ``factor`` or ``target_share`` applies to; by default the
+        largest class.
+
+    Returns
+    -------
+    SamplingPlan
+
+    Raises
+    ------
+    PlanError
+        A factor below 1 or not a number, a class that is not in the labels, a target
+        share outside (0, 1) or below the current minority share, a factor that would leave
+        a class empty, ``upweight`` with a weight mode other than ``"factor"``.
+    LabelError
+        Labels that cannot be used (a single class, missing values).
+
+    Examples
+    --------
+    The course's example: 99 % / 1 %, majority downsampled by 25 and upweighted by 25.
+
+    >>> import upweight
+    >>> p = upweight.plan({0: 99_000, 1: 1_000}, factor=25)
+    >>> p.kept, p.class_weights
+    ({0: 3960, 1: 1000}, {0: 25.0, 1: 1.0})
+    >>> round(p.training_shares[1], 3)
+    0.202
+
+    Ask for the share instead of the factor:
+
+    >>> round(upweight.plan({0: 99_000, 1: 1_000}, target_share=0.2)[0].factor, 2)
+    24.75
+
+    Multi-class, with exact weights:
+
+    >>> p = upweight.plan({"a": 5_000, "b": 3_000, "c": 50}, factor={"a": 10, "b": 4},
+    ...                   weights="exact")
+    >>> p.weighted_totals
+    {'a': 5000.0, 'b': 3000.0, 'c': 50.0}
+    """
+    counts = as_counts(y_or_counts)
+    if weights not in WEIGHT_MODES:
+        raise PlanError(f"weights must be one of {', '.join(WEIGHT_MODES)}; got {weights!r}")
+    factors, targeted = _resolve_factors(
+        counts, factor=factor, target_share=target_share, majority=majority
+    )
+
+    upweights: dict[Label, float] = {}
+    if upweight is not None:
+        if weights != "factor":
+            raise PlanError(
+                f"upweight sets the weights of weights='factor'; it cannot be combined with "
+                f"weights={weights!r}"
+            )
+        if isinstance(upweight, Mapping):
+            for key, value in upweight.items():
+                label = python_label(key)
+                if label not in counts:
+                    raise PlanError(
+                        f"upweight names class {label!r}, which is not in the labels; "
+                        f"classes are {list(counts)}"
+                    )
+                upweights[label] = _check_upweight(value, what=f"upweight for class {label!r}")
+        else:
+            value = _check_upweight(upweight)
+            upweights = dict.fromkeys(targeted, value)
+
+    classes = []
+    for label, count in counts.items():
+        k = factors[label]
+        kept = round_half_up(count / k)
+        if kept < 1:
+            raise PlanError(
+                f"factor {k:g} would leave class {label!r} empty (it has {count} rows); "
+                f"use a factor of at most {count}"
+            )
+        if weights == "none":
+            weight = 1.0
+        elif weights == "exact":
+            weight = count / kept
+        else:
+            weight = upweights.get(label, k)
+        classes.append(ClassPlan(label=label, count=count, factor=k, kept=kept, weight=weight))
+    return SamplingPlan(classes=tuple(classes), weight_mode=weights)

@@ -1,0 +1,424 @@
+"""Profile: how imbalanced a label column is, and what that means for training batches."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+
+from ._counts import as_counts, round_half_up
+from ._exceptions import PlanError
+from ._types import Label
+
+__all__ = ["BatchView", "ImbalanceProfile", "profile"]
+
+Severity = Literal["balanced", "mild", "moderate", "extreme"]
+
+# Minority share thresholds, after Google's Machine Learning Crash Course:
+# >= 40 % balanced, 20-40 % mild, 1-20 % moderate, < 1 % extreme.
+_SEVERITY: tuple[tuple[float, Severity], ...] = (
+    (0.40, "balanced"),
+    (0.20, "mild"),
+    (0.01, "moderate"),
+)
+
+
+def hypergeom_cdf_below(m: int, population: int, successes: int, draws: int) -> float:
+    """P(X < m) for X ~ Hypergeometric(population, successes, draws), exactly.
+
+    The first term of the support comes from a product of ratios summed in log space,
+    the next ones from the pmf's recurrence, so no large binomial coefficient is formed
+    and the result stays accurate for populations in the billions. (scipy.stats gives
+    the same numbers -- the tests check it -- but takes over a second to import, which a
+    command-line tool should not spend.)
+    """
+    failures = population - successes
+    low = max(0, draws - failures)
+    high = min(draws, successes)
+    if m <= low:
+        return 0.0
+    if m > high:
+        return 1.0
+    if low == 0:
+        j = np.arange(draws, dtype=np.float64)
+        log_p = float(np.log1p(-successes / (population - j)).sum())
+    else:
+        log_p = (
+            _log_choose(successes, low)
+            + _log_choose(failures, draws - low)
+            - _log_choose(population, draws)
+        )
+    p = math.exp(log_p)
+    total = p
+    for i in range(low, m - 1):
+        p *= (successes - i) * (draws - i) / ((i + 1) * (failures - draws + i + 1))
+        total += p
+    return min(max(total, 0.0), 1.0)
+
+
+def _log_choose(n: int, k: int) -> float:
+    return math.lgamma(n + 1) - math.lgamma(k + 1) - math.lgamma(n - k + 1)
+
+
+def _check_batch_size(batch_size: Any) -> int:
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int | float):
+        raise PlanError(f"batch_size must be a positive integer; got {batch_size!r}")
+    if batch_size != int(batch_size) or batch_size < 1:
+        raise PlanError(f"batch_size must be a positive integer; got {batch_size!r}")
+    return int(batch_size)
+
+
+@dataclass(frozen=True)
+class BatchView:
+    """What batches of one size hold of one class, when drawn without replacement.
+
+    The number of examples of the class in a batch of ``batch_size`` rows drawn without
+    replacement from ``n_rows`` rows that hold ``n_class`` examples of the class follows
+    the hypergeometric distribution; the figures here are exact, not simulated.
+
+    Attributes
+    ----------
+    batch_size : int
+        Rows per batch.
+    label : int, str or bool
+        The class the view is about (the rarest class unless asked otherwise).
+    n_rows : int
+        Rows in the data the batches are drawn from.
+    n_class : int
+        Rows of ``label`` among them.
+
+    Examples
+    --------
+    The course's example: 200 majority and 2 minority examples.
+
+    >>> import upweight
+    >>> view = upweight.profile({0: 200, 1: 2}, batch_size=20).batch
+    >>> round(view.p_none, 3)
+    0.811
+    >>> round(upweight.profile({0: 200, 1: 2}, batch_size=100).batch.expected, 2)
+    0.99
+    """
+
+    batch_size: int
+    label: Label
+    n_rows: int
+    n_class: int
+
+    @property
+    def draws(self) -> int:
+        """Rows actually in a batch: ``batch_size``, or all rows if there are fewer."""
+        return min(self.batch_size, self.n_rows)
+
+    @property
+    def expected(self) -> float:
+        """Expected number of examples of the class per batch."""
+        return self.draws * self.n_class / self.n_rows
+
+    @property
+    def p_none(self) -> float:
+        """Probability that a batch holds no example of the class."""
+        return self.p_fewer_than(1)
+
+    def p_fewer_than(self, m: int) -> float:
+        """Probability that a batch holds fewer than ``m`` examples of the class.
+
+        Parameters
+        ----------
+        m : int
+            Threshold; ``p_fewer_than(1)`` is :attr:`p_none`.
+
+        Returns
+        -------
+        float
+        """
+        if m <= 0:
+            return 0.0
+        return hypergeom_cdf_below(m, self.n_rows, self.n_class, self.draws)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-data form, for JSON."""
+        return {
+            "batch_size": self.batch_size,
+            "label": self.label,
+            "expected": self.expected,
+            "p_none": self.p_none,
+        }
+
+
+@dataclass(frozen=True)
+class ImbalanceProfile:
+    """Class counts of a label column and what they imply.
+
+    Make one with :func:`upweight.profile`.
+
+    Attributes
+    ----------
+    classes : tuple
+        Class labels, sorted.
+    counts : tuple of int
+        Rows per class, in the order of ``classes``.
+    batch_size : int or None
+        The batch size :attr:`batch` describes, if one was given.
+
+    Notes
+    -----
+    *Majority* is the largest class; every other class is a *minority* class, because those
+    are the classes a downsampling factor leaves untouched. :attr:`severity` compares the
+    rarest class with the majority: its share of the two together is the minority share of
+    a binary problem, and the thresholds are the course's (balanced at 40 % or more, mild
+    20-40 %, moderate 1-20 %, extreme below 1 %).
+    """
+
+    classes: tuple[Label, ...]
+    counts: tuple[int, ...]
+    batch_size: int | None = None
+
+    @property
+    def n_rows(self) -> int:
+        """Total rows."""
+        return sum(self.counts)
+
+    @property
+    def count_map(self) -> dict[Label, int]:
+        """Class -> rows."""
+        return dict(zip(self.classes, self.counts, strict=True))
+
+    @property
+    def shares(self) -> dict[Label, float]:
+        """Class -> share of all rows."""
+        n = self.n_rows
+        return {c: k / n for c, k in zip(self.classes, self.counts, strict=True)}
+
+    @property
+    def majority(self) -> Label:
+        """The largest class (ties go to the first in sorted order)."""
+        return self.classes[max(range(len(self.counts)), key=lambda i: (self.counts[i], -i))]
+
+    @property
+    def minority(self) -> tuple[Label, ...]:
+        """The other classes, rarest first."""
+        others = [c for c in self.classes if c != self.majority]
+        counts = self.count_map
+        return tuple(sorted(others, key=lambda c: counts[c]))
+
+    @property
+    def rarest(self) -> Label:
+        """The smallest class."""
+        return self.minority[0]
+
+    @property
+    def minority_share(self) -> float:
+        """Share of all rows held by the minority classes together."""
+        return (self.n_rows - self.count_map[self.majority]) / self.n_rows
+
+    @property
+    def imbalance_ratio(self) -> float:
+        """Rows of the majority class per row of the rarest class."""
+        counts = self.count_map
+        return counts[self.majority] / counts[self.rarest]
+
+    @property
+    def severity(self) -> Severity:
+        """``"balanced"``, ``"mild"``, ``"moderate"`` or ``"extreme"`` (see Notes)."""
+        counts = self.count_map
+        rare, major = counts[self.rarest], counts[self.majority]
+        share = rare / (rare + major)
+        for threshold, name in _SEVERITY:
+            if share >= threshold:
+                return name
+        return "extreme"
+
+    @property
+    def batch(self) -> BatchView | None:
+        """Batch view for :attr:`batch_size` (None if no batch size was given)."""
+        if self.batch_size is None:
+            return None
+        return self.batch_view(self.batch_size)
+
+    def batch_view(self, batch_size: int, *, label: Label | None = None) -> BatchView:
+        """What batches of ``batch_size`` rows hold of one class.
+
+        Parameters
+        ----------
+        batch_size : int
+            Rows per batch.
+        label : int, str or bool, optional
+            The class to look at; the rarest class by default.
+
+        Returns
+        -------
+        BatchView
+        """
+        size = _check_batch_size(batch_size)
+        target = self._minority_label(label)
+        return BatchView(size, target, self.n_rows, self.count_map[target])
+
+    def _minority_label(self, label: Label | None) -> Label:
+        if label is None:
+            return self.rarest
+        if label not in self.count_map:
+            raise PlanError(
+                f"class {label!r} is not in the labels; classes are {list(self.classes)}"
+            )
+        return label
+
+    def recommend_factor(
+        self,
+        batch_size: int,
+        *,
+        min_minority: int = 1,
+        confidence: float = 0.95,
+        label: Label | None = None,
+    ) -> int:
+        """Smallest majority factor *k* that gives batches enough minority examples.
+
+        Finds the smallest whole *k* for which, after keeping one in *k* majority rows, a
+        batch of ``batch_size`` rows holds at least ``min_minority`` examples of the
+        minority class with probability ``confidence`` or more (exact hypergeometric
+        probability, batches drawn without replacement).
+
+        Parameters
+        ----------
+        batch_size : int
+            Rows per batch.
+        min_minority : int, default=1
+            Minority examples each batch should hold.
+        confidence : float, default=0.95
+            Required probability, in (0, 1).
+        label : int, str or bool, optional
+            The minority class to count; the rarest class by default.
+
+        Returns
+        -------
+        int
+            The factor; 1 when the data already meets the requirement.
+
+        Raises
+        ------
+        PlanError
+            When no factor can meet the requirement (the batch is smaller than
+            ``min_minority``, or the class has fewer rows than that).
+
+        Examples
+        --------
+        >>> import upweight
+        >>> prof = upweight.profile({0: 99_000, 1: 1_000})
+        >>> prof.recommend_factor(20)
+        16
+        >>> prof.recommend_factor(20, min_minority=2, confidence=0.99)
+        41
+        """
+        size = _check_batch_size(batch_size)
+        if isinstance(min_minority, bool) or not isinstance(min_minority, int) or min_minority < 1:
+            raise PlanError(f"min_minority must be a positive integer; got {min_minority!r}")
+        if not isinstance(confidence, int | float) or not 0.0 < confidence < 1.0:
+            raise PlanError(f"confidence must be a probability in (0, 1); got {confidence!r}")
+        target = self._minority_label(label)
+        counts = self.count_map
+        if target == self.majority:
+            raise PlanError(
+                f"class {target!r} is the majority class; recommend_factor needs a minority class"
+            )
+        n_class = counts[target]
+        if min_minority > size:
+            raise PlanError(
+                f"a batch of {size} rows cannot hold {min_minority} minority examples; "
+                "use a larger batch_size or a smaller min_minority"
+            )
+        if min_minority > n_class:
+            raise PlanError(
+                f"class {target!r} has only {n_class} rows, fewer than min_minority="
+                f"{min_minority}; lower min_minority"
+            )
+        n_major = counts[self.majority]
+        n_rest = self.n_rows - n_major
+
+        def met(k: int) -> bool:
+            population = n_rest + round_half_up(n_major / k)
+            draws = min(size, population)
+            p_short = hypergeom_cdf_below(min_minority, population, n_class, draws)
+            return 1.0 - p_short >= confidence
+
+        if met(1):
+            return 1
+        if not met(n_major):
+            raise PlanError(
+                f"no factor gives batches of {size} rows {min_minority} or more examples of "
+                f"class {target!r} with probability {confidence}; use a larger batch_size"
+            )
+        low, high = 1, n_major  # met(low) is False, met(high) is True
+        while high - low > 1:
+            mid = (low + high) // 2
+            if met(mid):
+                high = mid
+            else:
+                low = mid
+        return high
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-data form, for JSON.
+
+        Examples
+        --------
+        >>> import json, upweight
+        >>> d = upweight.profile([0] * 99 + [1]).to_dict()
+        >>> d["severity"], d["minority_share"]
+        ('moderate', 0.01)
+        >>> _ = json.dumps(d)
+        """
+        shares = self.shares
+        return {
+            "n_rows": self.n_rows,
+            "classes": [
+                {"label": c, "count": n, "share": shares[c]}
+                for c, n in zip(self.classes, self.counts, strict=True)
+            ],
+            "majority": self.majority,
+            "minority": list(self.minority),
+            "minority_share": self.minority_share,
+            "imbalance_ratio": self.imbalance_ratio,
+            "severity": self.severity,
+            "batch": None if self.batch is None else self.batch.to_dict(),
+        }
+
+
+def profile(y: Any, *, batch_size: int | None = None) -> ImbalanceProfile:
+    """Profile the class balance of labels.
+
+    Parameters
+    ----------
+    y : array-like or mapping
+        Labels (list, NumPy array, pandas / polars series, pyarrow array), or a mapping
+        class -> count when the counting was done elsewhere.
+    batch_size : int, optional
+        Also describe batches of this size (see :attr:`ImbalanceProfile.batch`).
+
+    Returns
+    -------
+    ImbalanceProfile
+        Counts and shares per class, majority and minority classes, imbalance ratio,
+        severity, and the batch view.
+
+    Raises
+    ------
+    LabelError
+        Labels with missing values, a single class, or mixed types.
+
+    Examples
+    --------
+    >>> import numpy as np, upweight
+    >>> y = np.array([0] * 990 + [1] * 10)
+    >>> prof = upweight.profile(y, batch_size=20)
+    >>> prof.severity, prof.majority, prof.minority, prof.imbalance_ratio
+    ('moderate', 0, (1,), 99.0)
+    >>> round(prof.batch.p_none, 3)  # most batches of 20 hold no minority example
+    0.816
+    """
+    counts = as_counts(y)
+    prof = ImbalanceProfile(classes=tuple(counts), counts=tuple(counts.values()))
+    if batch_size is not None:
+        _check_batch_size(batch_size)
+        prof = ImbalanceProfile(prof.classes, prof.counts, int(batch_size))
+    return prof

@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, settings
+
+settings.register_profile(
+    "ci",
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.register_profile("dev", max_examples=200, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+@pytest.fixture
+def rng() -> np.random.Generator:
+    return np.random.default_rng(12345)
+
+
+@pytest.fixture
+def imbalanced_labels() -> np.ndarray:
+    """10,000 labels, 1 % positives, shuffled."""
+    y = np.zeros(10_000, dtype=np.int64)
+    y[:100] = 1
+    return np.random.default_rng(0).permutation(y)

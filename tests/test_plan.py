@@ -1,0 +1,210 @@
+"""SamplingPlan: the math, its forms, and its refusals."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import upweight
+from upweight import LabelError, PlanError, SamplingPlan
+
+
+def test_course_example_factor_25():
+    p = upweight.plan({0: 99_000, 1: 1_000}, factor=25)
+    assert p[0].factor == 25 and p[0].keep_rate == 0.04
+    assert p.kept == {0: 3_960, 1: 1_000}
+    assert p.class_weights == {0: 25.0, 1: 1.0}
+    # 99 % / 1 % downsampled by 25 becomes about 80 % / 20 %
+    assert p.training_shares[1] == pytest.approx(0.2016, abs=1e-4)
+    assert p.weighted_totals == {0: 99_000.0, 1: 1_000.0}
+
+
+def test_target_share_gives_the_course_factor():
+    p = upweight.plan({0: 99_000, 1: 1_000}, target_share=0.2)
+    assert p[0].factor == pytest.approx(24.75)
+    assert p.training_shares[1] == pytest.approx(0.2, abs=1e-4)
+
+
+def test_target_share_equal_to_current_share_is_the_identity():
+    p = upweight.plan({0: 80, 1: 20}, target_share=0.2)
+    assert p.factors == {0: 1.0, 1: 1.0}
+
+
+def test_factor_one_is_the_identity():
+    p = upweight.plan([0, 0, 0, 1], factor=1)
+    assert p.kept == p.counts
+    assert p.class_weights == {0: 1.0, 1: 1.0}
+
+
+def test_upweight_differs_from_factor():
+    p = upweight.plan({0: 1_000, 1: 10}, factor=10, upweight=5)
+    assert p.class_weights == {0: 5.0, 1: 1.0}
+
+
+def test_upweight_per_class():
+    p = upweight.plan({"a": 1_000, "b": 500, "c": 10}, factor={"a": 10, "b": 5}, upweight={"a": 8})
+    assert p.class_weights == {"a": 8.0, "b": 5.0, "c": 1.0}
+
+
+def test_weights_exact_restores_totals_exactly():
+    p = upweight.plan({0: 1_003, 1: 7}, factor=10, weights="exact")
+    assert p.kept[0] == 100
+    assert p.class_weights[0] == pytest.approx(10.03)
+    assert p.weighted_totals == pytest.approx({0: 1_003.0, 1: 7.0})
+
+
+def test_weights_none():
+    p = upweight.plan({0: 1_000, 1: 10}, factor=10, weights="none")
+    assert p.class_weights == {0: 1.0, 1: 1.0}
+    assert p.prior_ratios == {0: 10.0, 1: 1.0}
+
+
+def test_multiclass_factor_dict_and_majority_option():
+    counts = {"a": 5_000, "b": 3_000, "c": 50}
+    p = upweight.plan(counts, factor={"a": 10, "b": 4})
+    assert p.kept == {"a": 500, "b": 750, "c": 50}
+    assert p.downsampled == ("a", "b")
+    q = upweight.plan(counts, factor=6, majority="b")
+    assert q.factors == {"a": 1.0, "b": 6.0, "c": 1.0}
+
+
+def test_multiclass_target_share_counts_all_minority_classes():
+    p = upweight.plan({"a": 9_000, "b": 600, "c": 400}, target_share=0.5)
+    assert p.kept["a"] == 1_000
+
+
+def test_rounding_is_half_up():
+    assert upweight.plan({0: 25, 1: 1}, factor=10).kept[0] == 3  # 2.5 -> 3
+    assert upweight.plan({0: 35, 1: 1}, factor=10).kept[0] == 4  # 3.5 -> 4
+
+
+def test_plan_from_labels_and_from_a_profile_agree():
+    y = np.array([0] * 900 + [1] * 100)
+    assert upweight.plan(y, factor=3) == upweight.plan(upweight.profile(y), factor=3)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "needle"),
+    [
+        ({"factor": 0.5}, "upsampling"),
+        ({"factor": 0}, ">= 1"),
+        ({"factor": -3}, ">= 1"),
+        ({"factor": "25"}, "must be a number"),
+        ({"factor": None}, "give a factor"),
+        ({"factor": True}, "must be a number"),
+        ({"factor": math.nan}, "finite"),
+        ({"factor": math.inf}, "finite"),
+        ({"factor": {7: 2}}, "class 7, which is not in the labels"),
+        ({"factor": {0: 0.5}}, "factor for class 0"),
+        ({"factor": 2, "target_share": 0.2}, "not both"),
+        ({"target_share": 0.0}, "strictly between 0 and 1"),
+        ({"target_share": 1.0}, "strictly between 0 and 1"),
+        ({"target_share": 1.5}, "strictly between 0 and 1"),
+        ({"target_share": "0.2"}, "strictly between 0 and 1"),
+        ({"target_share": 0.005}, "below the current minority share"),
+        ({"factor": 2000}, "would leave class 0 empty"),
+        ({"factor": 2, "upweight": 0}, "positive"),
+        ({"factor": 2, "upweight": 3, "weights": "exact"}, "cannot be combined"),
+        ({"factor": 2, "upweight": {9: 3}}, "not in the labels"),
+        ({"factor": 2, "weights": "double"}, "weights must be one of"),
+        ({"factor": 2, "majority": 9}, "majority class 9"),
+        ({"factor": {0: 2}, "majority": 0}, "a factor dict names its classes"),
+    ],
+)
+def test_bad_arguments_get_one_clear_line(kwargs, needle):
+    with pytest.raises(PlanError, match=needle) as info:
+        upweight.plan({0: 990, 1: 10}, **kwargs)
+    assert "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize("y", [[1, 1, 1], {0: 10}, [0, np.nan, 1]])
+def test_bad_labels(y):
+    with pytest.raises(LabelError):
+        upweight.plan(y, factor=2)
+
+
+def test_applied_records_what_was_kept():
+    p = upweight.plan({0: 1_000, 1: 10}, factor=10, weights="exact")
+    q = p.applied({0: 95, 1: 10}, method="bernoulli", seed=7)
+    assert (q.method, q.seed, q.kept[0]) == ("bernoulli", 7, 95)
+    assert q.class_weights[0] == pytest.approx(1_000 / 95)
+    assert q.weighted_totals[0] == pytest.approx(1_000)
+    factor_mode = upweight.plan({0: 1_000, 1: 10}, factor=10).applied(
+        {0: 95, 1: 10}, method="bernoulli", seed=7
+    )
+    assert factor_mode.class_weights[0] == 10.0
+
+
+def test_applied_refuses_an_emptied_class():
+    p = upweight.plan({0: 1_000, 1: 10}, factor=10)
+    with pytest.raises(PlanError, match="no row of class 0"):
+        p.applied({0: 0, 1: 10}, method="bernoulli", seed=1)
+
+
+def test_plan_is_frozen():
+    p = upweight.plan({0: 10, 1: 2}, factor=2)
+    with pytest.raises(AttributeError):
+        p.weight_mode = "none"  # type: ignore[misc]
+
+
+labels = st.one_of(
+    st.integers(-1_000, 1_000),
+    st.text(min_size=1, max_size=8),
+)
+
+
+@st.composite
+def plans(draw):
+    kind = draw(st.sampled_from(["int", "str"]))
+    label_strategy = st.integers(-50, 50) if kind == "int" else st.text(min_size=1, max_size=6)
+    classes = draw(st.lists(label_strategy, min_size=2, max_size=5, unique=True))
+    counts = {c: draw(st.integers(1, 100_000)) for c in classes}
+    majority = max(counts, key=lambda c: counts[c])
+    factor = draw(st.floats(1.0, float(counts[majority]), allow_nan=False))
+    weights = draw(st.sampled_from(["factor", "exact", "none"]))
+    return upweight.plan(counts, factor=factor, weights=weights)
+
+
+@given(plans())
+def test_json_round_trip(p):
+    text = p.to_json()
+    assert json.loads(text)["format"] == "upweight.plan/1"
+    assert SamplingPlan.from_json(text) == p
+    assert SamplingPlan.from_dict(p.to_dict()) == p
+
+
+@given(plans())
+def test_invariants(p):
+    for c in p:
+        assert 1 <= c.kept <= c.count
+        assert c.kept == math.floor(c.count / c.factor + 0.5)
+        if not c.downsampled:
+            assert c.kept == c.count and c.weight == 1.0
+        if p.weight_mode == "exact":
+            assert c.kept * c.weight == pytest.approx(c.count)
+        if p.weight_mode == "factor":
+            assert c.weight == c.factor
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {},
+        {"format": "other"},
+        {"format": "upweight.plan/1"},
+        {"format": "upweight.plan/1", "weight_mode": "factor", "classes": [{"label": 0}]},
+    ],
+)
+def test_from_dict_rejects_what_is_not_a_plan(data):
+    with pytest.raises(PlanError):
+        SamplingPlan.from_dict(data)
+
+
+def test_from_json_rejects_bad_json():
+    with pytest.raises(PlanError, match="not valid JSON"):
+        SamplingPlan.from_json("{")
