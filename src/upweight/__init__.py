@@ -26,6 +26,7 @@ try:
 except _PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0.0.0+unknown"
 
+from ._downsample import Selection, downsample, downsample_frame, select
 from ._exceptions import FileError, InputError, LabelError, PlanError, UpweightError
 from ._plan import ClassPlan, SamplingPlan, plan
 from ._profile import BatchView, ImbalanceProfile, profile
@@ -39,8 +40,12 @@ __all__ = [
     "LabelError",
     "PlanError",
     "SamplingPlan",
+    "Selection",
     "UpweightError",
     "__version__",
+    "downsample",
+    "downsample_frame",
     "plan",
     "profile",
+    "select",
 ]

@@ -1,0 +1,51 @@
+"""One rule for randomness: resolve ``random_state`` once into an integer seed."""
+
+from __future__ import annotations
+
+import numbers
+import secrets
+
+import numpy as np
+
+from ._exceptions import InputError
+from ._types import RandomStateLike
+
+_SEED_BITS = 63
+
+
+def resolve_seed(random_state: RandomStateLike) -> int:
+    """Turn ``random_state`` into a non-negative integer seed.
+
+    Parameters
+    ----------
+    random_state : None, int, numpy.random.Generator or numpy.random.RandomState
+        ``None`` draws a fresh seed from the operating system's entropy; an int is used as
+        it is; a generator is asked for one number, so the caller's stream advances as
+        scikit-learn users expect.
+
+    Returns
+    -------
+    int
+        A seed in ``[0, 2**63)``. Every random decision of a run derives from it, and it is
+        recorded in the :class:`~upweight.SamplingPlan` the run returns, so the run can be
+        repeated.
+    """
+    if random_state is None:
+        return secrets.randbits(_SEED_BITS)
+    if isinstance(random_state, bool):
+        raise InputError(
+            f"random_state must be None, an int or a numpy Generator; got {random_state!r}"
+        )
+    if isinstance(random_state, numbers.Integral):
+        value = int(random_state)
+        if value < 0:
+            raise InputError(f"random_state must be a non-negative int; got {value}")
+        return value
+    if isinstance(random_state, np.random.Generator):
+        return int(random_state.integers(0, 2**_SEED_BITS))
+    if isinstance(random_state, np.random.RandomState):
+        return int(random_state.randint(0, 2**31 - 1))
+    raise InputError(
+        "random_state must be None, an int, a numpy.random.Generator or a RandomState; "
+        f"got {type(random_state).__name__}"
+    )

@@ -1,0 +1,162 @@
+"""Which rows to keep: the deterministic selection scheme shared by every engine.
+
+The keep decision for a row is a function of the row's *position* in the input (0, 1, 2,
+...) and the *seed*, never of a random stream that depends on how the work was split:
+
+1. Each row gets a 64-bit hash ``h = splitmix64(seed, position)``: the ``position + 1``-th
+   output of the SplitMix64 generator started from the state ``mix64(seed)``, that is
+   ``mix64(mix64(seed) + (position + 1) * 0x9E3779B97F4A7C15 mod 2**64)`` where ``mix64``
+   is SplitMix64's finaliser (Steele, Lea and Flood, 2014). Its top 53 bits give a uniform
+   number ``u`` in [0, 1).
+2. ``method="bernoulli"``: a row of class *c* is kept when ``u < keep_rate[c]``. Rows are
+   decided independently, so the rule streams and splits across threads or machines.
+3. ``method="exact"``: of the ``N_c`` rows of class *c*, the ``n_c = round(N_c / k_c)``
+   rows with the smallest hashes are kept (ties, which need equal 64-bit hashes, go to the
+   earlier position). This is a uniform sample of exactly ``n_c`` rows without replacement.
+
+Two consequences users can rely on: the same input and seed give the same rows whatever
+the engine or thread count; and for one seed, the rows kept at a larger factor are a subset
+of those kept at a smaller one, so a sweep over factors compares nested samples.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from ._types import Method
+
+__all__ = ["row_hashes", "row_uniforms", "select_rows"]
+
+_MASK64 = (1 << 64) - 1
+_GOLDEN = 0x9E3779B97F4A7C15
+_M1 = np.uint64(0xBF58476D1CE4E5B9)
+_M2 = np.uint64(0x94D049BB133111EB)
+_CHUNK = 1 << 20
+
+
+def _mix64_int(z: int) -> int:
+    """SplitMix64's finaliser on a Python int (used once per seed)."""
+    z &= _MASK64
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK64
+    return z ^ (z >> 31)
+
+
+def _mix64(z: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint64]:
+    """SplitMix64's finaliser on an array, in place (uint64 arithmetic wraps)."""
+    z ^= z >> np.uint64(30)
+    z *= _M1
+    z ^= z >> np.uint64(27)
+    z *= _M2
+    z ^= z >> np.uint64(31)
+    return z
+
+
+def row_hashes(positions: npt.ArrayLike, seed: int) -> npt.NDArray[np.uint64]:
+    """64-bit hash of each row position under ``seed``.
+
+    Parameters
+    ----------
+    positions : array-like of int
+        Row positions in the input (0-based).
+    seed : int
+        The run's seed.
+
+    Returns
+    -------
+    numpy.ndarray of uint64
+        One hash per position.
+
+    Examples
+    --------
+    >>> from upweight._selection import row_hashes
+    >>> h = row_hashes([0, 1, 2], seed=42)
+    >>> h.dtype, bool((row_hashes([0, 1, 2], seed=42) == h).all())
+    (dtype('uint64'), True)
+    """
+    pos = np.asarray(positions, dtype=np.uint64)
+    base = np.uint64(_mix64_int(int(seed)))
+    state = pos + np.uint64(1)
+    state *= np.uint64(_GOLDEN)
+    state += base
+    return _mix64(state)
+
+
+def row_uniforms(positions: npt.ArrayLike, seed: int) -> npt.NDArray[np.float64]:
+    """Uniform numbers in [0, 1) from :func:`row_hashes` (their top 53 bits).
+
+    Examples
+    --------
+    >>> from upweight._selection import row_uniforms
+    >>> u = row_uniforms(range(100_000), seed=0)
+    >>> bool(0.0 <= u.min() and u.max() < 1.0), round(float(u.mean()), 2)
+    (True, 0.5)
+    """
+    h = row_hashes(positions, seed)
+    return (h >> np.uint64(11)).astype(np.float64) * (1.0 / (1 << 53))
+
+
+def _smallest(h: npt.NDArray[np.uint64], n: int) -> npt.NDArray[np.intp]:
+    """Indices (into ``h``) of the ``n`` smallest hashes, ties to the earlier index."""
+    if n >= h.size:
+        return np.arange(h.size)
+    if n == 0:
+        return np.empty(0, dtype=np.intp)
+    threshold = np.partition(h, n - 1)[n - 1]
+    below = np.flatnonzero(h < threshold)
+    at = np.flatnonzero(h == threshold)[: n - below.size]
+    return np.sort(np.concatenate([below, at]))
+
+
+def select_rows(
+    codes: npt.NDArray[np.integer[Any]],
+    keep_rates: npt.NDArray[np.float64],
+    kept: npt.NDArray[np.int64],
+    *,
+    method: Method,
+    seed: int,
+) -> npt.NDArray[np.intp]:
+    """Positions of the rows to keep, in input order.
+
+    Parameters
+    ----------
+    codes : numpy.ndarray of int
+        The class of each row, as an index into ``keep_rates`` and ``kept``.
+    keep_rates : numpy.ndarray of float
+        Keep rate (1 / factor) per class.
+    kept : numpy.ndarray of int
+        Rows to keep per class with ``method="exact"``.
+    method : {"exact", "bernoulli"}
+        See the module's description.
+    seed : int
+        The run's seed.
+
+    Returns
+    -------
+    numpy.ndarray of int
+        Sorted positions of the kept rows.
+    """
+    n = codes.size
+    if method == "bernoulli":
+        keep = np.empty(n, dtype=bool)
+        rates = np.asarray(keep_rates, dtype=np.float64)
+        for start in range(0, n, _CHUNK):
+            stop = min(start + _CHUNK, n)
+            u = row_uniforms(np.arange(start, stop), seed)
+            keep[start:stop] = u < rates[codes[start:stop]]
+        return np.flatnonzero(keep)
+
+    keep = np.ones(n, dtype=bool)
+    for j, (rate, n_keep) in enumerate(zip(keep_rates, kept, strict=True)):
+        if rate >= 1.0:
+            continue
+        members = np.flatnonzero(codes == j)
+        if n_keep >= members.size:
+            continue
+        chosen = _smallest(row_hashes(members, seed), int(n_keep))
+        keep[members] = False
+        keep[members[chosen]] = True
+    return np.flatnonzero(keep)

@@ -1,0 +1,88 @@
+"""The selection scheme: a function of (row position, seed), shared by every engine."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from scipy import stats
+
+from upweight import _selection
+from upweight._selection import row_hashes, row_uniforms, select_rows
+
+
+def splitmix64_reference(seed: int, count: int) -> list[int]:
+    """SplitMix64 as published (Steele, Lea, Flood 2014), in plain Python integers."""
+    mask = (1 << 64) - 1
+
+    def mix(z: int) -> int:
+        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & mask
+        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & mask
+        return z ^ (z >> 31)
+
+    state = mix(seed & mask)
+    out = []
+    for _ in range(count):
+        state = (state + 0x9E3779B97F4A7C15) & mask
+        out.append(mix(state))
+    return out
+
+
+@pytest.mark.parametrize("seed", [0, 1, 42, 2**63 - 1])
+def test_hashes_are_splitmix64_outputs(seed):
+    assert row_hashes(np.arange(20), seed).tolist() == splitmix64_reference(seed, 20)
+
+
+def test_uniforms_are_uniform():
+    u = row_uniforms(np.arange(200_000), seed=3)
+    assert u.min() >= 0.0 and u.max() < 1.0
+    assert stats.kstest(u, "uniform").pvalue > 0.001
+
+
+def test_different_seeds_give_independent_streams():
+    a = row_uniforms(np.arange(100_000), seed=1)
+    b = row_uniforms(np.arange(100_000), seed=2)
+    assert abs(np.corrcoef(a, b)[0, 1]) < 0.02
+
+
+def test_bernoulli_decision_does_not_depend_on_chunking(monkeypatch):
+    codes = np.zeros(10_000, dtype=np.intp)
+    rates = np.array([0.3])
+    kept = np.array([3_000])
+    whole = select_rows(codes, rates, kept, method="bernoulli", seed=9)
+    monkeypatch.setattr(_selection, "_CHUNK", 777)
+    chunked = select_rows(codes, rates, kept, method="bernoulli", seed=9)
+    np.testing.assert_array_equal(whole, chunked)
+
+
+@given(
+    n=st.integers(1, 3_000),
+    rate=st.floats(0.001, 1.0),
+    seed=st.integers(0, 2**63 - 1),
+)
+def test_exact_keeps_exactly_n_and_nests_across_factors(n, rate, seed):
+    codes = np.zeros(n, dtype=np.intp)
+    n_keep = max(1, int(np.floor(n * rate + 0.5)))
+    small = select_rows(codes, np.array([rate]), np.array([n_keep]), method="exact", seed=seed)
+    assert small.size == n_keep
+    assert np.all(np.diff(small) > 0)
+    larger = min(n, n_keep * 2)
+    big = select_rows(
+        codes, np.array([min(1.0, rate * 2)]), np.array([larger]), method="exact", seed=seed
+    )
+    assert set(small.tolist()) <= set(big.tolist())
+
+
+def test_bernoulli_nests_across_factors():
+    codes = np.zeros(50_000, dtype=np.intp)
+    at_10 = select_rows(codes, np.array([0.1]), np.array([0]), method="bernoulli", seed=5)
+    at_25 = select_rows(codes, np.array([0.04]), np.array([0]), method="bernoulli", seed=5)
+    assert set(at_25.tolist()) <= set(at_10.tolist())
+
+
+def test_ties_go_to_the_earlier_position(monkeypatch):
+    monkeypatch.setattr(_selection, "row_hashes", lambda pos, seed: np.zeros(len(pos), np.uint64))
+    codes = np.zeros(10, dtype=np.intp)
+    chosen = select_rows(codes, np.array([0.3]), np.array([3]), method="exact", seed=0)
+    assert chosen.tolist() == [0, 1, 2]
