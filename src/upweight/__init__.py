@@ -26,6 +26,8 @@ try:
 except _PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0.0.0+unknown"
 
+from . import datasets, metrics
+from ._correct import correct_proba
 from ._downsample import Selection, downsample, downsample_frame, select
 from ._exceptions import FileError, InputError, LabelError, PlanError, UpweightError
 from ._plan import ClassPlan, SamplingPlan, plan
@@ -43,8 +45,11 @@ __all__ = [
     "Selection",
     "UpweightError",
     "__version__",
+    "correct_proba",
+    "datasets",
     "downsample",
     "downsample_frame",
+    "metrics",
     "plan",
     "profile",
     "select",

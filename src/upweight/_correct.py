@@ -1,0 +1,143 @@
+"""The offset (prior) correction: from the downsampled distribution back to the true one."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from ._exceptions import InputError, PlanError
+from ._labels import python_label
+from ._plan import SamplingPlan, check_factor
+from ._types import Label
+
+__all__ = ["correct_decision", "correct_proba", "prior_ratio_array"]
+
+
+def prior_ratio_array(
+    *, plan: SamplingPlan | None, factor: float | None, n_columns: int, classes: Any = None
+) -> npt.NDArray[np.float64]:
+    """``count / kept`` per column, from a plan or a binary factor."""
+    if (plan is None) == (factor is None):
+        raise PlanError("give either plan or factor to correct probabilities")
+    if factor is not None:
+        k = check_factor(factor)
+        if n_columns != 2:
+            raise PlanError(
+                "a single factor corrects binary probabilities; "
+                "for multi-class, pass the plan (plan=...)"
+            )
+        if classes is not None:
+            raise PlanError("classes goes with plan; a factor assumes column 0 was downsampled")
+        return np.array([k, 1.0])
+    if not isinstance(plan, SamplingPlan):
+        raise PlanError(f"plan must be a SamplingPlan; got {type(plan).__name__}")
+    ratios = plan.prior_ratios
+    if classes is None:
+        labels: Sequence[Label] = plan.labels
+    else:
+        labels = [python_label(c) for c in np.asarray(classes).tolist()]
+        unknown = [c for c in labels if c not in ratios]
+        if unknown:
+            raise PlanError(
+                f"classes {unknown} are not in the plan; the plan has {list(plan.labels)}"
+            )
+    if len(labels) != n_columns:
+        raise InputError(
+            f"probabilities have {n_columns} columns but the plan has {len(labels)} classes"
+        )
+    return np.array([ratios[c] for c in labels], dtype=np.float64)
+
+
+def correct_proba(
+    proba: npt.ArrayLike,
+    *,
+    plan: SamplingPlan | None = None,
+    factor: float | None = None,
+    classes: Sequence[Label] | npt.ArrayLike | None = None,
+) -> npt.NDArray[np.float64]:
+    """Bring a model's probabilities back to the true class distribution (offset correction).
+
+    Use it for a model trained on downsampled data *without* the upweighting: such a model
+    learns the training distribution, in which the downsampled class is rarer than in the
+    truth. By Bayes' rule the fix is to multiply each class's probability by how much
+    rarer the class was in training, ``count / kept``, and renormalise. For a binary
+    problem whose negative class was downsampled by *k* that is
+    ``p' = p / (p + (1 - p) * k)``: the logit shifted by ``-ln k``.
+
+    A model trained *with* the upweighting needs no correction.
+
+    Parameters
+    ----------
+    proba : array-like of shape (n,) or (n, n_classes)
+        Probabilities from the model: a 1-D array holds the probability of the second
+        class (``predict_proba(X)[:, 1]`` of a binary model); a 2-D array has one column
+        per class, in the order of ``classes``.
+    plan : SamplingPlan, optional
+        The plan the training data was sampled with (exact: uses the rows actually kept).
+    factor : float, optional
+        Instead of ``plan``, for binary problems: the factor by which the first class (the
+        negative, majority class) was downsampled.
+    classes : sequence, optional
+        With ``plan``: the class of each column (a model's ``classes_``) when not the
+        plan's sorted order.
+
+    Returns
+    -------
+    numpy.ndarray
+        Corrected probabilities, same shape as ``proba``.
+
+    Raises
+    ------
+    PlanError
+        Neither or both of ``plan`` and ``factor``, a factor with more than two classes.
+    InputError
+        Probabilities outside [0, 1] or with the wrong number of columns.
+
+    Examples
+    --------
+    >>> import upweight
+    >>> upweight.correct_proba([0.5, 0.2], factor=25).round(4)
+    array([0.0385, 0.0099])
+    >>> p = upweight.plan({0: 9_900, 1: 100}, factor=25)
+    >>> upweight.correct_proba([[0.5, 0.5]], plan=p).round(4)
+    array([[0.9615, 0.0385]])
+    """
+    p = np.asarray(proba, dtype=np.float64)
+    if p.ndim not in (1, 2):
+        raise InputError(f"proba must be 1-D or 2-D; got shape {p.shape}")
+    if p.size and (not np.all(np.isfinite(p)) or p.min() < 0.0 or p.max() > 1.0):
+        raise InputError("proba must hold probabilities in [0, 1] (no NaN or infinity)")
+    n_columns = 2 if p.ndim == 1 else p.shape[1]
+    ratios = prior_ratio_array(plan=plan, factor=factor, n_columns=n_columns, classes=classes)
+    if p.ndim == 1:
+        positive = p * ratios[1]
+        return positive / (positive + (1.0 - p) * ratios[0])
+    scaled = p * ratios
+    total = scaled.sum(axis=1, keepdims=True)
+    total[total == 0.0] = 1.0
+    return scaled / total
+
+
+def correct_decision(
+    decision: npt.ArrayLike,
+    *,
+    plan: SamplingPlan,
+    classes: Sequence[Label] | npt.ArrayLike | None = None,
+) -> npt.NDArray[np.float64]:
+    """Shift decision values (log-odds) by the log prior ratios: the offset in logit space.
+
+    A 1-D decision is the log-odds of the second class: it moves by
+    ``ln(ratio[1] / ratio[0])``. A 2-D decision moves by ``ln(ratio[c])`` per column
+    (softmax-invariant). Exact when the decision is a log-odds (logistic models).
+    """
+    d = np.asarray(decision, dtype=np.float64)
+    n_columns = 2 if d.ndim == 1 else d.shape[1]
+    log_ratio = np.log(
+        prior_ratio_array(plan=plan, factor=None, n_columns=n_columns, classes=classes)
+    )
+    if d.ndim == 1:
+        return d + (log_ratio[1] - log_ratio[0])
+    return d + log_ratio

@@ -1,0 +1,91 @@
+"""Metrics: definitions on small cases, agreement with scikit-learn, refusals."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sklearn import metrics as skm
+from upweight import InputError, LabelError
+from upweight.metrics import evaluate, expected_calibration_error, prediction_bias
+
+
+def test_prediction_bias_is_relative_percent():
+    assert prediction_bias([0, 0, 0, 1], [0.25] * 4) == 0.0
+    assert prediction_bias([0, 0, 0, 1], [0.5] * 4) == 100.0
+    assert prediction_bias([0, 0, 0, 1], [0.125] * 4) == -50.0
+
+
+def test_prediction_bias_string_labels_and_pos_label():
+    y = ["no", "no", "no", "yes"]
+    assert prediction_bias(y, [0.25] * 4) == 0.0
+    assert prediction_bias(y, [0.75] * 4, pos_label="no") == 0.0
+
+
+def test_two_column_probabilities_use_the_second():
+    assert prediction_bias([0, 1], [[0.5, 0.5], [0.5, 0.5]]) == 0.0
+
+
+def test_ece_small_cases():
+    assert expected_calibration_error([0, 1, 0, 1], [0.5] * 4) == 0.0
+    assert expected_calibration_error([0, 0, 0, 0], [0.2] * 4, pos_label=1) == pytest.approx(0.2)
+    # two bins: [0.1, 0.1] with outcomes [0, 0] -> gap 0.1; [0.9, 0.9] with [1, 0] -> 0.4
+    ece = expected_calibration_error([0, 0, 1, 0], [0.1, 0.1, 0.9, 0.9])
+    assert ece == pytest.approx(0.5 * 0.1 + 0.5 * 0.4)
+
+
+def test_ece_quantile_bins_and_bad_strategy():
+    rng = np.random.default_rng(0)
+    p = rng.uniform(0, 0.05, 50_000)
+    y = (rng.random(50_000) < p).astype(int)
+    assert expected_calibration_error(y, p, strategy="quantile") < 0.003
+    with pytest.raises(InputError, match="strategy"):
+        expected_calibration_error(y, p, strategy="kmeans")
+    with pytest.raises(InputError, match="n_bins"):
+        expected_calibration_error(y, p, n_bins=0)
+
+
+def test_evaluate_agrees_with_scikit_learn():
+    rng = np.random.default_rng(1)
+    p = rng.uniform(0, 0.2, 20_000)
+    y = (rng.random(20_000) < p).astype(int)
+    m = evaluate(y, p)
+    assert m.n == 20_000
+    assert m.log_loss == pytest.approx(skm.log_loss(y, p))
+    assert m.brier == pytest.approx(skm.brier_score_loss(y, p))
+    assert m.average_precision == pytest.approx(skm.average_precision_score(y, p))
+    assert m.roc_auc == pytest.approx(skm.roc_auc_score(y, p))
+    assert m.base_rate == pytest.approx(y.mean())
+    assert m.mean_proba == pytest.approx(p.mean())
+    assert abs(m.prediction_bias) < 5
+    assert set(m.to_dict()) >= {"log_loss", "brier", "prediction_bias", "ece", "roc_auc"}
+
+
+def test_evaluate_multiclass():
+    rng = np.random.default_rng(2)
+    logits = rng.normal(size=(5_000, 3))
+    proba = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    y = np.array([rng.choice(3, p=row) for row in proba])
+    m = evaluate(y, proba)
+    assert m.log_loss == pytest.approx(skm.log_loss(y, proba))
+    assert m.roc_auc == pytest.approx(skm.roc_auc_score(y, proba, multi_class="ovr"))
+    assert abs(m.prediction_bias) < 10
+    assert m.ece < 0.05
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "needle"),
+    [
+        (lambda: prediction_bias([0, 0], [0.1, 0.1], pos_label=1), LabelError, "no positive"),
+        (lambda: prediction_bias([0, 1], [0.1]), InputError, "2 labels but y_prob has 1"),
+        (lambda: prediction_bias([0, 1], [0.1, 1.2]), InputError, r"\[0, 1\]"),
+        (lambda: prediction_bias(["a", "b"], [0.1, 0.2], pos_label="c"), LabelError, "pos_label"),
+        (lambda: prediction_bias(["a", "a"], [0.1, 0.2]), LabelError, "pass pos_label"),
+        (lambda: prediction_bias([0, 1, 2], [0.1, 0.2, 0.3]), LabelError, "binary"),
+        (lambda: evaluate([0, 0, 0], [0.1, 0.1, 0.1]), LabelError, "single class"),
+        (lambda: evaluate([0, 1], np.full((2, 3), 1 / 3)), LabelError, "every class"),
+    ],
+)
+def test_refusals(call, error, needle):
+    with pytest.raises(error, match=needle):
+        call()
