@@ -1,0 +1,351 @@
+"""DownsampledClassifier: downsample, fit a model, and predict on the true distribution."""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, _fit_context, clone
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils._tags import get_tags
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    assert_all_finite,
+    check_is_fitted,
+    column_or_1d,
+    has_fit_parameter,
+)
+
+from .._correct import correct_decision, correct_proba
+from .._counts import check_two_classes
+from .._downsample import select_encoded
+from .._exceptions import InputError
+from .._labels import encode_labels
+from .._plan import SamplingPlan, balanced_factors, plan
+from .._rows import n_rows, take_rows
+from .._types import Correction, Label, Method, RandomStateLike, WeightMode
+
+
+def _inner_has(attr: str) -> Callable[[Any], bool]:
+    """For ``available_if``: the method exists when the (fitted or given) model has it."""
+
+    def check(self: DownsampledClassifier) -> bool:
+        inner = getattr(self, "estimator_", self.estimator)
+        return hasattr(inner, attr)
+
+    return check
+
+
+def _accepts_sample_weight(estimator: Any) -> bool:
+    from sklearn.pipeline import Pipeline
+
+    if isinstance(estimator, Pipeline):
+        return _accepts_sample_weight(estimator.steps[-1][1])
+    return bool(has_fit_parameter(estimator, "sample_weight"))
+
+
+def _weight_kwargs(estimator: Any, sample_weight: npt.NDArray[np.float64]) -> dict[str, Any]:
+    """How to hand ``sample_weight`` to ``estimator.fit`` (a Pipeline routes to its last step)."""
+    from sklearn.pipeline import Pipeline
+
+    if isinstance(estimator, Pipeline):
+        name = estimator.steps[-1][0]
+        return {f"{name}__sample_weight": sample_weight}
+    return {"sample_weight": sample_weight}
+
+
+def _check_finite(X: Any) -> None:
+    """Reject NaN / infinity in numeric arrays before sampling, whichever rows are kept.
+
+    Without this, whether ``fit`` fails would depend on whether a bad row happened to be
+    kept. Frames are left to the model (its own preprocessing may handle them).
+    """
+    from scipy import sparse
+
+    values: Any
+    if sparse.issparse(X):
+        matrix: Any = X
+        values = matrix.tocoo().data if matrix.format in {"dok", "lil"} else matrix.data
+    elif isinstance(X, np.ndarray):
+        values = X
+    else:
+        return
+    if values.dtype.kind in "fc":
+        assert_all_finite(values, allow_nan=False, input_name="X")
+
+
+class DownsampledClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
+    """Downsample the majority class, fit a model, and predict on the true distribution.
+
+    ``fit`` keeps one in *k* majority rows and fits a clone of ``estimator`` on them.
+    How the model is brought back to the true class distribution is the ``correction``:
+
+    - ``"upweight"`` (default): the kept majority rows carry weight *k* in the fit, so
+      the model learns the true distribution directly.
+    - ``"offset"``: the model is fitted without weights and its probabilities are
+      corrected at prediction time (the logit shifted by ``-ln k``, see
+      :func:`upweight.correct_proba`); often the better choice for boosted trees.
+    - ``"none"``: neither, for comparison; probabilities are biased towards the minority.
+
+    ``factor`` is an ordinary parameter, so it can be tuned with ``GridSearchCV``, and the
+    estimator works as the last step of a scikit-learn ``Pipeline``.
+
+    Parameters
+    ----------
+    estimator : classifier
+        The model to fit on the downsampled data. With ``correction="upweight"`` its
+        ``fit`` must accept ``sample_weight`` (for a ``Pipeline``, its last step's).
+    factor : float or dict, optional
+        Keep one in *k* majority rows (a dict: class -> factor).
+    target_share : float, optional
+        Instead of ``factor``: the minority share wanted after downsampling. When neither
+        is given every class is brought down to the size of the rarest, as
+        imbalanced-learn's ``RandomUnderSampler`` does by default.
+    upweight : float or dict, optional
+        Weight of the kept majority rows, when not the factor (``correction="upweight"``
+        only).
+    weights : {"factor", "exact"}, default="factor"
+        Weight mode with ``correction="upweight"`` (see :func:`upweight.plan`); ignored by
+        the other corrections, which fit without weights.
+    correction : {"upweight", "offset", "none"}, default="upweight"
+        See above.
+    method : {"exact", "bernoulli"}, default="exact"
+        How rows are drawn (see :func:`upweight.downsample`).
+    random_state : None, int, numpy.random.Generator or RandomState
+        Seed of the downsampling (the model's own ``random_state`` is left alone).
+
+    Attributes
+    ----------
+    estimator_ : classifier
+        The fitted clone of ``estimator``.
+    plan_ : SamplingPlan
+        The plan as applied: per class, rows before and kept, factor and weight.
+    classes_ : numpy.ndarray
+        Class labels.
+    n_features_in_ : int
+        Number of features seen in ``fit`` (when the model reports it).
+    feature_names_in_ : numpy.ndarray of str
+        Feature names seen in ``fit`` (when the model reports them).
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn.model_selection import GridSearchCV
+    >>> from upweight.datasets import make_imbalanced
+    >>> from upweight.sklearn import DownsampledClassifier
+    >>> data = make_imbalanced(50_000, minority_share=0.02, random_state=0)
+    >>> clf = DownsampledClassifier(LogisticRegression(), factor=10, random_state=0)
+    >>> clf = clf.fit(data.X, data.y)
+    >>> clf.plan_.kept, clf.plan_.class_weights
+    ({0: 4895, 1: 1049}, {0: 10.0, 1: 1.0})
+    >>> p = clf.predict_proba(data.X)[:, 1]
+    >>> round(float(p.mean()), 3), round(float(data.y.mean()), 3)
+    (0.021, 0.021)
+    >>> search = GridSearchCV(clf, {"factor": [1, 5, 20]}, scoring="neg_log_loss", cv=3)
+    >>> search = search.fit(data.X, data.y)
+    """
+
+    _parameter_constraints: dict[str, Any] = {  # noqa: RUF012
+        "estimator": [HasMethods(["fit", "predict"])],
+        "factor": [Interval(numbers.Real, 1, None, closed="left"), dict, None],
+        "target_share": [Interval(numbers.Real, 0, 1, closed="neither"), None],
+        "upweight": [Interval(numbers.Real, 0, None, closed="neither"), dict, None],
+        "weights": [StrOptions({"factor", "exact"})],
+        "correction": [StrOptions({"upweight", "offset", "none"})],
+        "method": [StrOptions({"exact", "bernoulli"})],
+        "random_state": ["random_state"],
+    }
+
+    def __init__(
+        self,
+        estimator: Any,
+        *,
+        factor: float | Mapping[Label, float] | None = None,
+        target_share: float | None = None,
+        upweight: float | Mapping[Label, float] | None = None,
+        weights: WeightMode = "factor",
+        correction: Correction = "upweight",
+        method: Method = "exact",
+        random_state: RandomStateLike = None,
+    ) -> None:
+        self.estimator = estimator
+        self.factor = factor
+        self.target_share = target_share
+        self.upweight = upweight
+        self.weights = weights
+        self.correction = correction
+        self.method = method
+        self.random_state = random_state
+
+    def _make_plan(self, counts: Mapping[Label, int]) -> SamplingPlan:
+        check_two_classes(counts)
+        upweighted = self.correction == "upweight"
+        weights: WeightMode = self.weights if upweighted else "none"
+        upweight = self.upweight if upweighted else None
+        if self.factor is None and self.target_share is None:
+            return plan(counts, factor=balanced_factors(counts), upweight=upweight, weights=weights)
+        return plan(
+            counts,
+            factor=self.factor,
+            target_share=self.target_share,
+            upweight=upweight,
+            weights=weights,
+        )
+
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit(
+        self, X: Any, y: Any, sample_weight: npt.ArrayLike | None = None, **fit_params: Any
+    ) -> DownsampledClassifier:
+        """Downsample ``X, y`` and fit a clone of the estimator on what is kept.
+
+        Parameters
+        ----------
+        X : array-like, sparse matrix or data frame of shape (n_samples, n_features)
+            Training data, at the true class distribution.
+        y : array-like of shape (n_samples,)
+            Labels.
+        sample_weight : array-like of shape (n_samples,), optional
+            Row weights of your own; the kept rows' weights are multiplied by them.
+        **fit_params : dict
+            Passed to the estimator's ``fit`` (rows are not subset: pass only
+            parameters that do not have one value per training row, such as an
+            ``eval_set``).
+
+        Returns
+        -------
+        self : DownsampledClassifier
+        """
+        if y is None:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y is None"
+            )
+        y_arr = np.asarray(y) if not hasattr(y, "shape") else y
+        if y_arr.ndim == 2 and y_arr.shape[1] > 1:
+            raise ValueError(
+                "Multilabel and multioutput targets are not supported: y must be 1-D; "
+                f"got shape {y_arr.shape}"
+            )
+        y_arr = column_or_1d(y_arr, warn=True)
+        if y_arr.dtype.kind in "fO":
+            check_classification_targets(y_arr)  # integer and string labels are classes
+        if self.correction == "upweight" and not _accepts_sample_weight(self.estimator):
+            raise InputError(
+                f"{type(self.estimator).__name__}.fit does not accept sample_weight, which "
+                "correction='upweight' needs; use correction='offset'"
+            )
+        n = y_arr.shape[0]
+        if n_rows(X) != n:
+            raise ValueError(f"X has {n_rows(X)} rows but y has {n} labels; they must match")
+        if not get_tags(self.estimator).input_tags.allow_nan:
+            _check_finite(X)
+        user_weight = None
+        if sample_weight is not None:
+            user_weight = _check_sample_weight(sample_weight, np.empty((n, 1)))
+
+        encoded = encode_labels(y_arr)
+        the_plan = self._make_plan(encoded.count_map())
+        selection = select_encoded(
+            encoded, the_plan, random_state=self.random_state, method=self.method
+        )
+        idx = selection.indices
+        X_s = take_rows(X, idx)
+        y_s = y_arr[idx]
+
+        weight: npt.NDArray[np.float64] | None = None
+        if self.correction == "upweight":
+            weight = selection.sample_weight
+        if user_weight is not None:
+            weight = user_weight[idx] if weight is None else weight * user_weight[idx]
+
+        estimator = clone(self.estimator)
+        kwargs = dict(fit_params)
+        if weight is not None:
+            kwargs.update(_weight_kwargs(estimator, weight))
+        estimator.fit(X_s, y_s, **kwargs)
+
+        self.estimator_ = estimator
+        self.plan_ = selection.plan
+        self.classes_ = estimator.classes_ if hasattr(estimator, "classes_") else np.unique(y_arr)
+        if len(self.classes_) != len(the_plan.labels):
+            raise ValueError(
+                f"the model saw {len(self.classes_)} classes after downsampling but the data "
+                f"has {len(the_plan.labels)}"
+            )
+        for attr in ("n_features_in_", "feature_names_in_"):
+            if hasattr(estimator, attr):
+                setattr(self, attr, getattr(estimator, attr))
+        return self
+
+    @available_if(_inner_has("predict_proba"))
+    def predict_proba(self, X: Any) -> npt.NDArray[np.float64]:
+        """Class probabilities on the true distribution.
+
+        With ``correction="offset"`` the model's probabilities are corrected by the plan's
+        prior ratios; with ``"upweight"`` the model already predicts the true
+        distribution; with ``"none"`` they are returned as the model gives them.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        numpy.ndarray of shape (n_samples, n_classes)
+        """
+        check_is_fitted(self)
+        proba = np.asarray(self.estimator_.predict_proba(X), dtype=np.float64)
+        if self.correction == "offset":
+            return correct_proba(proba, plan=self.plan_, classes=self.classes_)
+        return proba
+
+    @available_if(_inner_has("predict_proba"))
+    def predict_log_proba(self, X: Any) -> npt.NDArray[np.float64]:
+        """Logarithm of :meth:`predict_proba`."""
+        with np.errstate(divide="ignore"):
+            return np.log(self.predict_proba(X))
+
+    @available_if(_inner_has("decision_function"))
+    def decision_function(self, X: Any) -> npt.NDArray[np.float64]:
+        """Decision values; with ``correction="offset"`` shifted by the log prior ratios.
+
+        The shift is exact when the model's decision values are log-odds (logistic
+        models); for other models it moves the decision threshold the same way.
+        """
+        check_is_fitted(self)
+        decision = self.estimator_.decision_function(X)
+        if self.correction == "offset":
+            return correct_decision(decision, plan=self.plan_, classes=self.classes_)
+        return np.asarray(decision)
+
+    def predict(self, X: Any) -> Any:
+        """Predicted classes; with ``correction="offset"``, from the corrected scores."""
+        check_is_fitted(self)
+        if self.correction != "offset":
+            return self.estimator_.predict(X)
+        if hasattr(self.estimator_, "predict_proba"):
+            scores = self.predict_proba(X)
+            return self.classes_[np.argmax(scores, axis=1)]
+        if hasattr(self.estimator_, "decision_function"):
+            decision = self.decision_function(X)
+            if decision.ndim == 1:
+                return self.classes_[(decision > 0).astype(int)]
+            return self.classes_[np.argmax(decision, axis=1)]
+        raise InputError(
+            f"{type(self.estimator_).__name__} has neither predict_proba nor "
+            "decision_function, which correction='offset' needs; use correction='upweight'"
+        )
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        inner = get_tags(self.estimator)
+        tags.input_tags.sparse = inner.input_tags.sparse
+        tags.input_tags.allow_nan = inner.input_tags.allow_nan
+        tags.input_tags.string = inner.input_tags.string
+        tags.input_tags.categorical = inner.input_tags.categorical
+        tags.classifier_tags.multi_class = inner.classifier_tags.multi_class
+        return tags
