@@ -1,0 +1,431 @@
+"""The ``upweight`` command: a thin shell over the Python API.
+
+It parses, calls the public functions, and formats. Bad input ends with one line on
+standard error and exit code 2; nothing is written.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sys
+from collections.abc import Iterator
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from ._exceptions import PlanError, UpweightError
+from ._types import Label
+
+app = typer.Typer(
+    name="upweight",
+    help=(
+        "Train classifiers on severely imbalanced data: downsample the majority class by a "
+        "factor k (keep one in k rows) and upweight the kept rows by k, so batches hold "
+        "enough minority examples while the model still learns the true distribution."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+EXIT_BAD_INPUT = 2
+EXIT_INTERRUPTED = 130
+
+
+class WeightsChoice(StrEnum):
+    """Weight modes on the command line."""
+
+    factor = "factor"
+    exact = "exact"
+    none = "none"
+
+
+class MethodChoice(StrEnum):
+    """Selection methods on the command line."""
+
+    exact = "exact"
+    bernoulli = "bernoulli"
+
+
+def _stdout() -> Console:
+    console = Console(highlight=False)
+    if not console.is_terminal:
+        # logs and pipes: wide enough for the tables not to wrap
+        console = Console(highlight=False, width=max(console.width, 120))
+    return console
+
+
+def _stderr() -> Console:
+    return Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+@contextlib.contextmanager
+def _status(text: str, *, quiet: bool) -> Iterator[Any]:
+    """A spinner on standard error while work runs; silent when quiet or not a terminal."""
+    console = _stderr()
+    if quiet or not console.is_terminal:
+        yield None
+        return
+    with console.status(text) as status:
+        yield status
+
+
+def _fmt_label(label: Label) -> str:
+    return str(label)
+
+
+def _fmt_int(n: int) -> str:
+    return f"{n:,}"
+
+
+def _fmt_share(x: float) -> str:
+    if x == 0:
+        return "0%"
+    if x < 0.0001:
+        return f"{100 * x:.4f}%"
+    return f"{100 * x:.2f}%"
+
+
+def _fmt_number(x: float) -> str:
+    return f"{x:.4g}"
+
+
+def _parse_factor(text: str, classes: tuple[Label, ...]) -> float | dict[Label, float]:
+    """``25`` or ``fraud=1,legit=25``; class names are matched to the labels as text."""
+    text = text.strip()
+    if "=" not in text:
+        try:
+            return float(text)
+        except ValueError:
+            raise PlanError(
+                f"--factor must be a number >= 1 or class=factor pairs such as "
+                f"'legit=25,other=5'; got {text!r}"
+            ) from None
+    by_text = {str(c): c for c in classes}
+    factors: dict[Label, float] = {}
+    for part in text.split(","):
+        name, sep, value = part.partition("=")
+        name, value = name.strip(), value.strip()
+        if not sep or not name:
+            raise PlanError(f"--factor pairs look like class=factor; got {part!r}")
+        if name not in by_text:
+            raise PlanError(
+                f"--factor names class {name!r}, which is not in the labels; "
+                f"classes are: {', '.join(by_text)}"
+            )
+        try:
+            factors[by_text[name]] = float(value)
+        except ValueError:
+            raise PlanError(
+                f"--factor for class {name!r} must be a number >= 1; got {value!r}"
+            ) from None
+    return factors
+
+
+def _profile_table(prof: Any) -> Table:
+    table = Table()
+    table.add_column("class")
+    table.add_column("rows", justify="right")
+    table.add_column("share", justify="right")
+    shares = prof.shares
+    for label, count in zip(prof.classes, prof.counts, strict=True):
+        role = " (majority)" if label == prof.majority else ""
+        table.add_row(f"{_fmt_label(label)}{role}", _fmt_int(count), _fmt_share(shares[label]))
+    return table
+
+
+def _print_profile(console: Console, prof: Any, *, title: str) -> None:
+    console.print(title)
+    console.print(_profile_table(prof))
+    console.print(
+        f"rows: {_fmt_int(prof.n_rows)}   minority share: {_fmt_share(prof.minority_share)}   "
+        f"imbalance ratio: {prof.imbalance_ratio:,.1f} : 1   severity: {prof.severity}"
+    )
+    view = prof.batch
+    if view is not None:
+        console.print(
+            f"batches of {view.batch_size}: {view.expected:.3g} example(s) of class "
+            f"{_fmt_label(view.label)} per batch on average; "
+            f"{_fmt_share(view.p_none)} of batches hold none"
+        )
+        with contextlib.suppress(UpweightError):
+            k = prof.recommend_factor(view.batch_size)
+            console.print(
+                f"smallest factor for at least one class-{_fmt_label(view.label)} example in "
+                f"95% of batches of {view.batch_size}: k = {k}"
+            )
+
+
+@app.command()
+def analyze(
+    data: Annotated[Path, typer.Argument(help="CSV or Parquet file.", show_default=False)],
+    label: Annotated[
+        str, typer.Option("--label", "-l", help="Name of the label column.", show_default=False)
+    ],
+    batch_size: Annotated[
+        int | None,
+        typer.Option(
+            "--batch-size",
+            "-b",
+            min=1,
+            help="Also show what batches of this size hold of the rarest class.",
+        ),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the profile as JSON.")] = False,
+) -> None:
+    """Show the class balance of a file's label column.
+
+    Counts and shares per class, imbalance ratio and severity; with --batch-size, how many
+    minority examples a batch holds and the smallest factor that makes 95% of batches
+    hold one.
+    """
+    from ._io import read_table
+    from ._profile import profile
+
+    with _status(f"reading {data.name}", quiet=as_json):
+        table = read_table(data, label=label, columns=[label])
+        prof = profile(table.column(label), batch_size=batch_size)
+    if as_json:
+        _stdout().print_json(json.dumps(prof.to_dict()))
+        return
+    _print_profile(_stdout(), prof, title=f"{data.name}: label {label!r}")
+
+
+@app.command()
+def sample(
+    data: Annotated[Path, typer.Argument(help="CSV or Parquet file.", show_default=False)],
+    label: Annotated[
+        str, typer.Option("--label", "-l", help="Name of the label column.", show_default=False)
+    ],
+    output: Annotated[
+        Path,
+        typer.Option(
+            "--output",
+            "-o",
+            help="Output file: Parquet (.parquet, .pq) or CSV (.csv, .csv.gz) by extension.",
+            show_default=False,
+        ),
+    ],
+    factor: Annotated[
+        str | None,
+        typer.Option(
+            "--factor",
+            "-k",
+            help="Keep one in K majority rows, e.g. 25; or per class: 'legit=25,other=5'.",
+            show_default=False,
+        ),
+    ] = None,
+    target_share: Annotated[
+        float | None,
+        typer.Option(
+            "--target-share",
+            help="Instead of --factor: the minority share wanted after downsampling, e.g. 0.2.",
+            show_default=False,
+        ),
+    ] = None,
+    upweight: Annotated[
+        float | None,
+        typer.Option(
+            "--upweight",
+            help="Weight of the kept majority rows, if not the factor (--weights factor only).",
+            show_default=False,
+        ),
+    ] = None,
+    weights: Annotated[
+        WeightsChoice,
+        typer.Option(
+            "--weights",
+            help=(
+                "factor: kept rows weigh k; exact: rows before / rows kept, so weighted "
+                "totals equal the original counts; none: no weights (correct with the offset)."
+            ),
+        ),
+    ] = WeightsChoice.factor,
+    method: Annotated[
+        MethodChoice,
+        typer.Option(
+            "--method",
+            help="exact: exactly round(N/k) rows; bernoulli: each row kept with probability 1/k.",
+        ),
+    ] = MethodChoice.exact,
+    seed: Annotated[int, typer.Option("--seed", min=0, help="Seed: same seed, same rows.")] = 0,
+    weight_col: Annotated[
+        str, typer.Option("--weight-col", help="Name of the weight column to add.")
+    ] = "weight",
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="Replace OUTPUT if it exists.")
+    ] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
+) -> None:
+    """Downsample a file's majority class and write it with a weight column.
+
+    Keeps every minority row and one in K majority rows, adds the weight column, and
+    writes OUTPUT atomically (a temporary file renamed into place). Parquet output
+    carries the sampling plan in its metadata (key 'upweight.plan').
+    """
+    from ._downsample import downsample_frame
+    from ._io import PLAN_METADATA_KEY, check_output, read_table, write_table_atomic
+    from ._profile import profile
+
+    if (factor is None) == (target_share is None):
+        raise PlanError("give either --factor K or --target-share S (one of them)")
+    check_output(data, output, overwrite=overwrite)
+    with _status(f"reading {data.name}", quiet=quiet):
+        table = read_table(data, label=label)
+    before = profile(table.column(label))
+    factor_value = None if factor is None else _parse_factor(factor, before.classes)
+    with _status(f"sampling and writing {output.name}", quiet=quiet):
+        out, applied = downsample_frame(
+            table,
+            label=label,
+            factor=factor_value,
+            target_share=target_share,
+            upweight=upweight,
+            weights=weights.value,
+            weight_col=weight_col,
+            random_state=seed,
+            method=method.value,
+            return_plan=True,
+        )
+        size = write_table_atomic(
+            out, output, metadata={PLAN_METADATA_KEY: applied.to_json().encode()}
+        )
+    if quiet:
+        return
+    console = _stdout()
+    console.print(f"{data.name} -> {output.name}")
+    table_out = Table()
+    for name in ("class", "rows before", "share before", "factor", "rows after", "share after"):
+        table_out.add_column(name, justify="left" if name == "class" else "right")
+    table_out.add_column("weight", justify="right")
+    shares_after = applied.training_shares
+    for c in applied:
+        table_out.add_row(
+            _fmt_label(c.label),
+            _fmt_int(c.count),
+            _fmt_share(c.count / applied.n_rows),
+            _fmt_number(c.factor),
+            _fmt_int(c.kept),
+            _fmt_share(shares_after[c.label]),
+            _fmt_number(c.weight),
+        )
+    console.print(table_out)
+    console.print(
+        f"wrote {output} ({_fmt_int(applied.n_kept)} of {_fmt_int(applied.n_rows)} rows, "
+        f"{size / 1e6:.1f} MB; weights: {applied.weight_mode}; method: {applied.method}; "
+        f"seed: {applied.seed})"
+    )
+
+
+@app.command()
+def demo(
+    rows: Annotated[int, typer.Option("--rows", min=10_000, help="Rows to generate.")] = 1_000_000,
+    factor: Annotated[
+        float, typer.Option("--factor", "-k", min=1.0, help="Downsampling factor.")
+    ] = 25.0,
+    seed: Annotated[int, typer.Option("--seed", min=0, help="Seed of data and sampling.")] = 0,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the results as JSON.")] = False,
+) -> None:
+    """Show the technique at work on generated data with a known truth.
+
+    Generates the course's scenario (about 1% positives, five features, known P(y|x)),
+    shows its profile, and trains logistic regression four ways: full data; downsampled
+    only; downsampled and upweighted; downsampled with the offset correction. All are
+    measured on an untouched test split.
+    """
+    from ._demo import run_demo
+
+    console = _stdout()
+    with _status("starting", quiet=as_json) as status:
+
+        def on_step(text: str) -> None:
+            if status is not None:
+                status.update(text)
+
+        result = run_demo(rows, factor=factor, seed=seed, on_step=on_step)
+    if as_json:
+        console.print_json(json.dumps(result.to_dict()))
+        return
+    _print_profile(console, result.profile, title=f"Generated data: {rows:,} rows, seed {seed}")
+    console.print()
+    console.print(f"Logistic regression, evaluated on {result.test_rows:,} untouched test rows")
+    table = Table()
+    table.add_column("training")
+    for name in ("rows", "fit time", "speed-up", "log loss", "avg precision", "ROC AUC"):
+        table.add_column(name, justify="right")
+    table.add_column("prediction bias", justify="right")
+    full = result.rows[0]
+    for row in result.rows:
+        m = row.metrics
+        speed = ""
+        if row is not full and row.fit_seconds and full.fit_seconds:
+            speed = f"{full.fit_seconds / row.fit_seconds:.1f}x"
+        table.add_row(
+            row.name,
+            _fmt_int(row.rows_trained or 0),
+            f"{row.fit_seconds:.3f} s",
+            speed,
+            f"{m.log_loss:.5f}",
+            f"{m.average_precision:.4f}",
+            f"{m.roc_auc:.4f}",
+            f"{m.prediction_bias:+.1f}%",
+        )
+    t = result.truth
+    table.add_row(
+        "true P(y|x)",
+        "",
+        "",
+        "",
+        f"{t.log_loss:.5f}",
+        f"{t.average_precision:.4f}",
+        f"{t.roc_auc:.4f}",
+        f"{t.prediction_bias:+.1f}%",
+    )
+    console.print(table)
+    up = result.rows[2].metrics.log_loss
+    console.print(
+        f"Downsampled + upweighted: log loss {100 * (up / full.metrics.log_loss - 1):+.2f}% "
+        f"vs full data. Downsampled only: probabilities "
+        f"{result.rows[1].metrics.prediction_bias:+.0f}% too high on average; upweighting or "
+        "the offset correction removes that bias."
+    )
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; return the exit code (2 for bad input, 130 if interrupted)."""
+    command = typer.main.get_command(app)
+    err = _stderr()
+    try:
+        result = command.main(args=argv, prog_name="upweight", standalone_mode=False)
+    except UpweightError as exc:
+        err.print(f"error: {_one_line(str(exc))}", markup=False)
+        return EXIT_BAD_INPUT
+    except typer.TyperException as exc:
+        # typer's usage errors (bad or missing options) and the help shown for no arguments
+        if type(exc).__name__ == "NoArgsIsHelpError":
+            _stdout().print(exc.format_message(), markup=False)
+            return 0
+        ctx = getattr(exc, "ctx", None)
+        hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
+        err.print(f"error: {_one_line(exc.format_message())}{hint}", markup=False)
+        return int(getattr(exc, "exit_code", EXIT_BAD_INPUT))
+    except (typer.Abort, KeyboardInterrupt):
+        result = EXIT_INTERRUPTED
+    if result == EXIT_INTERRUPTED:
+        err.print("interrupted; nothing was written", markup=False)
+    return result if isinstance(result, int) else 0
+
+
+def run() -> None:
+    """Console-script entry point."""
+    sys.exit(main())

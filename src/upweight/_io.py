@@ -1,0 +1,208 @@
+"""Reading and writing CSV and Parquet files: clear errors, atomic writes."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import uuid
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+from ._exceptions import FileError, LabelError
+
+__all__ = [
+    "check_output",
+    "file_format",
+    "read_column_names",
+    "read_table",
+    "write_table_atomic",
+]
+
+FileFormat = Literal["csv", "parquet"]
+
+_SUFFIXES: dict[str, FileFormat] = {
+    ".csv": "csv",
+    ".csv.gz": "csv",
+    ".csv.bz2": "csv",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+}
+
+PLAN_METADATA_KEY = b"upweight.plan"
+
+
+def file_format(path: str | os.PathLike[str]) -> FileFormat:
+    """CSV or Parquet, by the file's extension."""
+    name = Path(path).name.lower()
+    for suffix, fmt in sorted(_SUFFIXES.items(), key=lambda item: -len(item[0])):
+        if name.endswith(suffix):
+            return fmt
+    raise FileError(
+        f"unsupported file type: {Path(path).name}; use a .csv, .csv.gz, .parquet or .pq file"
+    )
+
+
+def _check_readable(path: Path) -> None:
+    if not path.exists():
+        raise FileError(f"file not found: {path}")
+    if path.is_dir():
+        raise FileError(f"{path} is a directory; give a CSV or Parquet file")
+    if not os.access(path, os.R_OK):
+        raise FileError(f"cannot read {path}: permission denied")
+    if path.stat().st_size == 0:
+        raise FileError(f"{path} is empty")
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+def read_column_names(path: str | os.PathLike[str]) -> list[str]:
+    """Column names of a CSV or Parquet file, reading as little as possible."""
+    import pyarrow as pa
+
+    p = Path(path)
+    fmt = file_format(p)
+    _check_readable(p)
+    try:
+        if fmt == "parquet":
+            import pyarrow.parquet as pq
+
+            return list(pq.read_schema(p).names)
+        import pyarrow.csv as pacsv
+
+        with pacsv.open_csv(p) as reader:
+            return list(reader.schema.names)
+    except (pa.ArrowException, OSError, ValueError) as exc:
+        raise FileError(f"cannot read {p.name} as {fmt.upper()}: {_reason(exc)}") from None
+
+
+def read_table(
+    path: str | os.PathLike[str], *, label: str | None = None, columns: list[str] | None = None
+) -> Any:
+    """Read a CSV or Parquet file into a pyarrow Table.
+
+    Parameters
+    ----------
+    path : path
+        The file.
+    label : str, optional
+        A column that must exist (the label); a clear error names the columns if not.
+    columns : list of str, optional
+        Read only these columns.
+    """
+    import pyarrow as pa
+
+    p = Path(path)
+    fmt = file_format(p)
+    names = read_column_names(p)
+    if label is not None and label not in names:
+        raise LabelError(
+            f"label column {label!r} not found in {p.name}; columns are: {', '.join(names)}"
+        )
+    try:
+        if fmt == "parquet":
+            import pyarrow.parquet as pq
+
+            return pq.read_table(p, columns=columns)
+        import pyarrow.csv as pacsv
+
+        convert = pacsv.ConvertOptions(include_columns=columns) if columns else None
+        return pacsv.read_csv(p, convert_options=convert)
+    except (pa.ArrowException, OSError, ValueError) as exc:
+        raise FileError(f"cannot read {p.name} as {fmt.upper()}: {_reason(exc)}") from None
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    if a.resolve() == b.resolve():
+        return True
+    try:
+        return a.exists() and b.exists() and os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def check_output(
+    src: str | os.PathLike[str], dst: str | os.PathLike[str], *, overwrite: bool
+) -> FileFormat:
+    """Refuse an output that would lose data; return its format.
+
+    Raises
+    ------
+    FileError
+        Unsupported extension, the output is the input, the output exists (without
+        ``overwrite``), or its folder does not exist.
+    """
+    src_path, dst_path = Path(src), Path(dst)
+    fmt = file_format(dst_path)
+    if _same_file(src_path, dst_path):
+        raise FileError(
+            f"output {dst_path} is the input file; choose another output path "
+            "(inputs are never overwritten)"
+        )
+    if dst_path.is_dir():
+        raise FileError(f"output {dst_path} is a directory; give a file name")
+    if dst_path.exists() and not overwrite:
+        raise FileError(f"output {dst_path} exists; pass --overwrite to replace it")
+    if not dst_path.parent.exists():
+        raise FileError(f"output folder {dst_path.parent} does not exist; create it first")
+    return fmt
+
+
+@contextlib.contextmanager
+def atomic_path(dst: str | os.PathLike[str]) -> Iterator[Path]:
+    """A temporary path next to ``dst`` that replaces ``dst`` only if the block succeeds.
+
+    On any error or interrupt the temporary file is removed and ``dst`` is untouched.
+    """
+    final = Path(dst)
+    tmp = final.with_name(f".{final.name}.{uuid.uuid4().hex[:12]}.tmp")
+    try:
+        yield tmp
+        with open(tmp, "rb") as handle:
+            os.fsync(handle.fileno())
+        os.replace(tmp, final)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+        raise
+
+
+def write_table_atomic(
+    table: Any,
+    dst: str | os.PathLike[str],
+    *,
+    metadata: Mapping[bytes, bytes] | None = None,
+) -> int:
+    """Write a pyarrow Table as CSV or Parquet (by extension), atomically.
+
+    Parquet files carry ``metadata`` in their key-value metadata. Returns the bytes
+    written.
+    """
+    import pyarrow as pa
+
+    final = Path(dst)
+    fmt = file_format(final)
+    try:
+        with atomic_path(final) as tmp:
+            if fmt == "parquet":
+                import pyarrow.parquet as pq
+
+                if metadata:
+                    merged = dict(table.schema.metadata or {}) | dict(metadata)
+                    table = table.replace_schema_metadata(merged)
+                pq.write_table(table, tmp)
+            else:
+                import pyarrow.csv as pacsv
+
+                if final.name.lower().endswith((".gz", ".bz2")):
+                    codec = "gzip" if final.name.lower().endswith(".gz") else "bz2"
+                    with pa.CompressedOutputStream(str(tmp), codec) as stream:
+                        pacsv.write_csv(table, stream)
+                else:
+                    pacsv.write_csv(table, tmp)
+    except (pa.ArrowException, OSError) as exc:
+        raise FileError(f"could not write {final}: {_reason(exc)}") from None
+    return final.stat().st_size

@@ -1,0 +1,273 @@
+"""The command line: what it prints, what it writes, and how it refuses bad input."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+import pytest
+
+import upweight
+from upweight._cli import main
+from upweight.datasets import make_imbalanced
+
+
+@pytest.fixture
+def files(tmp_path: Path) -> dict[str, Path]:
+    table = make_imbalanced(20_000, minority_share=0.01, random_state=0).to_arrow(label="fraud")
+    parquet, csv = tmp_path / "data.parquet", tmp_path / "data.csv"
+    pq.write_table(table, parquet)
+    pacsv.write_csv(table, csv)
+    return {"parquet": parquet, "csv": csv, "dir": tmp_path}
+
+
+def run(capsys, *args: str) -> tuple[int, str, str]:
+    code = main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_analyze_prints_the_profile(files, capsys):
+    code, out, err = run(capsys, "analyze", files["parquet"], "--label", "fraud", "-b", "20")
+    assert code == 0, err
+    assert "severity: extreme" in out or "severity: moderate" in out
+    assert "batches of 20" in out and "k = " in out
+
+
+def test_analyze_json_matches_the_api(files, capsys):
+    code, out, _ = run(capsys, "analyze", files["csv"], "-l", "fraud", "--json")
+    assert code == 0
+    labels = pq.read_table(files["parquet"], columns=["fraud"]).column("fraud")
+    assert json.loads(out) == upweight.profile(labels).to_dict()
+
+
+@pytest.mark.parametrize("ext", ["parquet", "csv", "csv.gz"])
+def test_sample_writes_rows_weights_and_the_plan(files, capsys, ext):
+    out_path = files["dir"] / f"out.{ext}"
+    code, out, err = run(
+        capsys, "sample", files["parquet"], "-l", "fraud", "-k", "25", "-o", out_path
+    )
+    assert code == 0, err
+    assert "wrote" in out
+    table = pq.read_table(out_path) if ext == "parquet" else pacsv.read_csv(out_path)
+    source = pq.read_table(files["parquet"])
+    expected = upweight.downsample_frame(source, label="fraud", factor=25, random_state=0)
+    assert table.column_names == [*source.column_names, "weight"]
+    np.testing.assert_allclose(
+        np.asarray(table.column("x0")), np.asarray(expected.column("x0")), rtol=1e-12
+    )
+    assert sorted(set(np.asarray(table.column("weight")).tolist())) == [1.0, 25.0]
+    if ext == "parquet":
+        meta = pq.read_schema(out_path).metadata[b"upweight.plan"]
+        plan = upweight.SamplingPlan.from_json(meta)
+        assert plan.seed == 0 and plan.kept[1] == int(np.asarray(source.column("fraud")).sum())
+
+
+def test_sample_options(files, capsys):
+    out_path = files["dir"] / "out.parquet"
+    code, _, err = run(
+        capsys,
+        "sample",
+        files["csv"],
+        "-l",
+        "fraud",
+        "--target-share",
+        "0.2",
+        "--weights",
+        "exact",
+        "--method",
+        "bernoulli",
+        "--seed",
+        "3",
+        "--weight-col",
+        "w",
+        "-o",
+        out_path,
+        "--quiet",
+    )
+    assert code == 0, err
+    table = pq.read_table(out_path)
+    fraud, w = np.asarray(table.column("fraud")), np.asarray(table.column("w"))
+    source = np.asarray(pacsv.read_csv(files["csv"]).column("fraud"))
+    assert w[fraud == 0].sum() == pytest.approx((source == 0).sum())
+    assert upweight.SamplingPlan.from_json(table.schema.metadata[b"upweight.plan"]).seed == 3
+
+
+def test_same_seed_same_output(files, capsys):
+    a, b = files["dir"] / "a.parquet", files["dir"] / "b.parquet"
+    for path in (a, b):
+        assert run(capsys, "sample", files["parquet"], "-l", "fraud", "-k", "5", "-o", path)[0] == 0
+    assert pq.read_table(a).equals(pq.read_table(b))
+
+
+def test_multiclass_factor_pairs(tmp_path, capsys):
+    src = tmp_path / "m.csv"
+    pacsv.write_csv(pa.table({"x": range(300), "y": ["a"] * 200 + ["b"] * 90 + ["c"] * 10}), src)
+    out = tmp_path / "m.parquet"
+    code, _, err = run(capsys, "sample", src, "-l", "y", "-k", "a=10,b=3", "-o", out)
+    assert code == 0, err
+    counts = pq.read_table(out).column("y").value_counts().to_pylist()
+    assert {c["values"]: c["counts"] for c in counts} == {"a": 20, "b": 30, "c": 10}
+
+
+def test_overwrite(files, capsys):
+    out_path = files["dir"] / "out.parquet"
+    out_path.write_bytes(b"keep me")
+    code, _, err = run(capsys, "sample", files["parquet"], "-l", "fraud", "-k", "2", "-o", out_path)
+    assert code == 2 and "--overwrite" in err
+    assert out_path.read_bytes() == b"keep me"
+    args = ("sample", files["parquet"], "-l", "fraud", "-k", "2", "-o", out_path, "--overwrite")
+    assert run(capsys, *args)[0] == 0
+    assert pq.read_table(out_path).num_rows > 0
+
+
+def bad_inputs(files: dict[str, Path]) -> list[tuple[list[object], str]]:
+    d = files["dir"]
+    data = files["parquet"]
+    out = d / "out.parquet"
+    return [
+        (["sample", data, "-l", "nope", "-k", "2", "-o", out], "label column 'nope' not found"),
+        (["sample", d / "one.csv", "-l", "y", "-k", "2", "-o", out], "only one class"),
+        (["sample", d / "nan.csv", "-l", "y", "-k", "2", "-o", out], "missing value"),
+        (["sample", data, "-l", "fraud", "-k", "0", "-o", out], ">= 1"),
+        (["sample", data, "-l", "fraud", "-k", "-3", "-o", out], ">= 1"),
+        (["sample", data, "-l", "fraud", "-k", "0.5", "-o", out], "upsampling"),
+        (["sample", data, "-l", "fraud", "-k", "many", "-o", out], "must be a number"),
+        (["sample", data, "-l", "fraud", "-k", "7=2", "-o", out], "class '7'"),
+        (["sample", data, "-l", "fraud", "--target-share", "1.2", "-o", out], "between 0 and 1"),
+        (["sample", data, "-l", "fraud", "--target-share", "0", "-o", out], "between 0 and 1"),
+        (["sample", data, "-l", "fraud", "--target-share", "0.001", "-o", out], "below the"),
+        (["sample", data, "-l", "fraud", "--target-share", "x", "-o", out], "--target-share"),
+        (["sample", data, "-l", "fraud", "-o", out], "--factor K or --target-share S"),
+        (
+            ["sample", data, "-l", "fraud", "-k", "2", "--target-share", "0.2", "-o", out],
+            "--factor K or --target-share S",
+        ),
+        (["sample", data, "-l", "fraud", "-k", "2", "-o", data], "is the input file"),
+        (["sample", data, "-l", "fraud", "-k", "2", "-o", d / "out.json"], "unsupported file"),
+        (["sample", data, "-l", "fraud", "-k", "2", "-o", d / "no" / "o.csv"], "does not exist"),
+        (["sample", d / "data.xlsx", "-l", "fraud", "-k", "2", "-o", out], "unsupported file"),
+        (["sample", d / "missing.csv", "-l", "fraud", "-k", "2", "-o", out], "file not found"),
+        (["sample", d / "garbage.parquet", "-l", "fraud", "-k", "2", "-o", out], "cannot read"),
+        (["sample", d / "empty.csv", "-l", "fraud", "-k", "2", "-o", out], "is empty"),
+        (["sample", data, "-l", "fraud", "-k", "2", "--weights", "all", "-o", out], "--weights"),
+        (
+            [
+                "sample",
+                data,
+                "-l",
+                "fraud",
+                "-k",
+                "2",
+                "--weights",
+                "exact",
+                "--upweight",
+                "3",
+                "-o",
+                out,
+            ],
+            "cannot be combined",
+        ),
+        (["sample", data, "-k", "2", "-o", out], "Missing option '--label'"),
+        (["analyze", data, "-l", "fraud", "-b", "0"], "--batch-size"),
+        (["analyze", d / "garbage.parquet", "-l", "fraud"], "cannot read"),
+    ]
+
+
+@pytest.fixture
+def bad_files(files):
+    d = files["dir"]
+    (d / "one.csv").write_text("x,y\n1,0\n2,0\n")
+    (d / "nan.csv").write_text("x,y\n1,0\n2,\n3,1\n")
+    (d / "garbage.parquet").write_bytes(b"this is not parquet at all")
+    (d / "empty.csv").write_bytes(b"")
+    (d / "data.xlsx").write_bytes(b"PK")
+    return files
+
+
+def test_bad_input_gets_one_line_exit_2_and_writes_nothing(bad_files, capsys):
+    for args, needle in bad_inputs(bad_files):
+        before = sorted(p.name for p in bad_files["dir"].iterdir())
+        code, _, err = run(capsys, *args)
+        assert code == 2, (args, err)
+        assert needle in err, (args, err)
+        assert err.startswith("error: ") and err.count("\n") == 1, err
+        assert "Traceback" not in err
+        assert sorted(p.name for p in bad_files["dir"].iterdir()) == before
+
+
+def test_bad_input_in_a_real_process_has_no_traceback(files):
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "upweight",
+            "sample",
+            str(files["parquet"]),
+            "-l",
+            "fraud",
+            "-k",
+            "abc",
+            "-o",
+            str(files["dir"] / "o.parquet"),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("error: ") and proc.stderr.count("\n") == 1
+    assert proc.stdout == ""
+
+
+@pytest.mark.parametrize("failure", [KeyboardInterrupt, OSError])
+def test_interrupted_or_failed_write_leaves_nothing(files, capsys, monkeypatch, failure):
+    out_path = files["dir"] / "out.parquet"
+    real_write = pq.write_table
+
+    def write_then_fail(table, where, **kwargs):
+        real_write(table.slice(0, 10), where, **kwargs)  # a partial file on disk
+        raise failure(28, "No space left on device") if failure is OSError else failure()
+
+    monkeypatch.setattr(pq, "write_table", write_then_fail)
+    before = sorted(p.name for p in files["dir"].iterdir())
+    code, _, err = run(capsys, "sample", files["parquet"], "-l", "fraud", "-k", "2", "-o", out_path)
+    assert code == (130 if failure is KeyboardInterrupt else 2)
+    assert ("interrupted" in err) if failure is KeyboardInterrupt else ("No space left" in err)
+    assert sorted(p.name for p in files["dir"].iterdir()) == before
+
+
+def test_help_explains(capsys):
+    assert main(["--help"]) == 0
+    out = capsys.readouterr().out
+    assert "downsample" in out.lower() and "analyze" in out and "demo" in out
+    assert main(["sample", "--help"]) == 0
+    assert "--target-share" in capsys.readouterr().out
+    assert main([]) == 0  # no arguments: the help
+
+
+def test_demo_small(capsys):
+    code, out, err = run(capsys, "demo", "--rows", "60000", "--seed", "1")
+    assert code == 0, err
+    for name in (
+        "full data",
+        "k=25, no correction",
+        "k=25, upweighted",
+        "k=25, offset",
+        "true P(y|x)",
+        "prediction bias",
+    ):
+        assert name in out
+
+
+def test_demo_json(capsys):
+    code, out, _ = run(capsys, "demo", "--rows", "60000", "--json")
+    assert code == 0
+    data = json.loads(out)
+    assert data["rows"][0]["name"] == "full data"
+    assert data["rows"][1]["prediction_bias"] > 300
