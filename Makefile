@@ -1,0 +1,43 @@
+# The two entry points: `make demo` (the main job) and `make test` (the test suite).
+# Each creates .venv with the Python found as `python3` (3.11 or newer) if it is missing,
+# and installs the project with what that target needs.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+CHECKED := src tests benchmarks examples
+
+.PHONY: demo test lint bench clean
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "upweight needs Python 3.11 or newer; set PYTHON=/path/to/python3.11")'
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed-core: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e .
+	@touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[test]"
+	@touch $@ $(VENV)/.installed-core
+
+## demo: generate the course's scenario and train it four ways (about 10 s)
+demo: $(VENV)/.installed-core
+	$(BIN)/upweight demo
+
+## test: lint, type-check and run the test suite
+test: $(VENV)/.installed-test lint
+	$(BIN)/python -m pytest
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check $(CHECKED)
+	$(BIN)/ruff format --check $(CHECKED)
+	$(BIN)/mypy
+
+## bench: the benchmark scripts (minutes; not part of the tests)
+bench: $(VENV)/.installed-test
+	$(BIN)/python benchmarks/fit_time.py
+	$(BIN)/python benchmarks/in_memory.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
