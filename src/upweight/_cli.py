@@ -162,12 +162,41 @@ def _print_profile(console: Console, prof: Any, *, title: str) -> None:
             )
 
 
+DataArgument = Annotated[Path, typer.Argument(help="CSV or Parquet file.", show_default=False)]
+LabelOption = Annotated[
+    str, typer.Option("--label", "-l", help="Name of the label column.", show_default=False)
+]
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        from . import __version__
+
+        _stdout().print(f"upweight {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version_callback, is_eager=True, help="Show the version."
+        ),
+    ] = False,
+) -> None:
+    """Train classifiers on severely imbalanced data.
+
+    Downsample the majority class by a factor k (keep one in k rows) and upweight the kept
+    rows by k, so batches hold enough minority examples while the model still learns the
+    true distribution.
+    """
+
+
 @app.command()
 def analyze(
-    data: Annotated[Path, typer.Argument(help="CSV or Parquet file.", show_default=False)],
-    label: Annotated[
-        str, typer.Option("--label", "-l", help="Name of the label column.", show_default=False)
-    ],
+    data: DataArgument,
+    label: LabelOption,
     batch_size: Annotated[
         int | None,
         typer.Option(
@@ -199,10 +228,8 @@ def analyze(
 
 @app.command()
 def sample(
-    data: Annotated[Path, typer.Argument(help="CSV or Parquet file.", show_default=False)],
-    label: Annotated[
-        str, typer.Option("--label", "-l", help="Name of the label column.", show_default=False)
-    ],
+    data: DataArgument,
+    label: LabelOption,
     output: Annotated[
         Path,
         typer.Option(

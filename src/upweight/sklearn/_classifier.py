@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, _fit_context, clone
-from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils._param_validation import HasMethods, StrOptions
 from sklearn.utils._tags import get_tags
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
@@ -29,6 +28,7 @@ from .._labels import encode_labels
 from .._plan import SamplingPlan, balanced_factors, plan
 from .._rows import n_rows, take_rows
 from .._types import Correction, Label, Method, RandomStateLike, WeightMode
+from ._params import SAMPLING_CONSTRAINTS
 
 
 def _inner_has(attr: str) -> Callable[[Any], bool]:
@@ -152,13 +152,9 @@ class DownsampledClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
 
     _parameter_constraints: dict[str, Any] = {  # noqa: RUF012
         "estimator": [HasMethods(["fit", "predict"])],
-        "factor": [Interval(numbers.Real, 1, None, closed="left"), dict, None],
-        "target_share": [Interval(numbers.Real, 0, 1, closed="neither"), None],
-        "upweight": [Interval(numbers.Real, 0, None, closed="neither"), dict, None],
+        **SAMPLING_CONSTRAINTS,
         "weights": [StrOptions({"factor", "exact"})],
         "correction": [StrOptions({"upweight", "offset", "none"})],
-        "method": [StrOptions({"exact", "bernoulli"})],
-        "random_state": ["random_state"],
     }
 
     def __init__(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Mapping
 from typing import Any
 
@@ -11,7 +10,7 @@ import numpy.typing as npt
 from imblearn.under_sampling.base import BaseUnderSampler
 from imblearn.utils import check_sampling_strategy, check_target_type
 from sklearn.base import _fit_context
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, validate_data
 
@@ -20,6 +19,7 @@ from .._downsample import select
 from .._plan import SamplingPlan, factors_for_targets, plan
 from .._rows import is_frame, n_rows, take_rows
 from .._types import Label, Method, RandomStateLike, WeightMode
+from ._params import SAMPLING_CONSTRAINTS
 
 
 class DownsampleUpweight(BaseUnderSampler):
@@ -92,12 +92,8 @@ class DownsampleUpweight(BaseUnderSampler):
 
     _parameter_constraints: dict[str, Any] = {  # noqa: RUF012
         **BaseUnderSampler._parameter_constraints,
-        "factor": [Interval(numbers.Real, 1, None, closed="left"), dict, None],
-        "target_share": [Interval(numbers.Real, 0, 1, closed="neither"), None],
-        "upweight": [Interval(numbers.Real, 0, None, closed="neither"), dict, None],
+        **SAMPLING_CONSTRAINTS,
         "weights": [StrOptions({"factor", "exact", "none"})],
-        "method": [StrOptions({"exact", "bernoulli"})],
-        "random_state": ["random_state"],
     }
 
     def __init__(

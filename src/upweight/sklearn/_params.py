@@ -1,0 +1,17 @@
+"""Parameter constraints shared by the scikit-learn estimators (for ``set_params`` checks)."""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any
+
+from sklearn.utils._param_validation import Interval, StrOptions
+
+#: Constraints of the parameters that say how to downsample.
+SAMPLING_CONSTRAINTS: dict[str, list[Any]] = {
+    "factor": [Interval(numbers.Real, 1, None, closed="left"), dict, None],
+    "target_share": [Interval(numbers.Real, 0, 1, closed="neither"), None],
+    "upweight": [Interval(numbers.Real, 0, None, closed="neither"), dict, None],
+    "method": [StrOptions({"exact", "bernoulli"})],
+    "random_state": ["random_state"],
+}
