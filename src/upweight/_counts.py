@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import math
-import numbers
 from collections.abc import Mapping
 from typing import Any
 
 from ._exceptions import LabelError
 from ._labels import encode_labels, python_label
 from ._types import Label
+from ._validation import whole_number
 
 __all__ = ["as_counts", "round_half_up"]
 
@@ -39,16 +39,6 @@ def check_two_classes(counts: Mapping[Label, int]) -> None:
         )
 
 
-def _whole_number(value: Any) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, numbers.Integral):
-        return int(value)
-    if isinstance(value, numbers.Real) and float(value).is_integer():
-        return int(float(value))
-    return None
-
-
 def as_counts(y_or_counts: Any) -> dict[Label, int]:
     """Class -> count, sorted by class, from labels, a mapping of counts, or a profile.
 
@@ -65,7 +55,7 @@ def as_counts(y_or_counts: Any) -> dict[Label, int]:
         raw: dict[Label, int] = {}
         for key, value in y_or_counts.items():
             label = python_label(key)
-            count = _whole_number(value)
+            count = whole_number(value)
             if count is None or count < 1:
                 raise LabelError(
                     f"the count of class {label!r} must be a positive integer; got {value!r}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -11,6 +12,7 @@ import numpy as np
 from ._counts import as_counts, round_half_up
 from ._exceptions import PlanError
 from ._types import Label
+from ._validation import positive_int
 
 __all__ = ["BatchView", "ImbalanceProfile", "profile"]
 
@@ -28,10 +30,12 @@ _SEVERITY: tuple[tuple[float, Severity], ...] = (
 def hypergeom_cdf_below(m: int, population: int, successes: int, draws: int) -> float:
     """P(X < m) for X ~ Hypergeometric(population, successes, draws), exactly.
 
-    The first term of the support comes from a product of ratios summed in log space,
-    the next ones from the pmf's recurrence, so no large binomial coefficient is formed
-    and the result stays accurate for populations in the billions. (scipy.stats gives
-    the same numbers -- the tests check it -- but takes over a second to import, which a
+    Everything stays in log space: the first term of the support is a sum of
+    ``log1p`` terms, the next ones follow from the pmf's recurrence as a cumulative sum
+    of log ratios, and the terms are added with log-sum-exp. No large binomial
+    coefficient is formed and no term underflows, so the result stays accurate for
+    populations in the billions and batches in the thousands. (scipy.stats gives the same
+    numbers -- the tests check it -- but takes over a second to import, which a
     command-line tool should not spend.)
     """
     failures = population - successes
@@ -43,18 +47,20 @@ def hypergeom_cdf_below(m: int, population: int, successes: int, draws: int) -> 
         return 1.0
     if low == 0:
         j = np.arange(draws, dtype=np.float64)
-        log_p = float(np.log1p(-successes / (population - j)).sum())
+        log_first = float(np.log1p(-successes / (population - j)).sum())
     else:
-        log_p = (
+        log_first = (
             _log_choose(successes, low)
             + _log_choose(failures, draws - low)
             - _log_choose(population, draws)
         )
-    p = math.exp(log_p)
-    total = p
-    for i in range(low, m - 1):
-        p *= (successes - i) * (draws - i) / ((i + 1) * (failures - draws + i + 1))
-        total += p
+    i = np.arange(low, m - 1, dtype=np.float64)  # steps from P(X = i) to P(X = i + 1)
+    log_ratio = (
+        np.log(successes - i) + np.log(draws - i) - np.log(i + 1) - np.log(failures - draws + i + 1)
+    )
+    log_terms = log_first + np.concatenate([[0.0], np.cumsum(log_ratio)])
+    peak = float(log_terms.max())
+    total = math.exp(peak) * float(np.exp(log_terms - peak).sum())
     return min(max(total, 0.0), 1.0)
 
 
@@ -63,11 +69,7 @@ def _log_choose(n: int, k: int) -> float:
 
 
 def _check_batch_size(batch_size: Any) -> int:
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int | float):
-        raise PlanError(f"batch_size must be a positive integer; got {batch_size!r}")
-    if batch_size != int(batch_size) or batch_size < 1:
-        raise PlanError(f"batch_size must be a positive integer; got {batch_size!r}")
-    return int(batch_size)
+    return positive_int(batch_size, "batch_size", PlanError)
 
 
 @dataclass(frozen=True)
@@ -311,9 +313,8 @@ class ImbalanceProfile:
         41
         """
         size = _check_batch_size(batch_size)
-        if isinstance(min_minority, bool) or not isinstance(min_minority, int) or min_minority < 1:
-            raise PlanError(f"min_minority must be a positive integer; got {min_minority!r}")
-        if not isinstance(confidence, int | float) or not 0.0 < confidence < 1.0:
+        min_minority = positive_int(min_minority, "min_minority", PlanError)
+        if not isinstance(confidence, numbers.Real) or not 0.0 < float(confidence) < 1.0:
             raise PlanError(f"confidence must be a probability in (0, 1); got {confidence!r}")
         target = self._minority_label(label)
         counts = self.count_map
