@@ -17,9 +17,14 @@ __all__ = ["correct_decision", "correct_proba", "prior_ratio_array"]
 
 
 def prior_ratio_array(
-    *, plan: SamplingPlan | None, factor: float | None, n_columns: int, classes: Any = None
+    *,
+    plan: SamplingPlan | None,
+    factor: float | None,
+    n_columns: int,
+    classes: Any = None,
+    weighted: bool = False,
 ) -> npt.NDArray[np.float64]:
-    """``count / kept`` per column, from a plan or a binary factor."""
+    """Per column: ``count / kept`` (or with ``weighted``, ``count / (kept * weight)``)."""
     if (plan is None) == (factor is None):
         raise PlanError("give either plan or factor to correct probabilities")
     if factor is not None:
@@ -31,10 +36,10 @@ def prior_ratio_array(
             )
         if classes is not None:
             raise PlanError("classes goes with plan; a factor assumes column 0 was downsampled")
-        return np.array([k, 1.0])
+        return np.array([1.0, 1.0]) if weighted else np.array([k, 1.0])
     if not isinstance(plan, SamplingPlan):
         raise PlanError(f"plan must be a SamplingPlan; got {type(plan).__name__}")
-    ratios = plan.prior_ratios
+    ratios = plan.residual_ratios if weighted else plan.prior_ratios
     if classes is None:
         labels: Sequence[Label] = plan.labels
     else:
@@ -57,6 +62,7 @@ def correct_proba(
     plan: SamplingPlan | None = None,
     factor: float | None = None,
     classes: Sequence[Label] | npt.ArrayLike | None = None,
+    weighted: bool = False,
 ) -> npt.NDArray[np.float64]:
     """Bring a model's probabilities back to the true class distribution (offset correction).
 
@@ -67,7 +73,9 @@ def correct_proba(
     problem whose negative class was downsampled by *k* that is
     ``p' = p / (p + (1 - p) * k)``: the logit shifted by ``-ln k``.
 
-    A model trained *with* the upweighting needs no correction.
+    A model trained *with* the upweighting needs no correction when the upweight equals
+    the factor. When it does not (``plan(..., upweight=u)``), pass ``weighted=True``: only
+    what the weights left is corrected, ``count / (kept * weight)`` per class.
 
     Parameters
     ----------
@@ -83,6 +91,8 @@ def correct_proba(
     classes : sequence, optional
         With ``plan``: the class of each column (a model's ``classes_``) when not the
         plan's sorted order.
+    weighted : bool, default=False
+        The model was trained with the plan's weights (see above).
 
     Returns
     -------
@@ -111,7 +121,9 @@ def correct_proba(
     if p.size and (not np.all(np.isfinite(p)) or p.min() < 0.0 or p.max() > 1.0):
         raise InputError("proba must hold probabilities in [0, 1] (no NaN or infinity)")
     n_columns = 2 if p.ndim == 1 else p.shape[1]
-    ratios = prior_ratio_array(plan=plan, factor=factor, n_columns=n_columns, classes=classes)
+    ratios = prior_ratio_array(
+        plan=plan, factor=factor, n_columns=n_columns, classes=classes, weighted=weighted
+    )
     if p.ndim == 1:
         positive = p * ratios[1]
         return positive / (positive + (1.0 - p) * ratios[0])
@@ -126,6 +138,7 @@ def correct_decision(
     *,
     plan: SamplingPlan,
     classes: Sequence[Label] | npt.ArrayLike | None = None,
+    weighted: bool = False,
 ) -> npt.NDArray[np.float64]:
     """Shift decision values (log-odds) by the log prior ratios: the offset in logit space.
 
@@ -136,7 +149,9 @@ def correct_decision(
     d = np.asarray(decision, dtype=np.float64)
     n_columns = 2 if d.ndim == 1 else d.shape[1]
     log_ratio = np.log(
-        prior_ratio_array(plan=plan, factor=None, n_columns=n_columns, classes=classes)
+        prior_ratio_array(
+            plan=plan, factor=None, n_columns=n_columns, classes=classes, weighted=weighted
+        )
     )
     if d.ndim == 1:
         return d + (log_ratio[1] - log_ratio[0])

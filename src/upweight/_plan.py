@@ -99,6 +99,15 @@ class ClassPlan:
         """``count / kept``: how much rarer the class is in training than in truth."""
         return self.count / self.kept if self.kept else math.inf
 
+    @property
+    def residual_ratio(self) -> float:
+        """``count / (kept * weight)``: what the weights leave of the prior ratio.
+
+        1 when the weights restore the class's total exactly; the prior ratio when every
+        row weighs 1.
+        """
+        return self.count / (self.kept * self.weight) if self.kept else math.inf
+
     def to_dict(self) -> dict[str, Any]:
         """Plain-data form, for JSON."""
         return {
@@ -222,6 +231,15 @@ class SamplingPlan:
     def prior_ratios(self) -> dict[Label, float]:
         """Class -> ``count / kept``, the factor by which the offset correction rescales."""
         return {c.label: c.prior_ratio for c in self.classes}
+
+    @property
+    def residual_ratios(self) -> dict[Label, float]:
+        """Class -> ``count / (kept * weight)``: what a model trained with the weights needs.
+
+        1 for exact weights; about 1 for ``factor`` weights equal to the factor; more or
+        less than 1 when the upweight differs from the factor.
+        """
+        return {c.label: c.residual_ratio for c in self.classes}
 
     @property
     def n_rows(self) -> int:

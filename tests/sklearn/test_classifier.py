@@ -74,6 +74,16 @@ def test_corrected_probabilities_match_the_truth(data, correction):
     assert abs(upweight.metrics.prediction_bias(y_test, p)) < 15
 
 
+@pytest.mark.parametrize("upweight_by", [5, 50])
+def test_an_upweight_other_than_the_factor_stays_on_the_true_distribution(data, upweight_by):
+    X, y, X_test, _, p_true = split(data)
+    clf = DownsampledClassifier(lr(), factor=25, upweight=upweight_by, random_state=0)
+    p = clf.fit(X, y).predict_proba(X_test)[:, 1]
+    assert clf.plan_.class_weights[0] == upweight_by
+    assert p.mean() == pytest.approx(p_true.mean(), rel=0.1)
+    assert np.mean(np.abs(p - p_true)) < 0.003
+
+
 def test_no_correction_is_biased_towards_the_minority(data):
     X, y, X_test, y_test, _ = split(data)
     clf = DownsampledClassifier(lr(), factor=20, correction="none", random_state=0)
@@ -101,10 +111,45 @@ def test_user_sample_weight_multiplies_the_plan_weight(data):
     assert set(np.unique(seen.sample_weight_[seen.y_ == 1])) == {2.0}
 
 
-def test_fit_params_reach_the_model(data):
+def test_fit_params_reach_the_model_row_aligned_ones_subset(data):
     X, y, *_ = split(data)
     clf = DownsampledClassifier(RecordingClassifier(), factor=10, random_state=0)
-    assert clf.fit(X, y, note="hello").estimator_.fit_params_ == {"note": "hello"}
+    per_row = np.arange(len(y))
+    fitted = clf.fit(X, y, note="hello", init_score=per_row, eval_set=[(X[:5], y[:5])])
+    params = fitted.estimator_.fit_params_
+    assert params["note"] == "hello"
+    assert len(params["eval_set"]) == 1
+    expected = upweight.select(y, factor=10, random_state=0).indices
+    np.testing.assert_array_equal(params["init_score"], expected)
+
+
+def test_labels_in_a_polars_or_pandas_series(data):
+    pl = pytest.importorskip("polars")
+    pd = pytest.importorskip("pandas")
+    X, y, *_ = split(data)
+    for labels in (pl.Series("y", y), pd.Series(y)):
+        clf = DownsampledClassifier(lr(), factor=10, random_state=0).fit(X, labels)
+        assert clf.classes_.tolist() == [0, 1]
+
+
+def test_random_state_accepts_a_generator(data):
+    X, y, *_ = split(data)
+    a = DownsampledClassifier(lr(), factor=10, random_state=np.random.default_rng(3)).fit(X, y)
+    b = DownsampledClassifier(lr(), factor=10, random_state=np.random.default_rng(3)).fit(X, y)
+    assert a.plan_.seed == b.plan_.seed
+
+
+def test_a_failed_fit_leaves_no_fitted_state(data):
+    X, y, *_ = split(data)
+
+    class Broken(RecordingClassifier):
+        def fit(self, X, y, sample_weight=None, **fit_params):
+            raise RuntimeError("the model failed")
+
+    clf = DownsampledClassifier(Broken(), factor=10)
+    with pytest.raises(RuntimeError):
+        clf.fit(X, y)
+    assert not hasattr(clf, "estimator_") and not hasattr(clf, "plan_")
 
 
 def test_factor_is_tunable_in_grid_search(data):
@@ -220,7 +265,7 @@ def test_boosted_trees_receive_the_weights(data, library):
     clf = DownsampledClassifier(booster(library), factor=10, random_state=0).fit(X, y)
     sel = upweight.select(y, plan=upweight.plan(y, factor=10), random_state=0)
     direct = booster(library).fit(X[sel.indices], y[sel.indices], sample_weight=sel.sample_weight)
-    np.testing.assert_allclose(clf.predict_proba(X_test), direct.predict_proba(X_test))
+    np.testing.assert_allclose(clf.estimator_.predict_proba(X_test), direct.predict_proba(X_test))
 
 
 class RecordingClassifier(ClassifierMixin, BaseEstimator):

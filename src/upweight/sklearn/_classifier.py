@@ -26,7 +26,7 @@ from .._downsample import select_encoded
 from .._exceptions import InputError
 from .._labels import encode_labels
 from .._plan import SamplingPlan, balanced_factors, plan
-from .._rows import n_rows, take_rows
+from .._rows import is_frame, n_rows, take_rows
 from .._types import Correction, Label, Method, RandomStateLike, WeightMode
 from ._params import SAMPLING_CONSTRAINTS
 
@@ -47,6 +47,26 @@ def _accepts_sample_weight(estimator: Any) -> bool:
     if isinstance(estimator, Pipeline):
         return _accepts_sample_weight(estimator.steps[-1][1])
     return bool(has_fit_parameter(estimator, "sample_weight"))
+
+
+def _label_vector(y: Any) -> npt.NDArray[Any]:
+    """``y`` as a NumPy array, whatever container it came in."""
+    return y if isinstance(y, np.ndarray) else np.asarray(y)
+
+
+def _subset_rows(value: Any, idx: npt.NDArray[np.intp], n: int) -> Any:
+    """Fit parameters with one row per training row follow the kept rows."""
+    if isinstance(value, np.ndarray) and value.ndim >= 1 and value.shape[0] == n:
+        return value[idx]
+    if (is_frame(value) or _is_sparse(value)) and n_rows(value) == n:
+        return take_rows(value, idx)
+    return value
+
+
+def _is_sparse(value: Any) -> bool:
+    from scipy import sparse
+
+    return bool(sparse.issparse(value))
 
 
 def _weight_kwargs(estimator: Any, sample_weight: npt.NDArray[np.float64]) -> dict[str, Any]:
@@ -92,6 +112,9 @@ class DownsampledClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
       :func:`upweight.correct_proba`); often the better choice for boosted trees.
     - ``"none"``: neither, for comparison; probabilities are biased towards the minority.
 
+    The model is fitted on the original labels, so it must accept them: XGBoost, for one,
+    needs labels 0, 1, ..., n_classes - 1.
+
     ``factor`` is an ordinary parameter, so it can be tuned with ``GridSearchCV``, and the
     estimator works as the last step of a scikit-learn ``Pipeline``.
 
@@ -107,8 +130,10 @@ class DownsampledClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         is given every class is brought down to the size of the rarest, as
         imbalanced-learn's ``RandomUnderSampler`` does by default.
     upweight : float or dict, optional
-        Weight of the kept majority rows, when not the factor (``correction="upweight"``
-        only).
+        Weight of the kept majority rows, when it should differ from the factor
+        (``correction="upweight"`` only). The model then learns a prior between the
+        training one and the true one; :meth:`predict_proba` corrects what is left, so its
+        probabilities stay on the true distribution.
     weights : {"factor", "exact"}, default="factor"
         Weight mode with ``correction="upweight"`` (see :func:`upweight.plan`); ignored by
         the other corrections, which fit without weights.
@@ -208,9 +233,9 @@ class DownsampledClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         sample_weight : array-like of shape (n_samples,), optional
             Row weights of your own; the kept rows' weights are multiplied by them.
         **fit_params : dict
-            Passed to the estimator's ``fit`` (rows are not subset: pass only
-            parameters that do not have one value per training row, such as an
-            ``eval_set``).
+            Passed to the estimator's ``fit``. Arrays, sparse matrices and frames with one
+            row per training row (such as LightGBM's ``init_score``) are subset to the
+            kept rows; anything else (such as an ``eval_set``) is passed as it is.
 
         Returns
         -------
@@ -220,7 +245,7 @@ class DownsampledClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             raise ValueError(
                 f"{type(self).__name__} requires y to be passed, but the target y is None"
             )
-        y_arr = np.asarray(y) if not hasattr(y, "shape") else y
+        y_arr = _label_vector(y)
         if y_arr.ndim == 2 and y_arr.shape[1] > 1:
             raise ValueError(
                 "Multilabel and multioutput targets are not supported: y must be 1-D; "
@@ -249,8 +274,6 @@ class DownsampledClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             encoded, the_plan, random_state=self.random_state, method=self.method
         )
         idx = selection.indices
-        X_s = take_rows(X, idx)
-        y_s = y_arr[idx]
 
         weight: npt.NDArray[np.float64] | None = None
         if self.correction == "upweight":
@@ -259,19 +282,21 @@ class DownsampledClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             weight = user_weight[idx] if weight is None else weight * user_weight[idx]
 
         estimator = clone(self.estimator)
-        kwargs = dict(fit_params)
+        kwargs = {key: _subset_rows(value, idx, n) for key, value in fit_params.items()}
         if weight is not None:
             kwargs.update(_weight_kwargs(estimator, weight))
-        estimator.fit(X_s, y_s, **kwargs)
+        estimator.fit(take_rows(X, idx), y_arr[idx], **kwargs)
 
-        self.estimator_ = estimator
-        self.plan_ = selection.plan
-        self.classes_ = estimator.classes_ if hasattr(estimator, "classes_") else np.unique(y_arr)
-        if len(self.classes_) != len(the_plan.labels):
+        classes = estimator.classes_ if hasattr(estimator, "classes_") else np.unique(y_arr)
+        if len(classes) != len(the_plan.labels):
             raise ValueError(
-                f"the model saw {len(self.classes_)} classes after downsampling but the data "
+                f"the model saw {len(classes)} classes after downsampling but the data "
                 f"has {len(the_plan.labels)}"
             )
+        # attributes only once everything has succeeded: a failed fit leaves no fitted state
+        self.estimator_ = estimator
+        self.plan_ = selection.plan
+        self.classes_ = classes
         for attr in ("n_features_in_", "feature_names_in_"):
             if hasattr(estimator, attr):
                 setattr(self, attr, getattr(estimator, attr))
@@ -281,9 +306,12 @@ class DownsampledClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     def predict_proba(self, X: Any) -> npt.NDArray[np.float64]:
         """Class probabilities on the true distribution.
 
-        With ``correction="offset"`` the model's probabilities are corrected by the plan's
-        prior ratios; with ``"upweight"`` the model already predicts the true
-        distribution; with ``"none"`` they are returned as the model gives them.
+        With ``correction="upweight"`` or ``"offset"`` the model's probabilities are
+        rescaled by what the plan's weights left of its prior ratios,
+        ``count / (kept * weight)`` per class: nothing to speak of for an upweight equal
+        to the factor, the full offset for a model fitted without weights, and the
+        remainder for an upweight that differs from the factor. With ``"none"`` they are
+        returned as the model gives them.
 
         Parameters
         ----------
@@ -295,9 +323,9 @@ class DownsampledClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         """
         check_is_fitted(self)
         proba = np.asarray(self.estimator_.predict_proba(X), dtype=np.float64)
-        if self.correction == "offset":
-            return correct_proba(proba, plan=self.plan_, classes=self.classes_)
-        return proba
+        if self.correction == "none":
+            return proba
+        return correct_proba(proba, plan=self.plan_, classes=self.classes_, weighted=True)
 
     @available_if(_inner_has("predict_proba"))
     def predict_log_proba(self, X: Any) -> npt.NDArray[np.float64]:
@@ -307,30 +335,31 @@ class DownsampledClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
 
     @available_if(_inner_has("decision_function"))
     def decision_function(self, X: Any) -> npt.NDArray[np.float64]:
-        """Decision values; with ``correction="offset"`` shifted by the log prior ratios.
+        """Decision values, shifted by the log of the same ratios as :meth:`predict_proba`.
 
         The shift is exact when the model's decision values are log-odds (logistic
         models); for other models it moves the decision threshold the same way.
         """
         check_is_fitted(self)
-        decision = self.estimator_.decision_function(X)
-        if self.correction == "offset":
-            return correct_decision(decision, plan=self.plan_, classes=self.classes_)
-        return np.asarray(decision)
+        decision = np.asarray(self.estimator_.decision_function(X), dtype=np.float64)
+        if self.correction == "none":
+            return decision
+        return correct_decision(decision, plan=self.plan_, classes=self.classes_, weighted=True)
 
     def predict(self, X: Any) -> Any:
-        """Predicted classes; with ``correction="offset"``, from the corrected scores."""
+        """Predicted classes, from the corrected scores (the model's own with ``"none"``)."""
         check_is_fitted(self)
-        if self.correction != "offset":
+        if self.correction == "none":
             return self.estimator_.predict(X)
         if hasattr(self.estimator_, "predict_proba"):
-            scores = self.predict_proba(X)
-            return self.classes_[np.argmax(scores, axis=1)]
+            return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
         if hasattr(self.estimator_, "decision_function"):
             decision = self.decision_function(X)
             if decision.ndim == 1:
                 return self.classes_[(decision > 0).astype(int)]
             return self.classes_[np.argmax(decision, axis=1)]
+        if self.correction == "upweight":
+            return self.estimator_.predict(X)
         raise InputError(
             f"{type(self.estimator_).__name__} has neither predict_proba nor "
             "decision_function, which correction='offset' needs; use correction='upweight'"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numbers
 from typing import Any
 
+import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions
 
 #: Constraints of the parameters that say how to downsample.
@@ -13,5 +14,11 @@ SAMPLING_CONSTRAINTS: dict[str, list[Any]] = {
     "target_share": [Interval(numbers.Real, 0, 1, closed="neither"), None],
     "upweight": [Interval(numbers.Real, 0, None, closed="neither"), dict, None],
     "method": [StrOptions({"exact", "bernoulli"})],
-    "random_state": ["random_state"],
+    # any seed upweight.downsample accepts: None, a non-negative int, a Generator, a RandomState
+    "random_state": [
+        None,
+        Interval(numbers.Integral, 0, None, closed="left"),
+        np.random.RandomState,
+        np.random.Generator,
+    ],
 }
