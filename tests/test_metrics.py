@@ -16,14 +16,27 @@ def test_prediction_bias_is_relative_percent():
     assert prediction_bias([0, 0, 0, 1], [0.125] * 4) == -50.0
 
 
-def test_prediction_bias_string_labels_and_pos_label():
+def test_prediction_bias_string_labels_need_pos_label():
     y = ["no", "no", "no", "yes"]
-    assert prediction_bias(y, [0.25] * 4) == 0.0
+    assert prediction_bias(y, [0.25] * 4, pos_label="yes") == 0.0
     assert prediction_bias(y, [0.75] * 4, pos_label="no") == 0.0
+    with pytest.raises(LabelError, match="pass pos_label"):
+        prediction_bias(y, [0.25] * 4)
 
 
-def test_two_column_probabilities_use_the_second():
-    assert prediction_bias([0, 1], [[0.5, 0.5], [0.5, 0.5]]) == 0.0
+def test_usual_binary_encodings_need_no_pos_label():
+    assert prediction_bias([-1, -1, -1, 1], [0.25] * 4) == 0.0
+    assert prediction_bias([False, False, False, True], [0.25] * 4) == 0.0
+    assert prediction_bias([0, 0, 0, 0], [0.2] * 4, pos_label=0) == pytest.approx(-80.0)
+
+
+def test_two_column_probabilities_follow_pos_label():
+    y = np.array([0] * 8 + [1] * 2)
+    proba = np.column_stack([np.full(10, 0.8), np.full(10, 0.2)])
+    assert prediction_bias(y, proba) == pytest.approx(0.0)
+    assert prediction_bias(y, proba, pos_label=0) == pytest.approx(0.0)
+    assert expected_calibration_error(y, proba, pos_label=0) == pytest.approx(0.0)
+    assert evaluate(y, proba, pos_label=0).log_loss == pytest.approx(evaluate(y, proba).log_loss)
 
 
 def test_ece_small_cases():
@@ -81,7 +94,14 @@ def test_evaluate_multiclass():
         (lambda: prediction_bias([0, 1], [0.1, 1.2]), InputError, r"\[0, 1\]"),
         (lambda: prediction_bias(["a", "b"], [0.1, 0.2], pos_label="c"), LabelError, "pos_label"),
         (lambda: prediction_bias(["a", "a"], [0.1, 0.2]), LabelError, "pass pos_label"),
-        (lambda: prediction_bias([0, 1, 2], [0.1, 0.2, 0.3]), LabelError, "binary"),
+        (lambda: prediction_bias([0, 1], [0.1, 0.2], pos_label=7), LabelError, "not in y_true"),
+        (lambda: prediction_bias([0, 1, 2], [0.1, 0.2, 0.3]), LabelError, "one probability"),
+        (
+            lambda: expected_calibration_error([0, 2] * 6, np.tile([0.1, 0.1, 0.8], (12, 1))),
+            LabelError,
+            "every class must appear",
+        ),
+        (lambda: prediction_bias(["a", "a"], [[0.1, 0.9]] * 2, pos_label="a"), LabelError, "1-D"),
         (lambda: evaluate([0, 0, 0], [0.1, 0.1, 0.1]), LabelError, "single class"),
         (lambda: evaluate([0, 1], np.full((2, 3), 1 / 3)), LabelError, "every class"),
     ],

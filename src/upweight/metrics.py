@@ -16,6 +16,7 @@ import numpy.typing as npt
 from ._exceptions import InputError, LabelError
 from ._labels import encode_labels, python_label
 from ._types import Label
+from ._validation import positive_int
 
 __all__ = ["Evaluation", "evaluate", "expected_calibration_error", "prediction_bias"]
 
@@ -40,36 +41,55 @@ def _probabilities(y_prob: npt.ArrayLike, n: int) -> npt.NDArray[np.float64]:
     return p
 
 
+_STANDARD_LABELS: tuple[set[Label], ...] = ({0, 1}, {-1, 1}, {False, True})
+
+
+def _positive_label(classes: tuple[Label, ...], pos_label: Label | None) -> Label:
+    """The positive class: ``pos_label``, or 1 / True for the usual binary encodings."""
+    if pos_label is not None:
+        positive = python_label(pos_label)
+        if len(classes) == 2 and positive not in classes:
+            raise LabelError(
+                f"pos_label {positive!r} is not in y_true; classes are {list(classes)}"
+            )
+        return positive
+    if any(set(classes) <= standard for standard in _STANDARD_LABELS):
+        return True if classes and isinstance(classes[0], bool) else 1
+    raise LabelError(
+        f"y_true holds the classes {list(classes)}; pass pos_label to say which one the "
+        "probabilities are for"
+    )
+
+
 def _binary(y_true: Any, y_prob: npt.ArrayLike, pos_label: Label | None) -> _Binary:
     encoded = encode_labels(y_true, name="y_true")
     p = _probabilities(y_prob, encoded.codes.size)
-    if p.ndim == 2:
-        if p.shape[1] != 2:
-            raise InputError(
-                f"y_prob has {p.shape[1]} columns; this metric is binary: pass the "
-                "probability of the positive class"
-            )
-        p = p[:, 1]
     classes = encoded.classes
     if len(classes) > 2:
         raise LabelError(
-            f"y_true has {len(classes)} classes; this metric is binary (use evaluate for "
-            "multi-class)"
+            f"y_true has {len(classes)} classes; pass one probability column per class "
+            "(2-D y_prob) to evaluate, which handles multi-class"
         )
-    if pos_label is None:
-        if len(classes) == 1 and classes[0] not in (0, 1, False, True):
-            raise LabelError(
-                f"y_true holds one class ({classes[0]!r}); pass pos_label to say which "
-                "class the probabilities are for"
+    positive = _positive_label(classes, pos_label)
+    if p.ndim == 2:
+        if p.shape[1] != 2:
+            raise InputError(
+                f"y_prob has {p.shape[1]} columns but y_true has at most 2 classes; "
+                "pass one column per class, or the positive class's probability"
             )
-        positive: Label = classes[-1] if len(classes) == 2 else 1
-    else:
-        positive = python_label(pos_label)
+        if len(classes) == 2:
+            column = classes.index(positive)
+        elif positive in (1, True):
+            column = 1  # one class present: columns follow the usual (negative, positive)
+        else:
+            raise LabelError(
+                "y_true holds a single class, so the order of y_prob's two columns is "
+                "unknown; pass the positive class's probability as a 1-D array"
+            )
+        p = p[:, column]
     outcome = np.zeros(encoded.codes.size, dtype=np.float64)
     if positive in classes:
         outcome[encoded.codes == classes.index(positive)] = 1.0
-    elif len(classes) == 2:
-        raise LabelError(f"pos_label {positive!r} is not in y_true; classes are {list(classes)}")
     return _Binary(outcome=outcome, prob=p, pos_label=positive)
 
 
@@ -86,8 +106,9 @@ def prediction_bias(y_true: Any, y_prob: npt.ArrayLike, *, pos_label: Label | No
     """Mean predicted probability against the observed base rate, relative, in percent.
 
     ``100 * (mean(p) - mean(y)) / mean(y)``: 0 for a model whose probabilities average to
-    the true rate; +2400 % for a model trained on data downsampled by 25 and not
-    corrected, which predicts positives 25 times too often.
+    the true rate; for a model trained on data downsampled by 25 and not corrected, up to
+    +2400 % (25 times too often) where probabilities are small, less where they saturate
+    (the demo's data: about +1400 %).
 
     Parameters
     ----------
@@ -96,7 +117,7 @@ def prediction_bias(y_true: Any, y_prob: npt.ArrayLike, *, pos_label: Label | No
     y_prob : array-like
         Predicted probability of the positive class (1-D), or both columns (2-D).
     pos_label : label, optional
-        The positive class; by default the larger label (1 of 0 / 1).
+        The positive class; needed unless the labels are 0 / 1, -1 / 1 or False / True.
 
     Returns
     -------
@@ -131,8 +152,7 @@ def _calibration_gap(
     n_bins: int,
     strategy: str,
 ) -> float:
-    if isinstance(n_bins, bool) or not isinstance(n_bins, int) or n_bins < 1:
-        raise InputError(f"n_bins must be a positive integer; got {n_bins!r}")
+    n_bins = positive_int(n_bins, "n_bins", InputError)
     edges = _bin_edges(prob, n_bins, strategy)
     which = np.clip(np.searchsorted(edges, prob, side="right") - 1, 0, len(edges) - 2)
     sum_p = np.bincount(which, weights=prob, minlength=len(edges) - 1)
@@ -168,7 +188,8 @@ def expected_calibration_error(
         Equal-width bins on [0, 1], or bins holding equal numbers of rows (better when
         nearly all predictions are small, as with rare positives).
     pos_label : label, optional
-        The positive class of a binary problem; by default the larger label.
+        The positive class of a binary problem; needed unless the labels are 0 / 1,
+        -1 / 1 or False / True.
 
     Returns
     -------
@@ -187,6 +208,7 @@ def expected_calibration_error(
     if p.ndim == 2 and p.shape[1] > 2:
         encoded = encode_labels(y_true, name="y_true")
         probs = _probabilities(p, encoded.codes.size)
+        _check_columns(encoded.classes, probs.shape[1])
         top = probs.argmax(axis=1)
         correct = (top == encoded.codes).astype(np.float64)
         return _calibration_gap(correct, probs.max(axis=1), n_bins, strategy)
@@ -215,7 +237,8 @@ class Evaluation:
         ``100 * (mean_proba - base_rate) / base_rate``, percent (multi-class: the class
         with the largest magnitude).
     ece : float
-        Expected calibration error (10 equal-width bins).
+        Expected calibration error (``n_bins`` bins, equal-width unless
+        ``strategy="quantile"``; multi-class: top-label).
     average_precision : float
         Area under the precision-recall curve (multi-class: macro one-vs-rest).
     roc_auc : float
@@ -237,17 +260,23 @@ class Evaluation:
         return asdict(self)
 
 
-def _evaluate_multiclass(y_true: Any, p: npt.NDArray[Any], n_bins: int) -> Evaluation:
+def _check_columns(classes: tuple[Label, ...], n_columns: int) -> None:
+    if len(classes) != n_columns:
+        raise LabelError(
+            f"y_true has {len(classes)} classes but y_prob has {n_columns} columns; every "
+            "class must appear in y_true so the columns can be matched to classes"
+        )
+
+
+def _evaluate_multiclass(
+    y_true: Any, p: npt.NDArray[Any], n_bins: int, strategy: str
+) -> Evaluation:
     from sklearn.metrics import average_precision_score, log_loss, roc_auc_score
 
     encoded = encode_labels(y_true, name="y_true")
     probs = _probabilities(p, encoded.codes.size)
     n_classes = probs.shape[1]
-    if len(encoded.classes) != n_classes:
-        raise LabelError(
-            f"y_true has {len(encoded.classes)} classes but y_prob has {n_classes} columns; "
-            "every class must appear in y_true"
-        )
+    _check_columns(encoded.classes, n_classes)
     onehot = np.zeros_like(probs)
     onehot[np.arange(probs.shape[0]), encoded.codes] = 1.0
     base = onehot.mean(axis=0)
@@ -262,7 +291,7 @@ def _evaluate_multiclass(y_true: Any, p: npt.NDArray[Any], n_bins: int) -> Evalu
         log_loss=float(log_loss(encoded.codes, probs, labels=np.arange(n_classes))),
         brier=float(((probs - onehot) ** 2).sum(axis=1).mean()),
         prediction_bias=float(biases[worst]),
-        ece=_calibration_gap(correct, probs.max(axis=1), n_bins, "uniform"),
+        ece=_calibration_gap(correct, probs.max(axis=1), n_bins, strategy),
         average_precision=float(average_precision_score(onehot, probs, average="macro")),
         roc_auc=float(roc_auc_score(encoded.codes, probs, multi_class="ovr", average="macro")),
     )
@@ -274,6 +303,7 @@ def evaluate(
     *,
     pos_label: Label | None = None,
     n_bins: int = 10,
+    strategy: Strategy = "uniform",
 ) -> Evaluation:
     """Log loss, Brier score, prediction bias, ECE, average precision and ROC AUC at once.
 
@@ -285,9 +315,12 @@ def evaluate(
         Predicted probability of the positive class (1-D), or one column per class (2-D,
         columns in sorted class order).
     pos_label : label, optional
-        The positive class of a binary problem; by default the larger label.
+        The positive class of a binary problem; needed unless the labels are 0 / 1,
+        -1 / 1 or False / True.
     n_bins : int, default=10
         Bins of the calibration error.
+    strategy : {"uniform", "quantile"}, default="uniform"
+        Bins of the calibration error (see :func:`expected_calibration_error`).
 
     Returns
     -------
@@ -309,7 +342,7 @@ def evaluate(
 
     p = np.asarray(y_prob)
     if p.ndim == 2 and p.shape[1] > 2:
-        return _evaluate_multiclass(y_true, p, n_bins)
+        return _evaluate_multiclass(y_true, p, n_bins, strategy)
     b = _binary(y_true, y_prob, pos_label)
     if b.outcome.min() == b.outcome.max():
         raise LabelError(
@@ -326,7 +359,7 @@ def evaluate(
         log_loss=float(log_loss(b.outcome, prob, labels=[0.0, 1.0])),
         brier=float(np.mean((prob - b.outcome) ** 2)),
         prediction_bias=_relative_bias(mean_proba, base_rate),
-        ece=_calibration_gap(b.outcome, prob, n_bins, "uniform"),
+        ece=_calibration_gap(b.outcome, prob, n_bins, strategy),
         average_precision=float(average_precision_score(b.outcome, prob)),
         roc_auc=float(roc_auc_score(b.outcome, prob)),
     )
