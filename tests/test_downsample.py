@@ -265,11 +265,11 @@ def test_bad_method_and_random_state():
 def test_bernoulli_that_empties_a_class_says_so():
     from upweight._selection import row_uniforms
 
-    y = np.array([0] + [1] * 1_000)
-    # a seed under which row 0 (the only row of class 0) is dropped at keep rate 1 / 1.9
-    seed = next(s for s in range(100) if row_uniforms([0], s)[0] >= 1 / 1.9)
+    y = np.array([0, 0] + [1] * 1_000)
+    # a seed under which both rows of class 0 are dropped at keep rate 1 / 2
+    seed = next(s for s in range(100) if row_uniforms([0, 1], s).min() >= 0.5)
     with pytest.raises(PlanError, match="no row of class 0 was kept"):
-        upweight.downsample(y, y, factor={0: 1.9}, random_state=seed, method="bernoulli")
+        upweight.downsample(y, y, factor={0: 2}, random_state=seed, method="bernoulli")
 
 
 @pytest.mark.parametrize(

@@ -46,6 +46,42 @@ def test_upweight_differs_from_factor():
     assert p.class_weights == {0: 5.0, 1: 1.0}
 
 
+def test_a_single_upweight_applies_only_to_downsampled_classes():
+    p = upweight.plan({0: 900, 1: 90, 2: 10}, factor={0: 10, 1: 1}, upweight=5)
+    assert p.class_weights == {0: 5.0, 1: 1.0, 2: 1.0}
+    # a single factor targets the majority, even at factor 1
+    assert upweight.plan({0: 900, 1: 10}, factor=1, upweight=3).class_weights[0] == 3.0
+
+
+def test_factor_equal_to_the_class_size_keeps_one_row():
+    assert upweight.plan({0: 10, 1: 3}, factor=10).kept[0] == 1
+
+
+def test_hand_made_plans_must_be_consistent():
+    from upweight import ClassPlan
+
+    good = upweight.plan({0: 100, 1: 10}, factor=10, weights="exact")
+    assert SamplingPlan(good.classes, weight_mode="exact") == good
+    bad_kept = (ClassPlan(0, 100, 25.0, 100, 25.0), ClassPlan(1, 10, 1.0, 10, 1.0))
+    with pytest.raises(PlanError, match="does not match count / factor"):
+        SamplingPlan(bad_kept)
+    bad_weight = (ClassPlan(0, 100, 10.0, 10, 3.0), ClassPlan(1, 10, 1.0, 10, 1.0))
+    with pytest.raises(PlanError, match="weight mode 'exact'"):
+        SamplingPlan(bad_weight, weight_mode="exact")
+    with pytest.raises(PlanError, match="weight mode 'none'"):
+        SamplingPlan(bad_weight, weight_mode="none")
+
+
+def test_a_class_named_twice_is_refused():
+    with pytest.raises(PlanError, match="twice"):
+        upweight.plan({"a": 990, "b": 10}, factor={"a": 2, b"a": 3})
+
+
+def test_nan_class_in_counts_is_refused():
+    with pytest.raises(LabelError, match="NaN"):
+        upweight.plan({float("nan"): 5, 1: 2}, factor=2)
+
+
 def test_upweight_per_class():
     p = upweight.plan({"a": 1_000, "b": 500, "c": 10}, factor={"a": 10, "b": 5}, upweight={"a": 8})
     assert p.class_weights == {"a": 8.0, "b": 5.0, "c": 1.0}
@@ -107,7 +143,8 @@ def test_plan_from_labels_and_from_a_profile_agree():
         ({"target_share": 1.5}, "strictly between 0 and 1"),
         ({"target_share": "0.2"}, "strictly between 0 and 1"),
         ({"target_share": 0.005}, "below the current minority share"),
-        ({"factor": 2000}, "would leave class 0 empty"),
+        ({"factor": 2000}, "larger than the 990 rows of class 0"),
+        ({"factor": 991}, "use a factor of at most 990"),
         ({"factor": 2, "upweight": 0}, "positive"),
         ({"factor": 2, "upweight": 3, "weights": "exact"}, "cannot be combined"),
         ({"factor": 2, "upweight": {9: 3}}, "not in the labels"),

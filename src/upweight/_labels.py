@@ -23,9 +23,12 @@ def python_label(value: Any) -> Label:
         value = value.item()
     if isinstance(value, bytes):
         value = value.decode()
-    if isinstance(value, float) and value.is_integer():
-        # 0.0 / 1.0 labels read from a float column are the classes 0 and 1
-        return int(value)
+    if isinstance(value, float):
+        if value != value:
+            raise LabelError("a class label is NaN; drop or fill missing labels first")
+        if value.is_integer():
+            # 0.0 / 1.0 labels read from a float column are the classes 0 and 1
+            return int(value)
     if isinstance(value, bool | int | str | float):
         return value
     raise LabelError(
@@ -118,7 +121,8 @@ def as_label_array(y: Any, *, name: str = "y") -> npt.NDArray[Any]:
         if not isinstance(series, nw.Series):
             raise LabelError(f"{name} must be a 1-D series of labels; got {_describe(y)}")
         if series.dtype.is_float():
-            missing = int(series.is_null().sum()) + int(series.is_nan().sum())
+            # pandas counts NaN as null too: count a row once, whichever it is
+            missing = int((series.is_nan().fill_null(True)).sum())
         else:
             missing = int(series.is_null().sum())
         if missing:

@@ -120,6 +120,25 @@ class ClassPlan:
         }
 
 
+def _check_planned(c: ClassPlan, weight_mode: str) -> None:
+    """A plan not yet applied must hold what plan() would compute from its counts."""
+    if not (c.factor >= 1.0 and math.isfinite(c.factor)):
+        return  # reported below
+    expected = round_half_up(c.count / c.factor)
+    if c.kept != expected:
+        raise PlanError(
+            f"class {c.label!r}: kept ({c.kept}) does not match count / factor "
+            f"({c.count} / {c.factor:g} rounds to {expected}); make plans with upweight.plan"
+        )
+    if weight_mode == "none" and c.weight != 1.0:
+        raise PlanError(f"class {c.label!r}: weight mode 'none' needs weight 1; got {c.weight}")
+    if weight_mode == "exact" and not math.isclose(c.weight * c.kept, c.count, rel_tol=1e-9):
+        raise PlanError(
+            f"class {c.label!r}: weight mode 'exact' needs weight count / kept "
+            f"({c.count} / {c.kept}); got {c.weight}"
+        )
+
+
 @dataclass(frozen=True)
 class SamplingPlan:
     """How each class is downsampled and weighted; frozen and JSON-serialisable.
@@ -175,6 +194,8 @@ class SamplingPlan:
         if self.method is not None and self.method not in METHODS:
             raise PlanError(f"method must be one of {', '.join(METHODS)}; got {self.method!r}")
         for c in self.classes:
+            if self.method is None:
+                _check_planned(c, self.weight_mode)
             if c.count < 1 or c.kept < 0 or c.kept > c.count:
                 raise PlanError(
                     f"class {c.label!r}: kept ({c.kept}) must be between 0 and count ({c.count})"
@@ -407,6 +428,7 @@ def _resolve_factors(
                 "a factor dict names its classes itself"
             )
         factors = {c: 1.0 for c in counts}
+        named: set[Label] = set()
         for key, value in factor.items():
             label = python_label(key)
             if label not in counts:
@@ -414,8 +436,12 @@ def _resolve_factors(
                     f"factor names class {label!r}, which is not in the labels; "
                     f"classes are {list(counts)}"
                 )
+            if label in named:
+                raise PlanError(f"factor names class {label!r} twice; give it once")
+            named.add(label)
             factors[label] = check_factor(value, what=f"factor for class {label!r}")
-        return factors, tuple(python_label(k) for k in factor)
+        # a single upweight applies to the classes the dict actually downsamples
+        return factors, tuple(c for c in named if factors[c] > 1.0)
 
     if majority is None:
         major = max(counts, key=lambda c: counts[c])
@@ -497,18 +523,19 @@ def plan(
     factor : float or dict, optional
         Downsampling factor *k*: keep one in *k* rows. A number applies to the majority
         class (the others keep every row); a dict maps classes to factors (multi-class).
-        Factor 1 is the identity.
+        Factor 1 is the identity; a factor may not exceed the rows of its class.
     target_share : float, optional
         Instead of ``factor``: the share the minority classes should have after the
         majority class is downsampled. 99 : 1 data with ``target_share=0.2`` gives
         k = 24.75, the course's 80 % / 20 % example.
     upweight : float or dict, optional
-        Weight for the kept rows of the classes the factor applies to, when it should
-        differ from the factor (a number, or a dict class -> weight). Only with
-        ``weights="factor"``.
+        Weight for the kept rows of the classes the factor downsamples (a single factor:
+        the majority class), when it should differ from the factor; or a dict class ->
+        weight. Only with ``weights="factor"``.
     weights : {"factor", "exact", "none"}, default="factor"
         ``"factor"``: kept rows of a downsampled class weigh ``upweight`` (by default
-        *k*), so weighted class totals are unbiased; ``"exact"``: they weigh
+        *k*), so weighted class totals are unbiased (with ``method="exact"`` they are off
+        by the rounding of N / k, at most k / 2 rows' worth); ``"exact"``: they weigh
         ``N_c / n_c``, rows before over rows kept, so weighted totals equal the original
         counts exactly; ``"none"``: every row weighs 1 (use with the offset correction).
     majority : label, optional
@@ -581,12 +608,12 @@ def plan(
     classes = []
     for label, count in counts.items():
         k = factors[label]
-        kept = round_half_up(count / k)
-        if kept < 1:
+        if count / k < 1.0:
             raise PlanError(
-                f"factor {k:g} would leave class {label!r} empty (it has {count} rows); "
-                f"use a factor of at most {count}"
+                f"factor {k:g} is larger than the {count} rows of class {label!r}: it would "
+                f"keep less than one row; use a factor of at most {count}"
             )
+        kept = round_half_up(count / k)
         if weights == "none":
             weight = 1.0
         elif weights == "exact":
