@@ -38,6 +38,7 @@ lint: $(VENV)/.installed-test
 bench: $(VENV)/.installed-test
 	$(BIN)/python benchmarks/fit_time.py
 	$(BIN)/python benchmarks/in_memory.py
+	$(BIN)/python benchmarks/boosted_trees.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -64,9 +64,12 @@ def test_sample_writes_rows_weights_and_the_plan(files, capsys, ext):
     )
     assert sorted(set(np.asarray(table.column("weight")).tolist())) == [1.0, 25.0]
     if ext == "parquet":
-        meta = pq.read_schema(out_path).metadata[b"upweight.plan"]
-        plan = upweight.SamplingPlan.from_json(meta)
-        assert plan.seed == 0 and plan.kept[1] == int(np.asarray(source.column("fraud")).sum())
+        text = pq.read_schema(out_path).metadata[b"upweight.plan"]
+    else:
+        text = (files["dir"] / f"out.{ext}.plan.json").read_text()
+    plan = upweight.SamplingPlan.from_json(text)
+    assert plan.seed == 0 and plan.kept[1] == int(np.asarray(source.column("fraud")).sum())
+    assert "after: minority share" in out
 
 
 def test_sample_options(files, capsys):
@@ -116,6 +119,39 @@ def test_multiclass_factor_pairs(tmp_path, capsys):
     assert {c["values"]: c["counts"] for c in counts} == {"a": 20, "b": 30, "c": 10}
 
 
+def test_factor_pairs_match_boolean_labels_in_any_case(tmp_path, capsys):
+    src = tmp_path / "b.csv"
+    pacsv.write_csv(pa.table({"x": range(100), "y": [False] * 90 + [True] * 10}), src)
+    out = tmp_path / "b.parquet"
+    code, _, err = run(capsys, "sample", src, "-l", "y", "-k", "false=3", "-o", out)
+    assert code == 0, err
+    assert pq.read_table(out).num_rows == 40
+
+
+def test_analyze_json_has_the_recommended_factor(files, capsys):
+    code, out, _ = run(capsys, "analyze", files["parquet"], "-l", "fraud", "-b", "20", "--json")
+    assert code == 0
+    batch = json.loads(out)["batch"]
+    labels = pq.read_table(files["parquet"], columns=["fraud"]).column("fraud")
+    assert batch["recommended_factor"] == upweight.profile(labels).recommend_factor(20)
+
+
+def test_an_unexpected_error_is_one_line_too(files, capsys, monkeypatch):
+    import upweight._downsample as engine
+
+    def broken(*args, **kwargs):
+        raise ZeroDivisionError("boom")
+
+    monkeypatch.setattr(engine, "select_encoded", broken)
+    args = ("sample", files["parquet"], "-l", "fraud", "-k", "2", "-o", files["dir"] / "o.pq")
+    code, _, err = run(capsys, *args)
+    assert code == 1
+    assert err.startswith("error: unexpected ZeroDivisionError: boom") and err.count("\n") == 1
+    monkeypatch.setenv("UPWEIGHT_DEBUG", "1")
+    with pytest.raises(ZeroDivisionError):
+        main([str(a) for a in args])
+
+
 def test_overwrite(files, capsys):
     out_path = files["dir"] / "out.parquet"
     out_path.write_bytes(b"keep me")
@@ -134,7 +170,15 @@ def bad_inputs(files: dict[str, Path]) -> list[tuple[list[object], str]]:
     return [
         (["sample", data, "-l", "nope", "-k", "2", "-o", out], "label column 'nope' not found"),
         (["sample", d / "one.csv", "-l", "y", "-k", "2", "-o", out], "only one class"),
-        (["sample", d / "nan.csv", "-l", "y", "-k", "2", "-o", out], "missing value"),
+        (
+            ["sample", d / "nan.csv", "-l", "y", "-k", "2", "-o", out],
+            "label column 'y' has 1 missing value",
+        ),
+        (["sample", d / "header.csv", "-l", "y", "-k", "2", "-o", out], "no data rows"),
+        (["sample", d / "dup.csv", "-l", "y", "-k", "2", "-o", out], "duplicate column names"),
+        (["sample", data, "-l", "fraud", "-k", "0=2,0=3", "-o", out], "twice"),
+        (["sample", data, "-l", "fraud", "-k", "2", "--weight-col", "", "-o", out], "non-empty"),
+        (["sample", data, "-l", "fraud", "-k", "20000", "-o", out], "at most"),
         (["sample", data, "-l", "fraud", "-k", "0", "-o", out], ">= 1"),
         (["sample", data, "-l", "fraud", "-k", "-3", "-o", out], ">= 1"),
         (["sample", data, "-l", "fraud", "-k", "0.5", "-o", out], "upsampling"),
@@ -188,6 +232,8 @@ def bad_files(files):
     (d / "garbage.parquet").write_bytes(b"this is not parquet at all")
     (d / "empty.csv").write_bytes(b"")
     (d / "data.xlsx").write_bytes(b"PK")
+    (d / "header.csv").write_text("x,y\n")
+    (d / "dup.csv").write_text("x,x,y\n1,2,0\n3,4,1\n")
     return files
 
 

@@ -284,10 +284,29 @@ def test_frame_refusals(frame_kwargs, error, needle):
         upweight.downsample_frame(pd.DataFrame(_frame_data()), factor=2, **frame_kwargs)
 
 
-def test_frame_with_missing_labels():
+def test_frame_with_missing_labels_names_the_column():
     df = pd.DataFrame({"x": [1, 2, 3], "y": [0, None, 1]})
-    with pytest.raises(LabelError, match="missing value"):
+    with pytest.raises(LabelError, match="label column 'y' has 1 missing value"):
         upweight.downsample_frame(df, label="y", factor=2)
+
+
+def test_duplicate_column_names():
+    df = pd.DataFrame(np.zeros((100, 2)), columns=["a", "a"])
+    X_s, _, _ = upweight.downsample(df, Y, factor=10, random_state=0)
+    assert list(X_s.columns) == ["a", "a"] and len(X_s) == 19
+    df["fraud"] = Y
+    with pytest.raises(InputError, match=r"duplicate column names \(a\)"):
+        upweight.downsample_frame(df, label="fraud", factor=2)
+
+
+def test_a_scalar_is_not_data():
+    with pytest.raises(InputError, match="scalar"):
+        upweight.downsample(np.float64(3.0), Y, factor=2)
+
+
+def test_one_column_frame_of_labels():
+    _, y_s, _ = upweight.downsample(np.arange(100), pd.DataFrame({"y": Y}), factor=10)
+    assert isinstance(y_s, pd.DataFrame) and len(y_s) == 19
 
 
 def test_lazy_frames_and_arrays_are_refused_by_downsample_frame():

@@ -6,7 +6,14 @@ import pyarrow as pa
 import pytest
 
 from upweight import FileError
-from upweight._io import atomic_path, check_output, file_format, read_table, write_table_atomic
+from upweight._io import (
+    atomic_path,
+    check_output,
+    file_format,
+    plan_sidecar,
+    read_table,
+    write_table_atomic,
+)
 
 
 @pytest.mark.parametrize(
@@ -43,12 +50,43 @@ def test_atomic_path_replaces_only_on_success(tmp_path):
 
 
 @pytest.mark.parametrize("name", ["t.parquet", "t.csv", "t.csv.gz"])
-def test_write_and_read_back(tmp_path, name):
+def test_write_and_read_back_with_the_plan(tmp_path, name):
+    import pyarrow.parquet as pq
+
     table = pa.table({"a": [1, 2, 3], "y": [0, 1, 0]})
-    size = write_table_atomic(table, tmp_path / name, metadata={b"k": b"v"})
+    size = write_table_atomic(table, tmp_path / name, plan_json='{"plan": 1}')
     assert size > 0
     back = read_table(tmp_path / name, label="y")
     assert back.column("a").to_pylist() == [1, 2, 3]
+    sidecar = plan_sidecar(tmp_path / name)
+    if sidecar is None:
+        assert pq.read_schema(tmp_path / name).metadata[b"upweight.plan"] == b'{"plan": 1}'
+    else:
+        assert sidecar.read_text() == '{"plan": 1}'
+        assert sorted(p.name for p in tmp_path.iterdir()) == [name, f"{name}.plan.json"]
+
+
+def test_a_failed_write_leaves_neither_file(tmp_path, monkeypatch):
+    import pyarrow.csv as pacsv
+
+    def fail(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(pacsv, "write_csv", fail)
+    with pytest.raises(FileError, match="No space left"):
+        write_table_atomic(pa.table({"a": [1]}), tmp_path / "o.csv", plan_json="{}")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_duplicate_columns_and_empty_tables_are_refused(tmp_path):
+    dup = tmp_path / "dup.csv"
+    dup.write_text("x,x,y\n1,2,0\n")
+    with pytest.raises(FileError, match=r"duplicate column names \(x\)"):
+        read_table(dup, label="y")
+    header_only = tmp_path / "header.csv"
+    header_only.write_text("x,y\n")
+    with pytest.raises(FileError, match="no data rows"):
+        read_table(header_only, label="y")
 
 
 def test_check_output_refusals(tmp_path):
@@ -63,6 +101,9 @@ def test_check_output_refusals(tmp_path):
         check_output(src, tmp_path / "dir.csv", overwrite=True)
     with pytest.raises(FileError, match="does not exist"):
         check_output(src, tmp_path / "missing" / "o.csv", overwrite=False)
+    (tmp_path / "o.csv.plan.json").write_text("{}")
+    with pytest.raises(FileError, match=r"o\.csv\.plan\.json exists"):
+        check_output(src, tmp_path / "o.csv", overwrite=False)
 
 
 def test_hard_link_to_the_input_is_the_input(tmp_path):

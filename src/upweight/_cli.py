@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import sys
 from collections.abc import Iterator
 from enum import StrEnum
@@ -108,24 +109,41 @@ def _parse_factor(text: str, classes: tuple[Label, ...]) -> float | dict[Label, 
                 f"'legit=25,other=5'; got {text!r}"
             ) from None
     by_text = {str(c): c for c in classes}
+    folded = {name.lower(): c for name, c in by_text.items()}
+    if len(folded) == len(by_text):  # case does not matter when it tells no two apart
+        by_text |= folded
     factors: dict[Label, float] = {}
     for part in text.split(","):
         name, sep, value = part.partition("=")
         name, value = name.strip(), value.strip()
         if not sep or not name:
             raise PlanError(f"--factor pairs look like class=factor; got {part!r}")
-        if name not in by_text:
+        label = by_text.get(name, by_text.get(name.lower()))
+        if label is None:
             raise PlanError(
                 f"--factor names class {name!r}, which is not in the labels; "
-                f"classes are: {', '.join(by_text)}"
+                f"classes are: {', '.join(map(str, classes))}"
             )
+        if label in factors:
+            raise PlanError(f"--factor names class {name!r} twice; give it once")
         try:
-            factors[by_text[name]] = float(value)
+            factors[label] = float(value)
         except ValueError:
             raise PlanError(
                 f"--factor for class {name!r} must be a number >= 1; got {value!r}"
             ) from None
     return factors
+
+
+def _label_counts(table: Any, label: str) -> dict[Label, int]:
+    """Class counts of a table's label column; errors name the column."""
+    from ._downsample import require_two_classes
+    from ._labels import encode_labels
+
+    what = f"label column {label!r}"
+    encoded = encode_labels(table.column(label), name=what)
+    require_two_classes(encoded, what)
+    return encoded.count_map()
 
 
 def _profile_table(prof: Any) -> Table:
@@ -219,7 +237,7 @@ def analyze(
 
     with _status(f"reading {data.name}", quiet=as_json):
         table = read_table(data, label=label, columns=[label])
-        prof = profile(table.column(label), batch_size=batch_size)
+        prof = profile(_label_counts(table, label), batch_size=batch_size)
     if as_json:
         _stdout().print_json(json.dumps(prof.to_dict()))
         return
@@ -297,7 +315,7 @@ def sample(
     carries the sampling plan in its metadata (key 'upweight.plan').
     """
     from ._downsample import downsample_frame
-    from ._io import PLAN_METADATA_KEY, check_output, read_table, write_table_atomic
+    from ._io import check_output, plan_sidecar, read_table, write_table_atomic
     from ._profile import profile
 
     if (factor is None) == (target_share is None):
@@ -305,7 +323,7 @@ def sample(
     check_output(data, output, overwrite=overwrite)
     with _status(f"reading {data.name}", quiet=quiet):
         table = read_table(data, label=label)
-    before = profile(table.column(label))
+    before = profile(_label_counts(table, label))
     factor_value = None if factor is None else _parse_factor(factor, before.classes)
     with _status(f"sampling and writing {output.name}", quiet=quiet):
         out, applied = downsample_frame(
@@ -320,9 +338,7 @@ def sample(
             method=method.value,
             return_plan=True,
         )
-        size = write_table_atomic(
-            out, output, metadata={PLAN_METADATA_KEY: applied.to_json().encode()}
-        )
+        size = write_table_atomic(out, output, plan_json=applied.to_json())
     if quiet:
         return
     console = _stdout()
@@ -343,10 +359,19 @@ def sample(
             _fmt_number(c.weight),
         )
     console.print(table_out)
+    after = profile(applied.kept)
+    console.print(
+        f"before: minority share {_fmt_share(before.minority_share)}, imbalance ratio "
+        f"{before.imbalance_ratio:,.1f} : 1, {before.severity}; after: minority share "
+        f"{_fmt_share(after.minority_share)}, imbalance ratio {after.imbalance_ratio:,.1f} : 1, "
+        f"{after.severity}"
+    )
+    sidecar = plan_sidecar(output)
+    where = f"plan in {sidecar.name}" if sidecar else "plan in its metadata"
     console.print(
         f"wrote {output} ({_fmt_int(applied.n_kept)} of {_fmt_int(applied.n_rows)} rows, "
         f"{size / 1e6:.1f} MB; weights: {applied.weight_mode}; method: {applied.method}; "
-        f"seed: {applied.seed})"
+        f"seed: {applied.seed}; {where})"
     )
 
 
@@ -415,13 +440,31 @@ def demo(
         f"{t.prediction_bias:+.1f}%",
     )
     console.print(table)
-    up = result.rows[2].metrics.log_loss
-    console.print(
-        f"Downsampled + upweighted: log loss {100 * (up / full.metrics.log_loss - 1):+.2f}% "
-        f"vs full data. Downsampled only: probabilities "
-        f"{result.rows[1].metrics.prediction_bias:+.0f}% too high on average; upweighting or "
-        "the offset correction removes that bias."
-    )
+    console.print(_demo_verdict(result))
+
+
+def _demo_verdict(result: Any) -> str:
+    """What the table shows, in words; says so when a claim does not hold."""
+    full, biased, upweighted, offset = (r.metrics for r in result.rows)
+    change = 100 * (upweighted.log_loss / full.log_loss - 1)
+    lines = [
+        f"Downsampled by {result.factor:g} and upweighted: log loss {change:+.2f}% vs the full "
+        f"data, trained on {result.rows[2].rows_trained:,} of {result.rows[0].rows_trained:,} "
+        "rows."
+    ]
+    if biased.prediction_bias > 0:
+        lines.append(
+            f"Downsampled only: probabilities {biased.prediction_bias:+.0f}% too high on average."
+        )
+    for name, m in (("upweighting", upweighted), ("the offset correction", offset)):
+        if abs(m.prediction_bias) <= 10:
+            lines.append(f"With {name} the bias is {m.prediction_bias:+.1f}%.")
+        else:
+            lines.append(
+                f"With {name} the bias is still {m.prediction_bias:+.1f}%: too few rows are "
+                f"left at factor {result.factor:g} to correct it reliably."
+            )
+    return " ".join(lines)
 
 
 def _one_line(text: str) -> str:
@@ -448,6 +491,15 @@ def main(argv: list[str] | None = None) -> int:
         return int(getattr(exc, "exit_code", EXIT_BAD_INPUT))
     except (typer.Abort, KeyboardInterrupt):
         result = EXIT_INTERRUPTED
+    except Exception as exc:  # a bug, or bad input we did not foresee
+        if os.environ.get("UPWEIGHT_DEBUG"):
+            raise
+        err.print(
+            f"error: unexpected {type(exc).__name__}: {_one_line(str(exc))} "
+            "(please report it; set UPWEIGHT_DEBUG=1 to see the traceback)",
+            markup=False,
+        )
+        return 1
     if result == EXIT_INTERRUPTED:
         err.print("interrupted; nothing was written", markup=False)
     return result if isinstance(result, int) else 0

@@ -46,6 +46,15 @@ def _check_method(method: Any) -> Method:
     return method
 
 
+def require_two_classes(encoded: EncodedLabels, what: str) -> None:
+    """Raise :class:`LabelError` unless the labels hold two classes or more."""
+    if len(encoded.classes) < 2:
+        raise LabelError(
+            f"only one class ({encoded.classes[0]!r}) is present in {what}; "
+            "downsampling needs at least two classes"
+        )
+
+
 def resolve_plan(
     encoded: EncodedLabels,
     *,
@@ -117,11 +126,7 @@ def select(
     """
     method = _check_method(method)
     encoded = encode_labels(y)
-    if len(encoded.classes) < 2:
-        raise LabelError(
-            f"only one class ({encoded.classes[0]!r}) is present in the labels; "
-            "downsampling needs at least two classes"
-        )
+    require_two_classes(encoded, "the labels")
     the_plan = resolve_plan(
         encoded,
         plan=plan,
@@ -305,7 +310,14 @@ def downsample(
 def _as_frame(df: Any) -> Any:
     import narwhals as nw
 
-    frame = nw.from_native(df, pass_through=True)
+    try:
+        frame = nw.from_native(df, pass_through=True)
+    except nw.exceptions.DuplicateError:
+        names = [str(c) for c in getattr(df, "columns", [])]
+        repeated = sorted({c for c in names if names.count(c) > 1})
+        raise InputError(
+            f"the frame has duplicate column names ({', '.join(repeated)}); rename them first"
+        ) from None
     if isinstance(frame, nw.LazyFrame):
         raise InputError(
             f"{type(df).__name__} is a lazy frame; collect it first, "
@@ -415,18 +427,22 @@ def downsample_frame(
         raise LabelError(
             f"label column {label!r} not found; columns are: {', '.join(map(str, columns))}"
         )
+    if not isinstance(weight_col, str) or not weight_col:
+        raise InputError(f"weight_col must be a non-empty column name; got {weight_col!r}")
     if weight_col in columns:
         raise InputError(f"column {weight_col!r} already exists; pass another weight_col name")
-    selection = select(
-        frame.get_column(label).to_native(),
+    what = f"label column {label!r}"
+    encoded = encode_labels(frame.get_column(label).to_native(), name=what)
+    require_two_classes(encoded, what)
+    the_plan = resolve_plan(
+        encoded,
         plan=plan,
         factor=factor,
         target_share=target_share,
         upweight=upweight,
         weights=weights,
-        random_state=random_state,
-        method=method,
     )
+    selection = select_encoded(encoded, the_plan, random_state=random_state, method=method)
     kept = frame[selection.indices]
     weight = nw.new_series(
         weight_col,

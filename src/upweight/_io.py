@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal
 
@@ -98,6 +98,11 @@ def read_table(
     p = Path(path)
     fmt = file_format(p)
     names = read_column_names(p)
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise FileError(
+            f"{p.name} has duplicate column names ({', '.join(repeated)}); rename them first"
+        )
     if label is not None and label not in names:
         raise LabelError(
             f"label column {label!r} not found in {p.name}; columns are: {', '.join(names)}"
@@ -106,13 +111,17 @@ def read_table(
         if fmt == "parquet":
             import pyarrow.parquet as pq
 
-            return pq.read_table(p, columns=columns)
-        import pyarrow.csv as pacsv
+            table = pq.read_table(p, columns=columns)
+        else:
+            import pyarrow.csv as pacsv
 
-        convert = pacsv.ConvertOptions(include_columns=columns) if columns else None
-        return pacsv.read_csv(p, convert_options=convert)
+            convert = pacsv.ConvertOptions(include_columns=columns) if columns else None
+            table = pacsv.read_csv(p, convert_options=convert)
     except (pa.ArrowException, OSError, ValueError) as exc:
         raise FileError(f"cannot read {p.name} as {fmt.upper()}: {_reason(exc)}") from None
+    if table.num_rows == 0:
+        raise FileError(f"{p.name} has no data rows")
+    return table
 
 
 def _same_file(a: Path, b: Path) -> bool:
@@ -146,6 +155,9 @@ def check_output(
         raise FileError(f"output {dst_path} is a directory; give a file name")
     if dst_path.exists() and not overwrite:
         raise FileError(f"output {dst_path} exists; pass --overwrite to replace it")
+    sidecar = plan_sidecar(dst_path)
+    if sidecar is not None and sidecar.exists() and not overwrite:
+        raise FileError(f"output {sidecar} exists; pass --overwrite to replace it")
     if not dst_path.parent.exists():
         raise FileError(f"output folder {dst_path.parent} does not exist; create it first")
     return fmt
@@ -170,39 +182,58 @@ def atomic_path(dst: str | os.PathLike[str]) -> Iterator[Path]:
         raise
 
 
+def plan_sidecar(path: str | os.PathLike[str]) -> Path | None:
+    """Where a CSV output's plan goes (``OUT.plan.json``); Parquet keeps it inside."""
+    p = Path(path)
+    return p.with_name(p.name + ".plan.json") if file_format(p) == "csv" else None
+
+
 def write_table_atomic(
     table: Any,
     dst: str | os.PathLike[str],
     *,
-    metadata: Mapping[bytes, bytes] | None = None,
+    plan_json: str | None = None,
 ) -> int:
     """Write a pyarrow Table as CSV or Parquet (by extension), atomically.
 
-    Parquet files carry ``metadata`` in their key-value metadata. Returns the bytes
-    written.
+    The plan goes with the data: into a Parquet file's key-value metadata under
+    ``upweight.plan``, or next to a CSV file as ``OUT.plan.json``. Either both files
+    are written or neither is. Returns the bytes of table data written.
     """
     import pyarrow as pa
 
     final = Path(dst)
     fmt = file_format(final)
+    sidecar = plan_sidecar(final) if plan_json is not None else None
     try:
-        with atomic_path(final) as tmp:
-            if fmt == "parquet":
-                import pyarrow.parquet as pq
-
-                if metadata:
-                    merged = dict(table.schema.metadata or {}) | dict(metadata)
-                    table = table.replace_schema_metadata(merged)
-                pq.write_table(table, tmp)
-            else:
-                import pyarrow.csv as pacsv
-
-                if final.name.lower().endswith((".gz", ".bz2")):
-                    codec = "gzip" if final.name.lower().endswith(".gz") else "bz2"
-                    with pa.CompressedOutputStream(str(tmp), codec) as stream:
-                        pacsv.write_csv(table, stream)
-                else:
-                    pacsv.write_csv(table, tmp)
+        with contextlib.ExitStack() as stack:
+            if sidecar is not None and plan_json is not None:
+                side_tmp = stack.enter_context(atomic_path(sidecar))
+                side_tmp.write_text(plan_json, encoding="utf-8")
+            _write_table(table, final, fmt, plan_json)
     except (pa.ArrowException, OSError) as exc:
         raise FileError(f"could not write {final}: {_reason(exc)}") from None
     return final.stat().st_size
+
+
+def _write_table(table: Any, final: Path, fmt: FileFormat, plan_json: str | None) -> None:
+    import pyarrow as pa
+
+    with atomic_path(final) as tmp:
+        if fmt == "parquet":
+            import pyarrow.parquet as pq
+
+            if plan_json is not None:
+                merged = dict(table.schema.metadata or {})
+                merged[PLAN_METADATA_KEY] = plan_json.encode()
+                table = table.replace_schema_metadata(merged)
+            pq.write_table(table, tmp)
+        else:
+            import pyarrow.csv as pacsv
+
+            if final.name.lower().endswith((".gz", ".bz2")):
+                codec = "gzip" if final.name.lower().endswith(".gz") else "bz2"
+                with pa.CompressedOutputStream(str(tmp), codec) as stream:
+                    pacsv.write_csv(table, stream)
+            else:
+                pacsv.write_csv(table, tmp)

@@ -117,7 +117,9 @@ def as_label_array(y: Any, *, name: str = "y") -> npt.NDArray[Any]:
     elif module in {"pandas", "polars", "modin", "cudf"}:
         import narwhals as nw
 
-        series = nw.from_native(y, series_only=True, pass_through=True)
+        series = nw.from_native(y, allow_series=True, pass_through=True)
+        if isinstance(series, nw.DataFrame) and len(series.columns) == 1:
+            series = series.get_column(series.columns[0])  # a one-column frame of labels
         if not isinstance(series, nw.Series):
             raise LabelError(f"{name} must be a 1-D series of labels; got {_describe(y)}")
         if series.dtype.is_float():

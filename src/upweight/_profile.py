@@ -361,6 +361,9 @@ class ImbalanceProfile:
     def to_dict(self) -> dict[str, Any]:
         """Plain-data form, for JSON.
 
+        With a batch size, the ``batch`` entry also holds ``recommended_factor``: the
+        smallest factor that gives 95 % of batches a minority example (None if none does).
+
         Examples
         --------
         >>> import json, upweight
@@ -381,8 +384,18 @@ class ImbalanceProfile:
             "minority_share": self.minority_share,
             "imbalance_ratio": self.imbalance_ratio,
             "severity": self.severity,
-            "batch": None if self.batch is None else self.batch.to_dict(),
+            "batch": self._batch_dict(),
         }
+
+    def _batch_dict(self) -> dict[str, Any] | None:
+        view = self.batch
+        if view is None:
+            return None
+        try:
+            recommended: int | None = self.recommend_factor(view.batch_size)
+        except PlanError:
+            recommended = None
+        return view.to_dict() | {"recommended_factor": recommended}
 
 
 def profile(y: Any, *, batch_size: int | None = None) -> ImbalanceProfile:

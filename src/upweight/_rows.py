@@ -37,7 +37,7 @@ def n_rows(X: Any, *, name: str = "X") -> int:
             raise InputError(f"{name} must have one row per example; got a scalar")
         return int(X.shape[0])
     module = _module(X)
-    if module == "pyarrow":
+    if module == "pyarrow" or (module == "pandas" and hasattr(X, "iloc")):
         return len(X)
     if module in _FRAME_MODULES:
         import narwhals as nw
@@ -51,7 +51,10 @@ def n_rows(X: Any, *, name: str = "X") -> int:
         if isinstance(frame, nw.DataFrame | nw.Series):
             return len(frame)
     if hasattr(X, "__array__") and not hasattr(X, "__len__"):
-        return np.asarray(X).shape[0]
+        array = np.asarray(X)
+        if array.ndim == 0:
+            raise InputError(f"{name} must have one row per example; got a scalar")
+        return array.shape[0]
     try:
         return len(X)
     except TypeError:
@@ -78,6 +81,8 @@ def take_rows(X: Any, indices: npt.NDArray[np.intp]) -> Any:
     module = _module(X)
     if module == "pyarrow":
         return X.take(indices)
+    if module == "pandas" and hasattr(X, "iloc"):
+        return X.iloc[indices]  # directly: pandas allows duplicate column names, narwhals not
     if module in _FRAME_MODULES:
         import narwhals as nw
 
