@@ -164,6 +164,11 @@ def _print_profile(console: Console, prof: Any, *, title: str) -> None:
     console.print(
         f"rows: {_fmt_int(prof.n_rows)}   minority share: {_fmt_share(prof.minority_share)}   "
         f"imbalance ratio: {prof.imbalance_ratio:,.1f} : 1   severity: {prof.severity}"
+        + (
+            f" (rarest class {_fmt_label(prof.rarest)} against the majority)"
+            if len(prof.classes) > 2
+            else ""
+        )
     )
     view = prof.batch
     if view is not None:

@@ -146,7 +146,9 @@ class SamplingPlan:
     Make one with :func:`upweight.plan`. Engines apply it (:func:`upweight.downsample`,
     :func:`upweight.downsample_frame`, :class:`upweight.sklearn.DownsampleUpweight`) and
     return the plan they applied, which records the rows actually kept, the method and the
-    seed, so the run can be repeated and its predictions corrected.
+    seed, so its predictions can be corrected and the run repeated: pass it back with
+    ``random_state=plan.seed, method=plan.method`` for the same rows (a plan given
+    without them draws afresh, as every fit of a new epoch or fold should).
 
     Attributes
     ----------
