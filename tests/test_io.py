@@ -78,6 +78,41 @@ def test_a_failed_write_leaves_neither_file(tmp_path, monkeypatch):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_data_and_plan_appear_together_or_not_at_all(tmp_path, monkeypatch):
+    import os
+
+    real_replace = os.replace
+    calls = []
+
+    def second_rename_fails(src, dst):
+        calls.append(dst)
+        if len(calls) == 2:
+            raise OSError(5, "Input/output error")
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", second_rename_fails)
+    with pytest.raises(FileError, match="Input/output error"):
+        write_table_atomic(pa.table({"a": [1]}), tmp_path / "o.csv", plan_json="{}")
+    assert [p.name for p in calls] == ["o.csv.plan.json", "o.csv"]
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_ctrl_c_between_the_two_renames_waits_for_both(tmp_path, monkeypatch):
+    import os
+    import signal
+
+    real_replace = os.replace
+
+    def interrupted_rename(src, dst):
+        real_replace(src, dst)
+        os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C right after the first rename
+
+    monkeypatch.setattr(os, "replace", interrupted_rename)
+    with pytest.raises(KeyboardInterrupt):
+        write_table_atomic(pa.table({"a": [1]}), tmp_path / "o.csv", plan_json="{}")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["o.csv", "o.csv.plan.json"]
+
+
 def test_duplicate_columns_and_empty_tables_are_refused(tmp_path):
     dup = tmp_path / "dup.csv"
     dup.write_text("x,x,y\n1,2,0\n")
@@ -104,6 +139,9 @@ def test_check_output_refusals(tmp_path):
     (tmp_path / "o.csv.plan.json").write_text("{}")
     with pytest.raises(FileError, match=r"o\.csv\.plan\.json exists"):
         check_output(src, tmp_path / "o.csv", overwrite=False)
+    (tmp_path / "p.csv.plan.json").mkdir()
+    with pytest.raises(FileError, match="where the plan goes, is a directory"):
+        check_output(src, tmp_path / "p.csv", overwrite=True)
 
 
 def test_hard_link_to_the_input_is_the_input(tmp_path):

@@ -506,7 +506,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 1
     if result == EXIT_INTERRUPTED:
-        err.print("interrupted; nothing was written", markup=False)
+        err.print("interrupted; no partial output was left", markup=False)
     return result if isinstance(result, int) else 0
 
 

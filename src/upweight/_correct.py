@@ -28,6 +28,10 @@ def prior_ratio_array(
     if (plan is None) == (factor is None):
         raise PlanError("give either plan or factor to correct probabilities")
     if factor is not None:
+        if weighted:
+            raise PlanError(
+                "weighted=True corrects by the plan's weights; pass the plan, not a factor"
+            )
         k = check_factor(factor)
         if n_columns != 2:
             raise PlanError(
@@ -36,7 +40,7 @@ def prior_ratio_array(
             )
         if classes is not None:
             raise PlanError("classes goes with plan; a factor assumes column 0 was downsampled")
-        return np.array([1.0, 1.0]) if weighted else np.array([k, 1.0])
+        return np.array([k, 1.0])
     if not isinstance(plan, SamplingPlan):
         raise PlanError(f"plan must be a SamplingPlan; got {type(plan).__name__}")
     ratios = plan.residual_ratios if weighted else plan.prior_ratios

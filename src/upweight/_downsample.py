@@ -313,7 +313,7 @@ def _as_frame(df: Any) -> Any:
     try:
         frame = nw.from_native(df, pass_through=True)
     except nw.exceptions.DuplicateError:
-        names = [str(c) for c in getattr(df, "columns", [])]
+        names = [str(c) for c in getattr(df, "column_names", None) or list(df.columns)]
         repeated = sorted({c for c in names if names.count(c) > 1})
         raise InputError(
             f"the frame has duplicate column names ({', '.join(repeated)}); rename them first"

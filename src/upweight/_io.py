@@ -98,7 +98,8 @@ def read_table(
     p = Path(path)
     fmt = file_format(p)
     names = read_column_names(p)
-    repeated = sorted({n for n in names if names.count(n) > 1})
+    wanted = set(names if columns is None else [*columns, *([label] if label else [])])
+    repeated = sorted({n for n in names if names.count(n) > 1 and n in wanted})
     if repeated:
         raise FileError(
             f"{p.name} has duplicate column names ({', '.join(repeated)}); rename them first"
@@ -156,6 +157,8 @@ def check_output(
     if dst_path.exists() and not overwrite:
         raise FileError(f"output {dst_path} exists; pass --overwrite to replace it")
     sidecar = plan_sidecar(dst_path)
+    if sidecar is not None and sidecar.is_dir():
+        raise FileError(f"{sidecar}, where the plan goes, is a directory; remove it first")
     if sidecar is not None and sidecar.exists() and not overwrite:
         raise FileError(f"output {sidecar} exists; pass --overwrite to replace it")
     if not dst_path.parent.exists():
@@ -197,43 +200,99 @@ def write_table_atomic(
     """Write a pyarrow Table as CSV or Parquet (by extension), atomically.
 
     The plan goes with the data: into a Parquet file's key-value metadata under
-    ``upweight.plan``, or next to a CSV file as ``OUT.plan.json``. Either both files
-    are written or neither is. Returns the bytes of table data written.
+    ``upweight.plan``, or next to a CSV file as ``OUT.plan.json``. Both files are
+    written in full to temporary names first, then renamed into place together, with
+    Ctrl-C held off between the two renames: either both appear or neither does.
+    Returns the bytes of table data written.
     """
     import pyarrow as pa
 
     final = Path(dst)
     fmt = file_format(final)
     sidecar = plan_sidecar(final) if plan_json is not None else None
+    staged: list[tuple[Path, Path]] = []  # (temporary, final), renamed in this order
+    committed: list[Path] = []
     try:
-        with contextlib.ExitStack() as stack:
-            if sidecar is not None and plan_json is not None:
-                side_tmp = stack.enter_context(atomic_path(sidecar))
-                side_tmp.write_text(plan_json, encoding="utf-8")
-            _write_table(table, final, fmt, plan_json)
-    except (pa.ArrowException, OSError) as exc:
-        raise FileError(f"could not write {final}: {_reason(exc)}") from None
+        if sidecar is not None and plan_json is not None:
+            staged.append((_temporary(sidecar), sidecar))
+            staged[-1][0].write_text(plan_json, encoding="utf-8")
+            _fsync(staged[-1][0])
+        staged.append((_temporary(final), final))
+        _write_table(table, staged[-1][0], fmt, plan_json, compressed=_compression(final))
+        _fsync(staged[-1][0])
+        with _interrupts_deferred():
+            for tmp, target in staged:
+                os.replace(tmp, target)
+                committed.append(target)
+    except BaseException as exc:
+        for tmp, _ in staged:
+            with contextlib.suppress(FileNotFoundError):
+                tmp.unlink()
+        if len(committed) < len(staged):  # a half-made pair is removed: neither is kept
+            for target in committed:
+                with contextlib.suppress(FileNotFoundError):
+                    target.unlink()
+        if isinstance(exc, pa.ArrowException | OSError) and not isinstance(exc, FileError):
+            raise FileError(f"could not write {final}: {_reason(exc)}") from None
+        raise
     return final.stat().st_size
 
 
-def _write_table(table: Any, final: Path, fmt: FileFormat, plan_json: str | None) -> None:
+def _temporary(final: Path) -> Path:
+    return final.with_name(f".{final.name}.{uuid.uuid4().hex[:12]}.tmp")
+
+
+def _fsync(path: Path) -> None:
+    with open(path, "rb") as handle:
+        os.fsync(handle.fileno())
+
+
+def _compression(final: Path) -> str | None:
+    name = final.name.lower()
+    if name.endswith(".gz"):
+        return "gzip"
+    if name.endswith(".bz2"):
+        return "bz2"
+    return None
+
+
+@contextlib.contextmanager
+def _interrupts_deferred() -> Iterator[None]:
+    """Hold Ctrl-C until the block ends, so that two renames are not split by it."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    received: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: received.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous if previous is not None else signal.SIG_DFL)
+        if received:
+            raise KeyboardInterrupt
+
+
+def _write_table(
+    table: Any, path: Path, fmt: FileFormat, plan_json: str | None, *, compressed: str | None
+) -> None:
     import pyarrow as pa
 
-    with atomic_path(final) as tmp:
-        if fmt == "parquet":
-            import pyarrow.parquet as pq
+    if fmt == "parquet":
+        import pyarrow.parquet as pq
 
-            if plan_json is not None:
-                merged = dict(table.schema.metadata or {})
-                merged[PLAN_METADATA_KEY] = plan_json.encode()
-                table = table.replace_schema_metadata(merged)
-            pq.write_table(table, tmp)
-        else:
-            import pyarrow.csv as pacsv
+        if plan_json is not None:
+            merged = dict(table.schema.metadata or {})
+            merged[PLAN_METADATA_KEY] = plan_json.encode()
+            table = table.replace_schema_metadata(merged)
+        pq.write_table(table, path)
+        return
+    import pyarrow.csv as pacsv
 
-            if final.name.lower().endswith((".gz", ".bz2")):
-                codec = "gzip" if final.name.lower().endswith(".gz") else "bz2"
-                with pa.CompressedOutputStream(str(tmp), codec) as stream:
-                    pacsv.write_csv(table, stream)
-            else:
-                pacsv.write_csv(table, tmp)
+    if compressed is None:
+        pacsv.write_csv(table, path)
+        return
+    with pa.CompressedOutputStream(str(path), compressed) as stream:
+        pacsv.write_csv(table, stream)

@@ -117,7 +117,10 @@ def as_label_array(y: Any, *, name: str = "y") -> npt.NDArray[Any]:
     elif module in {"pandas", "polars", "modin", "cudf"}:
         import narwhals as nw
 
-        series = nw.from_native(y, allow_series=True, pass_through=True)
+        try:
+            series = nw.from_native(y, allow_series=True, pass_through=True)
+        except nw.exceptions.DuplicateError:
+            raise LabelError(f"{name} must be one column of labels; got a frame") from None
         if isinstance(series, nw.DataFrame) and len(series.columns) == 1:
             series = series.get_column(series.columns[0])  # a one-column frame of labels
         if not isinstance(series, nw.Series):

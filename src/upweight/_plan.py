@@ -471,6 +471,12 @@ def _resolve_factors(
                 f"downsampling can only raise it: use a target_share >= {current:.4g}"
             )
         k = max(1.0, n_major * share / (n_rest * (1.0 - share)))
+        if k > n_major:
+            highest = n_rest / (n_rest + 1)
+            raise PlanError(
+                f"target_share {share:g} would keep less than one row of class {major!r}; "
+                f"the highest reachable share is {highest:.6g}"
+            )
 
     factors = {c: 1.0 for c in counts}
     factors[major] = k

@@ -65,7 +65,14 @@ def hypergeom_cdf_below(m: int, population: int, successes: int, draws: int) -> 
 
 
 def _log_choose(n: int, k: int) -> float:
-    return math.lgamma(n + 1) - math.lgamma(k + 1) - math.lgamma(n - k + 1)
+    """Log C(n, k) through the log beta function, accurate for n in the billions.
+
+    (Differences of ``lgamma`` lose digits there.) Only needed when a batch is larger
+    than the other classes' rows, so scipy.special is imported only then.
+    """
+    from scipy.special import betaln
+
+    return -math.log(n + 1) - float(betaln(n - k + 1, k + 1))
 
 
 def _check_batch_size(batch_size: Any) -> int:

@@ -84,6 +84,16 @@ def test_an_upweight_other_than_the_factor_stays_on_the_true_distribution(data, 
     assert np.mean(np.abs(p - p_true)) < 0.003
 
 
+def test_default_upweight_keeps_the_models_own_scores_and_predictions(data):
+    X, y, X_test, *_ = split(data)
+    for model in (lr(), LinearSVC()):
+        clf = DownsampledClassifier(model, factor=20, random_state=0).fit(X, y)
+        np.testing.assert_array_equal(clf.predict(X_test), clf.estimator_.predict(X_test))
+        np.testing.assert_array_equal(
+            clf.decision_function(X_test), clf.estimator_.decision_function(X_test)
+        )
+
+
 def test_no_correction_is_biased_towards_the_minority(data):
     X, y, X_test, y_test, _ = split(data)
     clf = DownsampledClassifier(lr(), factor=20, correction="none", random_state=0)

@@ -306,12 +306,11 @@ class DownsampledClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     def predict_proba(self, X: Any) -> npt.NDArray[np.float64]:
         """Class probabilities on the true distribution.
 
-        With ``correction="upweight"`` or ``"offset"`` the model's probabilities are
-        rescaled by what the plan's weights left of its prior ratios,
-        ``count / (kept * weight)`` per class: nothing to speak of for an upweight equal
-        to the factor, the full offset for a model fitted without weights, and the
-        remainder for an upweight that differs from the factor. With ``"none"`` they are
-        returned as the model gives them.
+        With ``correction="offset"`` the model's probabilities are rescaled by the prior
+        ratios ``count / kept``; with ``"upweight"`` and an upweight that differs from the
+        factor, by what the weights left of them, ``count / (kept * weight)``. With
+        ``"upweight"`` and the default upweight the model already predicts the true
+        distribution, and with ``"none"`` the probabilities are the model's own.
 
         Parameters
         ----------
@@ -323,7 +322,7 @@ class DownsampledClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         """
         check_is_fitted(self)
         proba = np.asarray(self.estimator_.predict_proba(X), dtype=np.float64)
-        if self.correction == "none":
+        if not self._rescales():
             return proba
         return correct_proba(proba, plan=self.plan_, classes=self.classes_, weighted=True)
 
@@ -342,14 +341,26 @@ class DownsampledClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         """
         check_is_fitted(self)
         decision = np.asarray(self.estimator_.decision_function(X), dtype=np.float64)
-        if self.correction == "none":
+        if not self._rescales():
             return decision
         return correct_decision(decision, plan=self.plan_, classes=self.classes_, weighted=True)
 
+    def _rescales(self) -> bool:
+        """Whether the model's scores need rescaling to reach the true distribution.
+
+        Always with ``"offset"``; never with ``"none"``; with ``"upweight"`` only when an
+        upweight other than the factor left part of the prior ratio (with the default
+        upweight the weights restore the class totals up to rounding, and the model's own
+        ``predict`` and scores are kept as they are).
+        """
+        if self.correction != "upweight":
+            return self.correction == "offset"
+        return self.plan_.weight_mode == "factor" and any(c.weight != c.factor for c in self.plan_)
+
     def predict(self, X: Any) -> Any:
-        """Predicted classes, from the corrected scores (the model's own with ``"none"``)."""
+        """Predicted classes: the model's own, or from the rescaled scores if rescaled."""
         check_is_fitted(self)
-        if self.correction == "none":
+        if not self._rescales():
             return self.estimator_.predict(X)
         if hasattr(self.estimator_, "predict_proba"):
             return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
@@ -359,7 +370,7 @@ class DownsampledClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
                 return self.classes_[(decision > 0).astype(int)]
             return self.classes_[np.argmax(decision, axis=1)]
         if self.correction == "upweight":
-            return self.estimator_.predict(X)
+            return self.estimator_.predict(X)  # nothing to rescale: the model's own answer
         raise InputError(
             f"{type(self.estimator_).__name__} has neither predict_proba nor "
             "decision_function, which correction='offset' needs; use correction='upweight'"
