@@ -137,13 +137,13 @@ def _parse_factor(text: str, classes: tuple[Label, ...]) -> float | dict[Label, 
 
 def _label_counts(table: Any, label: str) -> dict[Label, int]:
     """Class counts of a table's label column; errors name the column."""
-    from ._downsample import require_two_classes
+    from ._counts import check_two_classes
     from ._labels import encode_labels
 
     what = f"label column {label!r}"
-    encoded = encode_labels(table.column(label), name=what)
-    require_two_classes(encoded, what)
-    return encoded.count_map()
+    counts = encode_labels(table.column(label), name=what).count_map()
+    check_two_classes(counts, what)
+    return counts
 
 
 def _profile_table(prof: Any) -> Table:
@@ -328,8 +328,11 @@ def sample(
     check_output(data, output, overwrite=overwrite)
     with _status(f"reading {data.name}", quiet=quiet):
         table = read_table(data, label=label)
-    before = profile(_label_counts(table, label))
-    factor_value = None if factor is None else _parse_factor(factor, before.classes)
+    factor_value = None
+    if factor is not None:
+        # class names in --factor pairs are matched to the labels: only then count them here
+        classes = tuple(_label_counts(table, label)) if "=" in factor else ()
+        factor_value = _parse_factor(factor, classes)
     with _status(f"sampling and writing {output.name}", quiet=quiet):
         out, applied = downsample_frame(
             table,
@@ -364,7 +367,7 @@ def sample(
             _fmt_number(c.weight),
         )
     console.print(table_out)
-    after = profile(applied.kept)
+    before, after = profile(applied.counts), profile(applied.kept)
     console.print(
         f"before: minority share {_fmt_share(before.minority_share)}, imbalance ratio "
         f"{before.imbalance_ratio:,.1f} : 1, {before.severity}; after: minority share "

@@ -29,12 +29,12 @@ def _sorted_labels(labels: list[Label]) -> list[Label]:
         ) from None
 
 
-def check_two_classes(counts: Mapping[Label, int]) -> None:
-    """Raise :class:`LabelError` unless at least two classes are present."""
+def check_two_classes(counts: Mapping[Label, int], what: str = "the labels") -> None:
+    """Raise :class:`LabelError` unless at least two classes are present in ``what``."""
     if len(counts) < 2:
         only = next(iter(counts), None)
         raise LabelError(
-            f"only one class ({only!r}) is present in the labels; "
+            f"only one class ({only!r}) is present in {what}; "
             "downsampling needs at least two classes"
         )
 

@@ -9,6 +9,7 @@ from typing import Any, Literal, overload
 import numpy as np
 import numpy.typing as npt
 
+from ._counts import check_two_classes
 from ._exceptions import InputError, LabelError, PlanError
 from ._labels import EncodedLabels, encode_labels
 from ._plan import SamplingPlan
@@ -44,15 +45,6 @@ def _check_method(method: Any) -> Method:
     if method not in METHODS:
         raise PlanError(f"method must be one of {', '.join(METHODS)}; got {method!r}")
     return method
-
-
-def require_two_classes(encoded: EncodedLabels, what: str) -> None:
-    """Raise :class:`LabelError` unless the labels hold two classes or more."""
-    if len(encoded.classes) < 2:
-        raise LabelError(
-            f"only one class ({encoded.classes[0]!r}) is present in {what}; "
-            "downsampling needs at least two classes"
-        )
 
 
 def resolve_plan(
@@ -124,9 +116,8 @@ def select(
     >>> len(sel.indices), sel.plan.kept, float(sel.sample_weight.sum())
     (110, {0: 100, 1: 10}, 1010.0)
     """
-    method = _check_method(method)
     encoded = encode_labels(y)
-    require_two_classes(encoded, "the labels")
+    check_two_classes(encoded.count_map())
     the_plan = resolve_plan(
         encoded,
         plan=plan,
@@ -433,7 +424,7 @@ def downsample_frame(
         raise InputError(f"column {weight_col!r} already exists; pass another weight_col name")
     what = f"label column {label!r}"
     encoded = encode_labels(frame.get_column(label).to_native(), name=what)
-    require_two_classes(encoded, what)
+    check_two_classes(encoded.count_map(), what)
     the_plan = resolve_plan(
         encoded,
         plan=plan,

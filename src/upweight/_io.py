@@ -173,11 +173,10 @@ def atomic_path(dst: str | os.PathLike[str]) -> Iterator[Path]:
     On any error or interrupt the temporary file is removed and ``dst`` is untouched.
     """
     final = Path(dst)
-    tmp = final.with_name(f".{final.name}.{uuid.uuid4().hex[:12]}.tmp")
+    tmp = _temporary(final)
     try:
         yield tmp
-        with open(tmp, "rb") as handle:
-            os.fsync(handle.fileno())
+        _fsync(tmp)
         os.replace(tmp, final)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):

@@ -13,7 +13,7 @@ import numpy.typing as npt
 
 from ._exceptions import InputError
 
-__all__ = ["is_frame", "n_rows", "take_rows"]
+__all__ = ["is_frame", "is_sparse", "n_rows", "take_rows"]
 
 _FRAME_MODULES = {"pandas", "polars", "modin", "cudf", "dask", "pyspark", "duckdb", "ibis"}
 
@@ -22,7 +22,8 @@ def _module(obj: Any) -> str:
     return type(obj).__module__.split(".")[0]
 
 
-def _is_sparse(obj: Any) -> bool:
+def is_sparse(obj: Any) -> bool:
+    """Whether ``obj`` is a SciPy sparse matrix or array (without importing SciPy needlessly)."""
     if _module(obj) != "scipy":
         return False
     from scipy import sparse
@@ -32,7 +33,7 @@ def _is_sparse(obj: Any) -> bool:
 
 def n_rows(X: Any, *, name: str = "X") -> int:
     """Number of rows of ``X``."""
-    if _is_sparse(X) or isinstance(X, np.ndarray):
+    if is_sparse(X) or isinstance(X, np.ndarray):
         if X.ndim == 0:
             raise InputError(f"{name} must have one row per example; got a scalar")
         return int(X.shape[0])
@@ -66,14 +67,14 @@ def n_rows(X: Any, *, name: str = "X") -> int:
 def is_frame(X: Any) -> bool:
     """Whether ``X`` is a data frame or series that narwhals or pyarrow handles."""
     module = _module(X)
-    return module == "pyarrow" or (module in _FRAME_MODULES and not _is_sparse(X))
+    return module == "pyarrow" or (module in _FRAME_MODULES and not is_sparse(X))
 
 
 def take_rows(X: Any, indices: npt.NDArray[np.intp]) -> Any:
     """Rows ``indices`` of ``X``, as the same type."""
     if isinstance(X, np.ndarray):
         return X[indices]
-    if _is_sparse(X):
+    if is_sparse(X):
         fmt = X.format
         if fmt in {"csr", "csc", "lil"}:
             return X[indices]

@@ -21,12 +21,11 @@ from sklearn.utils.validation import (
 )
 
 from .._correct import correct_decision, correct_proba
-from .._counts import check_two_classes
 from .._downsample import select_encoded
 from .._exceptions import InputError
 from .._labels import encode_labels
 from .._plan import SamplingPlan, balanced_factors, plan
-from .._rows import is_frame, n_rows, take_rows
+from .._rows import is_frame, is_sparse, n_rows, take_rows
 from .._types import Correction, Label, Method, RandomStateLike, WeightMode
 from ._params import SAMPLING_CONSTRAINTS
 
@@ -49,24 +48,13 @@ def _accepts_sample_weight(estimator: Any) -> bool:
     return bool(has_fit_parameter(estimator, "sample_weight"))
 
 
-def _label_vector(y: Any) -> npt.NDArray[Any]:
-    """``y`` as a NumPy array, whatever container it came in."""
-    return y if isinstance(y, np.ndarray) else np.asarray(y)
-
-
 def _subset_rows(value: Any, idx: npt.NDArray[np.intp], n: int) -> Any:
     """Fit parameters with one row per training row follow the kept rows."""
     if isinstance(value, np.ndarray) and value.ndim >= 1 and value.shape[0] == n:
         return value[idx]
-    if (is_frame(value) or _is_sparse(value)) and n_rows(value) == n:
+    if (is_frame(value) or is_sparse(value)) and n_rows(value) == n:
         return take_rows(value, idx)
     return value
-
-
-def _is_sparse(value: Any) -> bool:
-    from scipy import sparse
-
-    return bool(sparse.issparse(value))
 
 
 def _weight_kwargs(estimator: Any, sample_weight: npt.NDArray[np.float64]) -> dict[str, Any]:
@@ -204,7 +192,6 @@ class DownsampledClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         self.random_state = random_state
 
     def _make_plan(self, counts: Mapping[Label, int]) -> SamplingPlan:
-        check_two_classes(counts)
         upweighted = self.correction == "upweight"
         weights: WeightMode = self.weights if upweighted else "none"
         upweight = self.upweight if upweighted else None
@@ -245,7 +232,7 @@ class DownsampledClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             raise ValueError(
                 f"{type(self).__name__} requires y to be passed, but the target y is None"
             )
-        y_arr = _label_vector(y)
+        y_arr = np.asarray(y)
         if y_arr.ndim == 2 and y_arr.shape[1] > 1:
             raise ValueError(
                 "Multilabel and multioutput targets are not supported: y must be 1-D; "
