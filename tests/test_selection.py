@@ -86,3 +86,44 @@ def test_ties_go_to_the_earlier_position(monkeypatch):
     codes = np.zeros(10, dtype=np.intp)
     chosen = select_rows(codes, np.array([0.3]), np.array([3]), method="exact", seed=0)
     assert chosen.tolist() == [0, 1, 2]
+
+
+def test_integer_keys_equal_to_positions_give_the_positional_selection():
+    from upweight._selection import key_ids
+
+    codes = np.array([0] * 900 + [1] * 100)
+    rates, kept = np.array([0.1, 1.0]), np.array([90, 100])
+    for method in ("exact", "bernoulli"):
+        by_position = select_rows(codes, rates, kept, method=method, seed=3)
+        by_key = select_rows(
+            codes, rates, kept, method=method, seed=3, ids=key_ids(np.arange(1000))
+        )
+        assert by_key.tolist() == by_position.tolist()
+
+
+def test_string_keys_use_the_md5_digest_and_equal_keys_go_together():
+    import hashlib
+
+    from upweight._selection import key_ids
+
+    expected = int.from_bytes(hashlib.md5(b"user-7").digest()[:8], "little")
+    assert int(key_ids(["user-7"])[0]) == expected
+    keys = np.array([f"user-{i % 50}" for i in range(1000)])
+    kept = select_rows(
+        np.zeros(1000, dtype=np.int64),
+        np.array([0.2]),
+        np.array([0]),
+        method="bernoulli",
+        seed=1,
+        ids=key_ids(keys),
+    )
+    kept_users = {keys[i] for i in kept}
+    assert all(keys[i] not in kept_users for i in np.setdiff1d(np.arange(1000), kept))
+
+
+def test_keys_that_are_not_ints_or_strings_are_refused():
+    from upweight import InputError
+    from upweight._selection import key_ids
+
+    with pytest.raises(InputError, match="key values must be integers or strings"):
+        key_ids([1.5, 2.5])

@@ -14,6 +14,13 @@ The keep decision for a row is a function of the row's *position* in the input (
    rows with the smallest hashes are kept (ties, which need equal 64-bit hashes, go to the
    earlier position). This is a uniform sample of exactly ``n_c`` rows without replacement.
 
+4. With a *key* column instead of positions, the key stands in for the position: an integer
+   key ``x`` is used as the 64-bit pattern of ``x`` (two's complement, so a key equal to
+   the row position gives the same decision as no key); a string key is used as the first
+   8 bytes of the MD5 digest of its UTF-8 text, read as a little-endian integer (DuckDB's
+   ``md5_number(s)`` modulo ``2**64``). Rows with equal keys get equal hashes: with
+   ``method="bernoulli"`` they are kept or dropped together.
+
 Two consequences users can rely on: the same input and seed give the same rows whatever
 the engine or thread count; and for one seed, the rows kept at a larger factor are a subset
 of those kept at a smaller one, so a sweep over factors compares nested samples.
@@ -21,14 +28,16 @@ of those kept at a smaller one, so a sweep over factors compares nested samples.
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
+from ._exceptions import InputError
 from ._types import Method
 
-__all__ = ["row_hashes", "row_uniforms", "select_rows"]
+__all__ = ["key_ids", "row_hashes", "row_uniforms", "select_rows"]
 
 _MASK64 = (1 << 64) - 1
 _GOLDEN = 0x9E3779B97F4A7C15
@@ -53,6 +62,48 @@ def _mix64(z: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint64]:
     z *= _M2
     z ^= z >> np.uint64(31)
     return z
+
+
+def key_ids(keys: npt.ArrayLike) -> npt.NDArray[np.uint64]:
+    """The 64-bit identities that stand in for row positions when a key column is given.
+
+    Parameters
+    ----------
+    keys : array-like of int or str
+        One key per row. Integers (signed or unsigned, up to 64 bits) are used as their
+        64-bit pattern; strings as the first 8 bytes of their UTF-8 MD5 digest, little-endian.
+
+    Returns
+    -------
+    numpy.ndarray of uint64
+        One identity per row, to pass to :func:`row_hashes` in place of positions.
+
+    Raises
+    ------
+    InputError
+        If the keys are neither integers nor strings, or hold missing values.
+
+    Examples
+    --------
+    >>> from upweight._selection import key_ids
+    >>> key_ids([0, 1, -1]).tolist()
+    [0, 1, 18446744073709551615]
+    >>> int(key_ids(["abc"])[0])
+    12704604231530709392
+    """
+    arr = np.asarray(keys)
+    if arr.dtype.kind in "iu":
+        return arr.astype(np.int64 if arr.dtype.kind == "i" else np.uint64).view(np.uint64)
+    if arr.dtype.kind in "UO" and all(isinstance(k, str) for k in arr.ravel().tolist()):
+        out = np.empty(arr.size, dtype=np.uint64)
+        for i, k in enumerate(arr.ravel().tolist()):
+            digest = hashlib.md5(k.encode("utf-8"), usedforsecurity=False).digest()
+            out[i] = int.from_bytes(digest[:8], "little")
+        return out
+    raise InputError(
+        f"key values must be integers or strings, not {arr.dtype}; "
+        "pick a key column of ids (user id, transaction id) without missing values"
+    )
 
 
 def row_hashes(positions: npt.ArrayLike, seed: int) -> npt.NDArray[np.uint64]:
@@ -118,6 +169,7 @@ def select_rows(
     *,
     method: Method,
     seed: int,
+    ids: npt.NDArray[np.uint64] | None = None,
 ) -> npt.NDArray[np.intp]:
     """Positions of the rows to keep, in input order.
 
@@ -133,6 +185,8 @@ def select_rows(
         See the module's description.
     seed : int
         The run's seed.
+    ids : numpy.ndarray of uint64, optional
+        What each row is hashed by (see :func:`key_ids`); its position when omitted.
 
     Returns
     -------
@@ -145,7 +199,7 @@ def select_rows(
         rates = np.asarray(keep_rates, dtype=np.float64)
         for start in range(0, n, _CHUNK):
             stop = min(start + _CHUNK, n)
-            u = row_uniforms(np.arange(start, stop), seed)
+            u = row_uniforms(np.arange(start, stop) if ids is None else ids[start:stop], seed)
             keep[start:stop] = u < rates[codes[start:stop]]
         return np.flatnonzero(keep)
 
@@ -156,7 +210,7 @@ def select_rows(
         members = np.flatnonzero(codes == j)
         if n_keep >= members.size:
             continue
-        chosen = _smallest(row_hashes(members, seed), int(n_keep))
+        chosen = _smallest(row_hashes(members if ids is None else ids[members], seed), int(n_keep))
         keep[members] = False
         keep[members[chosen]] = True
     return np.flatnonzero(keep)
