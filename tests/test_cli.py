@@ -137,12 +137,12 @@ def test_analyze_json_has_the_recommended_factor(files, capsys):
 
 
 def test_an_unexpected_error_is_one_line_too(files, capsys, monkeypatch):
-    import upweight._downsample as engine
+    import upweight._files as engine
 
     def broken(*args, **kwargs):
         raise ZeroDivisionError("boom")
 
-    monkeypatch.setattr(engine, "select_encoded", broken)
+    monkeypatch.setattr(engine, "_write", broken)
     args = ("sample", files["parquet"], "-l", "fraud", "-k", "2", "-o", files["dir"] / "o.pq")
     code, _, err = run(capsys, *args)
     assert code == 1
@@ -193,7 +193,7 @@ def bad_inputs(files: dict[str, Path]) -> list[tuple[list[object], str]]:
             ["sample", data, "-l", "fraud", "-k", "2", "--target-share", "0.2", "-o", out],
             "--factor K or --target-share S",
         ),
-        (["sample", data, "-l", "fraud", "-k", "2", "-o", data], "is the input file"),
+        (["sample", data, "-l", "fraud", "-k", "2", "-o", data], "would overwrite the input"),
         (["sample", data, "-l", "fraud", "-k", "2", "-o", d / "out.json"], "unsupported file"),
         (["sample", data, "-l", "fraud", "-k", "2", "-o", d / "no" / "o.csv"], "does not exist"),
         (["sample", d / "data.xlsx", "-l", "fraud", "-k", "2", "-o", out], "unsupported file"),
@@ -273,14 +273,16 @@ def test_bad_input_in_a_real_process_has_no_traceback(files):
 
 @pytest.mark.parametrize("failure", [KeyboardInterrupt, OSError])
 def test_interrupted_or_failed_write_leaves_nothing(files, capsys, monkeypatch, failure):
-    out_path = files["dir"] / "out.parquet"
-    real_write = pq.write_table
+    import upweight._files as engine
 
-    def write_then_fail(table, where, **kwargs):
-        real_write(table.slice(0, 10), where, **kwargs)  # a partial file on disk
+    out_path = files["dir"] / "out.parquet"
+    real_execute = engine._Engine.execute
+
+    def write_then_fail(self, query):
+        real_execute(self, query)  # the temporary file is on disk
         raise failure(28, "No space left on device") if failure is OSError else failure()
 
-    monkeypatch.setattr(pq, "write_table", write_then_fail)
+    monkeypatch.setattr(engine._Engine, "execute", write_then_fail)
     before = sorted(p.name for p in files["dir"].iterdir())
     code, _, err = run(capsys, "sample", files["parquet"], "-l", "fraud", "-k", "2", "-o", out_path)
     assert code == (130 if failure is KeyboardInterrupt else 2)

@@ -10,6 +10,8 @@ The main entry points:
 - :func:`profile` -- how imbalanced the labels are, and what batches will hold.
 - :func:`plan` -- a :class:`SamplingPlan`: per class, rows kept and their weight.
 - :func:`downsample`, :func:`downsample_frame`, :func:`select` -- apply a plan in memory.
+- :func:`profile_file`, :func:`sample_file`, :func:`read_plan` -- files larger than memory
+  (CSV, Parquet, directories and globs), streamed with DuckDB.
 - :func:`correct_proba` -- the offset correction for models trained without weights.
 - :mod:`upweight.metrics` -- prediction bias, calibration error, :func:`metrics.evaluate`.
 - :mod:`upweight.sklearn` -- an imbalanced-learn sampler and a scikit-learn meta-estimator.
@@ -30,6 +32,7 @@ from . import datasets, metrics
 from ._correct import correct_proba
 from ._downsample import Selection, downsample, downsample_frame, select
 from ._exceptions import FileError, InputError, LabelError, PlanError, UpweightError
+from ._files import profile_file, read_plan, sample_file
 from ._plan import ClassPlan, SamplingPlan, plan
 from ._profile import BatchView, ImbalanceProfile, profile
 
@@ -52,5 +55,8 @@ __all__ = [
     "metrics",
     "plan",
     "profile",
+    "profile_file",
+    "read_plan",
+    "sample_file",
     "select",
 ]

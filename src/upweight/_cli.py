@@ -77,6 +77,58 @@ def _status(text: str, *, quiet: bool) -> Iterator[Any]:
         yield status
 
 
+@contextlib.contextmanager
+def _row_progress(*, quiet: bool) -> Iterator[Any]:
+    """A rich progress display of rows read and rows per second, one line per phase.
+
+    Yields a callback ``(phase, rows_read, rows_total)`` for the file engine, or ``None``
+    when quiet or not on a terminal.
+    """
+    console = _stderr()
+    if quiet or not console.is_terminal:
+        yield None
+        return
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TaskID,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    class _RowsPerSecond(TextColumn):
+        def __init__(self) -> None:
+            super().__init__("")
+
+        def render(self, task: Any) -> Any:
+            from rich.text import Text
+
+            speed = task.finished_speed or task.speed
+            return Text(f"{speed / 1e6:,.1f}M rows/s" if speed else "", style="progress.data.speed")
+
+    tasks: dict[str, TaskID] = {}
+    with Progress(
+        TextColumn("{task.description:<10}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("rows"),
+        _RowsPerSecond(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=True,
+    ) as bar:
+
+        def update(phase: str, done: int, total: int) -> None:
+            if phase not in tasks:
+                tasks[phase] = bar.add_task(phase, total=total)
+            bar.update(tasks[phase], completed=done, total=total)
+
+        yield update
+
+
 def _fmt_label(label: Label) -> str:
     return str(label)
 
@@ -135,17 +187,6 @@ def _parse_factor(text: str, classes: tuple[Label, ...]) -> float | dict[Label, 
     return factors
 
 
-def _label_counts(table: Any, label: str) -> dict[Label, int]:
-    """Class counts of a table's label column; errors name the column."""
-    from ._counts import check_two_classes
-    from ._labels import encode_labels
-
-    what = f"label column {label!r}"
-    counts = encode_labels(table.column(label), name=what).count_map()
-    check_two_classes(counts, what)
-    return counts
-
-
 def _profile_table(prof: Any) -> Table:
     table = Table()
     table.add_column("class")
@@ -185,7 +226,16 @@ def _print_profile(console: Console, prof: Any, *, title: str) -> None:
             )
 
 
-DataArgument = Annotated[Path, typer.Argument(help="CSV or Parquet file.", show_default=False)]
+DataArgument = Annotated[
+    Path,
+    typer.Argument(
+        help=(
+            "CSV or Parquet file, a directory of Parquet files (hive-partitioned too), "
+            "or a quoted glob such as 'data/*.parquet'."
+        ),
+        show_default=False,
+    ),
+]
 LabelOption = Annotated[
     str, typer.Option("--label", "-l", help="Name of the label column.", show_default=False)
 ]
@@ -235,14 +285,12 @@ def analyze(
 
     Counts and shares per class, imbalance ratio and severity; with --batch-size, how many
     minority examples a batch holds and the smallest factor that makes 95% of batches
-    hold one.
+    hold one. Reads the label column alone, streamed: files larger than memory are fine.
     """
-    from ._io import read_table
-    from ._profile import profile
+    from ._files import profile_file
 
-    with _status(f"reading {data.name}", quiet=as_json):
-        table = read_table(data, label=label, columns=[label])
-        prof = profile(_label_counts(table, label), batch_size=batch_size)
+    with _status(f"counting {data.name}", quiet=as_json):
+        prof = profile_file(data, label=label, batch_size=batch_size)
     if as_json:
         _stdout().print_json(json.dumps(prof.to_dict()))
         return
@@ -258,7 +306,10 @@ def sample(
         typer.Option(
             "--output",
             "-o",
-            help="Output file: Parquet (.parquet, .pq) or CSV (.csv, .csv.gz) by extension.",
+            help=(
+                "Output: Parquet (.parquet, .pq) or CSV (.csv, .csv.gz) by extension, or a "
+                "name without extension for a directory of Parquet files."
+            ),
             show_default=False,
         ),
     ],
@@ -305,48 +356,68 @@ def sample(
         ),
     ] = MethodChoice.exact,
     seed: Annotated[int, typer.Option("--seed", min=0, help="Seed: same seed, same rows.")] = 0,
+    key: Annotated[
+        str | None,
+        typer.Option(
+            "--key",
+            help=(
+                "Decide by this id column instead of the row position: the same key gets "
+                "the same decision in any file, order or engine."
+            ),
+            show_default=False,
+        ),
+    ] = None,
+    threads: Annotated[
+        int | None,
+        typer.Option(
+            "--threads", min=1, help="DuckDB threads (default: one per core); output is the same."
+        ),
+    ] = None,
     weight_col: Annotated[
         str, typer.Option("--weight-col", help="Name of the weight column to add.")
     ] = "weight",
     overwrite: Annotated[
         bool, typer.Option("--overwrite", help="Replace OUTPUT if it exists.")
     ] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="Print nothing but errors; no progress bar.")
+    ] = False,
 ) -> None:
     """Downsample a file's majority class and write it with a weight column.
 
     Keeps every minority row and one in K majority rows, adds the weight column, and
-    writes OUTPUT atomically (a temporary file renamed into place). Parquet output
-    carries the sampling plan in its metadata (key 'upweight.plan').
+    writes OUTPUT atomically (a temporary file renamed into place). Streams with DuckDB
+    in bounded memory, so inputs larger than memory are fine. Parquet output carries the
+    sampling plan in its metadata (key 'upweight.plan'); CSV output gets OUTPUT.plan.json.
     """
-    from ._downsample import downsample_frame
-    from ._io import check_output, plan_sidecar, read_table, write_table_atomic
+    from ._files import profile_file, sample_file
     from ._profile import profile
 
     if (factor is None) == (target_share is None):
         raise PlanError("give either --factor K or --target-share S (one of them)")
-    check_output(data, output, overwrite=overwrite)
-    with _status(f"reading {data.name}", quiet=quiet):
-        table = read_table(data, label=label)
     factor_value = None
     if factor is not None:
         # class names in --factor pairs are matched to the labels: only then count them here
-        classes = tuple(_label_counts(table, label)) if "=" in factor else ()
-        factor_value = _parse_factor(factor, classes)
-    with _status(f"sampling and writing {output.name}", quiet=quiet):
-        out, applied = downsample_frame(
-            table,
+        classes = profile_file(data, label=label).classes if "=" in factor else ()
+        factor_value = _parse_factor(factor, tuple(classes))
+    with _row_progress(quiet=quiet) as progress:
+        applied = sample_file(
+            data,
+            output,
             label=label,
             factor=factor_value,
             target_share=target_share,
             upweight=upweight,
             weights=weights.value,
-            weight_col=weight_col,
-            random_state=seed,
             method=method.value,
-            return_plan=True,
+            seed=seed,
+            key=key,
+            weight_col=weight_col,
+            overwrite=overwrite,
+            threads=threads,
+            progress=progress,
         )
-        size = write_table_atomic(out, output, plan_json=applied.to_json())
+    size = _size(output)
     if quiet:
         return
     console = _stdout()
@@ -374,13 +445,19 @@ def sample(
         f"{_fmt_share(after.minority_share)}, imbalance ratio {after.imbalance_ratio:,.1f} : 1, "
         f"{after.severity}"
     )
-    sidecar = plan_sidecar(output)
-    where = f"plan in {sidecar.name}" if sidecar else "plan in its metadata"
+    sidecar = output.with_name(output.name + ".plan.json")
+    where = f"plan in {sidecar.name}" if sidecar.exists() else "plan in its metadata"
     console.print(
         f"wrote {output} ({_fmt_int(applied.n_kept)} of {_fmt_int(applied.n_rows)} rows, "
         f"{size / 1e6:.1f} MB; weights: {applied.weight_mode}; method: {applied.method}; "
         f"seed: {applied.seed}; {where})"
     )
+
+
+def _size(path: Path) -> int:
+    if path.is_dir():
+        return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+    return path.stat().st_size
 
 
 @app.command()

@@ -44,6 +44,9 @@ _GOLDEN = 0x9E3779B97F4A7C15
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
 _CHUNK = 1 << 20
+_BLOCK = 1 << 14
+_ONE, _G = np.uint64(1), np.uint64(_GOLDEN)
+_S27, _S30, _S31 = np.uint64(27), np.uint64(30), np.uint64(31)
 
 
 def _mix64_int(z: int) -> int:
@@ -52,16 +55,6 @@ def _mix64_int(z: int) -> int:
     z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
     z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK64
     return z ^ (z >> 31)
-
-
-def _mix64(z: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint64]:
-    """SplitMix64's finaliser on an array, in place (uint64 arithmetic wraps)."""
-    z ^= z >> np.uint64(30)
-    z *= _M1
-    z ^= z >> np.uint64(27)
-    z *= _M2
-    z ^= z >> np.uint64(31)
-    return z
 
 
 def key_ids(keys: npt.ArrayLike) -> npt.NDArray[np.uint64]:
@@ -128,12 +121,59 @@ def row_hashes(positions: npt.ArrayLike, seed: int) -> npt.NDArray[np.uint64]:
     >>> h.dtype, bool((row_hashes([0, 1, 2], seed=42) == h).all())
     (dtype('uint64'), True)
     """
-    pos = np.asarray(positions, dtype=np.uint64)
+    pos = np.asarray(positions, dtype=np.uint64).ravel()
+    out = np.empty(pos.size, dtype=np.uint64)
     base = np.uint64(_mix64_int(int(seed)))
-    state = pos + np.uint64(1)
-    state *= np.uint64(_GOLDEN)
-    state += base
-    return _mix64(state)
+    scratch = np.empty(min(pos.size, _BLOCK), dtype=np.uint64)
+    # block by block, so that the ten passes over each block stay in the CPU cache
+    for start in range(0, pos.size, _BLOCK):
+        _hash_block(pos[start : start + _BLOCK], base, out[start : start + _BLOCK], scratch)
+    return out
+
+
+def _hash_block(
+    ids: npt.NDArray[np.uint64],
+    base: np.uint64,
+    z: npt.NDArray[np.uint64],
+    scratch: npt.NDArray[np.uint64],
+) -> None:
+    """SplitMix64 of ``ids`` into ``z`` (same length), using ``scratch`` as workspace."""
+    t = scratch[: z.size]
+    np.add(ids, _ONE, out=z)
+    z *= _G
+    z += base
+    np.right_shift(z, _S30, out=t)
+    z ^= t
+    z *= _M1
+    np.right_shift(z, _S27, out=t)
+    z ^= t
+    z *= _M2
+    np.right_shift(z, _S31, out=t)
+    z ^= t
+
+
+def positions_below(
+    start: int, codes: npt.NDArray[np.integer[Any]], bounds: npt.NDArray[np.uint64], seed: int
+) -> npt.NDArray[np.int64]:
+    """Positions ``start + i`` whose hash is at most ``bounds[codes[i]]``, in order.
+
+    The streaming engines' inner loop: rows ``start, start + 1, ...`` of classes
+    ``codes``, hashed and compared block by block in the CPU cache.
+    """
+    base = np.uint64(_mix64_int(int(seed)))
+    n = codes.size
+    z = np.empty(min(n, _BLOCK), dtype=np.uint64)
+    scratch = np.empty_like(z)
+    ids = np.empty_like(z)
+    found = []
+    for a in range(0, n, _BLOCK):
+        m = min(_BLOCK, n - a)
+        np.copyto(ids[:m], np.arange(start + a, start + a + m, dtype=np.uint64))
+        _hash_block(ids[:m], base, z[:m], scratch)
+        hit = np.flatnonzero(z[:m] <= bounds[codes[a : a + m]])
+        if hit.size:
+            found.append(hit + (start + a))
+    return np.concatenate(found) if found else np.empty(0, dtype=np.int64)
 
 
 def row_uniforms(positions: npt.ArrayLike, seed: int) -> npt.NDArray[np.float64]:

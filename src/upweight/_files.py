@@ -1,0 +1,1205 @@
+"""The file engine: downsample CSV and Parquet files larger than memory, on DuckDB.
+
+DuckDB (embedded, no server) reads the files, in parallel and in bounded memory. The work
+takes three passes, each reading only what it needs:
+
+1. **Count**: the label column alone, grouped: class counts, hence the plan.
+2. **Select**: the row position and label of the rows of downsampled classes (and the key
+   column, if any) stream through NumPy, which applies the shared selection scheme of
+   :mod:`upweight._selection` and keeps the positions of the chosen rows (a few bytes per
+   kept row; nothing per dropped row).
+3. **Write**: every column, filtered to the kept positions, with the weight column added,
+   written by DuckDB to a temporary file that replaces the output only when complete.
+
+A row's position is its place in the input: row ``i`` of the ``j``-th file (files sorted
+by path) has position ``i`` plus the rows of the files before it. Positions come from the
+files themselves (Parquet row numbers; CSV line order), so the same input and seed select
+the same rows whatever the thread count, and the same rows as :func:`upweight.downsample`
+on the same data in memory.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import glob
+import math
+import os
+import re
+import shutil
+import threading
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import numpy.typing as npt
+
+from ._counts import check_two_classes
+from ._exceptions import FileError, InputError, LabelError, PlanError, UpweightError
+from ._io import PLAN_METADATA_KEY, file_format, plan_sidecar
+from ._labels import encode_labels
+from ._plan import SamplingPlan
+from ._profile import ImbalanceProfile
+from ._selection import positions_below, row_hashes
+from ._types import Label, Method, WeightMode
+
+__all__ = ["profile_file", "read_plan", "sample_file"]
+
+PathLike = str | os.PathLike[str]
+OutputKind = Literal["parquet", "csv", "directory"]
+ProgressCallback = Callable[[str, int, int], None]
+
+_GLOB_CHARS = re.compile(r"[*?\[]")
+_BATCH_ROWS = 1 << 20
+_PART_BYTES = 256 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class _Source:
+    """Input files resolved from a path, a directory or a glob."""
+
+    kind: Literal["parquet", "csv"]
+    files: tuple[str, ...]
+    rows_per_file: tuple[int, ...] | None  # Parquet only: from the footers
+    hive: bool
+    name: str
+
+    @property
+    def n_rows(self) -> int | None:
+        return None if self.rows_per_file is None else sum(self.rows_per_file)
+
+
+# -- resolving the input ---------------------------------------------------------------------
+def _expand(src: PathLike) -> tuple[list[Path], str, Path | None]:
+    """The files behind ``src``, sorted by path; and the directory they came from."""
+    text = os.fspath(src)
+    if _GLOB_CHARS.search(text):
+        files = sorted(Path(p) for p in glob.glob(text, recursive=True) if Path(p).is_file())
+        if not files:
+            raise FileError(f"no file matches {text}; check the pattern")
+        return files, text, None
+    path = Path(text)
+    if not path.exists():
+        raise FileError(f"file not found: {path}")
+    if path.is_dir():
+        files = sorted(
+            p
+            for p in path.rglob("*")
+            if p.is_file()
+            and not p.name.startswith((".", "_"))
+            and p.name.lower().endswith((".parquet", ".pq"))
+        )
+        if not files:
+            raise FileError(f"no Parquet files (.parquet, .pq) in directory {path}")
+        return files, str(path), path
+    return [path], path.name, None
+
+
+def _check_file(path: Path) -> None:
+    if not os.access(path, os.R_OK):
+        raise FileError(f"cannot read {path}: permission denied")
+    if path.stat().st_size == 0:
+        raise FileError(f"{path} is empty (0 bytes); give a file with a header and rows")
+
+
+def _resolve(src: PathLike) -> _Source:
+    files, name, directory = _expand(src)
+    kinds = {file_format(p) for p in files}
+    if len(kinds) > 1:
+        raise FileError(f"{name} mixes CSV and Parquet files; give files of one format")
+    kind = kinds.pop()
+    for p in files:
+        _check_file(p)
+    if kind == "csv":
+        for p in files:
+            _check_csv_header(p)
+    rows = _parquet_rows(files) if kind == "parquet" else None
+    hive = directory is not None and any(
+        "=" in part for p in files for part in p.relative_to(directory).parts[:-1]
+    )
+    return _Source(kind, tuple(str(p) for p in files), rows, hive, name)
+
+
+def _open_text(path: Path) -> Any:
+    """A CSV file (compressed or not) opened as text for Python's csv module."""
+    import bz2
+    import gzip
+
+    name = path.name.lower()
+    opener: Any = gzip.open if name.endswith(".gz") else bz2.open if name.endswith(".bz2") else open
+    return opener(path, "rt", encoding="utf-8", errors="replace", newline="")
+
+
+def _check_csv_header(path: Path) -> None:
+    """Refuse a CSV file whose header repeats a column name (DuckDB would rename it)."""
+    import csv
+
+    try:
+        with _open_text(path) as handle:
+            header = next(csv.reader(handle), [])
+    except (OSError, EOFError, csv.Error) as exc:
+        raise FileError(f"cannot read {path}: {_first_line(exc)}") from None
+    _check_unique([h.strip() for h in header], path)
+
+
+def _check_unique(names: list[str], path: Path) -> None:
+    from collections import Counter
+
+    dups = sorted(n for n, k in Counter(names).items() if k > 1)
+    if dups:
+        raise InputError(
+            f"{path.name} has duplicate column names: {', '.join(map(repr, dups))}; "
+            "rename them so each column has one name"
+        )
+
+
+def _parquet_rows(files: list[Path]) -> tuple[int, ...]:
+    """Rows per file from the footers; refuses corrupt files and differing schemas."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rows: list[int] = []
+    first: Any = None
+    for p in files:
+        try:
+            meta = pq.read_metadata(p)
+        except (pa.ArrowException, OSError) as exc:
+            raise FileError(
+                f"cannot read {p}: not a valid Parquet file (corrupt or truncated?): "
+                f"{_first_line(exc)}"
+            ) from None
+        schema = meta.schema.to_arrow_schema().remove_metadata()
+        if first is None:
+            _check_unique(schema.names, p)
+            first = (p, schema)
+        elif not schema.equals(first[1]):
+            raise InputError(
+                f"{p} and {first[0]} have different columns or types "
+                f"({_schema_difference(first[1], schema)}); give files of one schema"
+            )
+        rows.append(meta.num_rows)
+    return tuple(rows)
+
+
+def _schema_difference(a: Any, b: Any) -> str:
+    fa = {f.name: str(f.type) for f in a}
+    fb = {f.name: str(f.type) for f in b}
+    parts = [f"{n}: {fa[n]} vs {fb[n]}" for n in fa if n in fb and fa[n] != fb[n]]
+    parts += [f"{n} only in the first" for n in fa if n not in fb]
+    parts += [f"{n} only in the second" for n in fb if n not in fa]
+    return "; ".join(parts[:3]) or "column order differs"
+
+
+def _missing(n: int) -> str:
+    return f"{n:,} missing value" + ("" if n == 1 else "s")
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = [line.strip() for line in str(exc).strip().splitlines() if line.strip()]
+    return lines[0] if lines else type(exc).__name__
+
+
+# -- SQL -------------------------------------------------------------------------------------
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _literal(value: Label) -> str:
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int):
+        return str(value)
+    return _quote(str(value))
+
+
+def _float(value: float) -> str:
+    return f"CAST({_quote(repr(float(value)))} AS DOUBLE)"
+
+
+def _scan(source: _Source, *, positions: bool) -> str:
+    """A FROM clause with every input column, in input order; with ``__pos`` if asked."""
+    files = "[" + ", ".join(_quote(f) for f in source.files) + "]"
+    if source.kind == "csv":
+        scan = f"read_csv({files}, header = true, delim = ',')"
+        if not positions:
+            return scan
+        return f"(SELECT *, row_number() OVER () - 1 AS __pos FROM {scan})"
+    hive = "true" if source.hive else "false"
+    if not positions:
+        return f"read_parquet({files}, hive_partitioning = {hive})"
+    scan = f"read_parquet({files}, file_row_number = true, hive_partitioning = {hive})"
+    if len(source.files) == 1:
+        pos = "file_row_number"
+    else:
+        assert source.rows_per_file is not None
+        offsets = np.concatenate([[0], np.cumsum(source.rows_per_file)[:-1]]).tolist()
+        pos = (
+            f"CAST([{', '.join(map(str, offsets))}] AS BIGINT[])"
+            "[CAST(file_index AS BIGINT) + 1] + file_row_number"
+        )
+    return f"(SELECT * EXCLUDE (file_row_number), {pos} AS __pos FROM {scan})"
+
+
+class _Engine:
+    """A DuckDB connection over one input, turning DuckDB's errors into ours."""
+
+    def __init__(self, source: _Source, *, threads: int | None = None) -> None:
+        import duckdb
+
+        self.source = source
+        self.con = duckdb.connect()
+        # progress is tracked (for query_progress) but never printed by DuckDB itself
+        self.con.execute("SET enable_progress_bar = true")
+        self.con.execute("SET enable_progress_bar_print = false")
+        self.con.execute("SET preserve_insertion_order = true")
+        if threads is not None:
+            self.con.execute(f"SET threads = {int(threads)}")
+        self.scan = _scan(source, positions=True)
+        self.plain_scan = _scan(source, positions=False)
+        self.columns = self._columns()
+
+    def close(self) -> None:
+        self.con.close()
+
+    def sql(self, query: str) -> Any:
+        return self.run(lambda: self.con.sql(query))
+
+    def one(self, query: str) -> tuple[Any, ...]:
+        """The first row of a query's result."""
+        return tuple(self.run(lambda: self.con.execute(query).fetchall())[0])
+
+    def execute(self, query: str) -> None:
+        self.run(lambda: self.con.execute(query))
+
+    def run(self, fn: Callable[[], Any]) -> Any:
+        import duckdb
+
+        try:
+            return fn()
+        except duckdb.InterruptException:
+            raise KeyboardInterrupt from None
+        except duckdb.Error as exc:
+            raise self._error(exc) from None
+        except RuntimeError as exc:  # what a query interrupted by Ctrl-C raises
+            if "interrupted" in str(exc).lower():
+                raise KeyboardInterrupt from None
+            raise
+
+    def _error(self, exc: Exception) -> UpweightError:
+        text = str(exc)
+        first = _first_line(exc)
+        where = self.source.name
+        if "CSV Error" in text or "sniff" in text.lower():
+            found = re.search(r"Expected Number of Columns: (\d+) Found: (\d+)", text)
+            line = re.search(r"on Line: (\d+)", text)
+            if found:
+                return InputError(
+                    f"{where}: ragged CSV: line {line.group(1) if line else '?'} has "
+                    f"{found.group(2)} fields where the header has {found.group(1)}; "
+                    "fix the file (quote fields that hold commas)"
+                )
+            return _ragged_line(self.source) or InputError(
+                f"{where}: cannot parse the CSV: {first}"
+            )
+        if "No space left" in text or "Disk quota" in text or "File too large" in text:
+            return FileError(f"could not write the output: {first}; free space or write elsewhere")
+        if isinstance(exc, _io_errors()):
+            return FileError(f"{where}: {first}")
+        return InputError(f"{where}: {first}")
+
+    def _columns(self) -> list[tuple[str, str]]:
+        rel = self.sql(f"DESCRIBE SELECT * FROM {self.plain_scan}")
+        return [(str(r[0]), str(r[1])) for r in rel.fetchall()]
+
+    def column_type(self, name: str, what: str) -> str:
+        for col, typ in self.columns:
+            if col == name:
+                return typ
+        names = ", ".join(c for c, _ in self.columns[:20])
+        raise InputError(f"{what} {name!r} not found in {self.source.name}; columns are: {names}")
+
+
+def _ragged_line(source: _Source) -> InputError | None:
+    """The first row whose field count differs from its header's (after a parse error)."""
+    import bz2
+    import csv
+    import gzip
+
+    for f in source.files:
+        name = f.lower()
+        opener: Any = (
+            gzip.open if name.endswith(".gz") else bz2.open if name.endswith(".bz2") else open
+        )
+        with (
+            contextlib.suppress(OSError, EOFError, csv.Error),
+            opener(f, "rt", encoding="utf-8", errors="replace", newline="") as handle,
+        ):
+            reader = csv.reader(handle)
+            header = next(reader, [])
+            for row in reader:
+                if row and len(row) != len(header):
+                    return InputError(
+                        f"{Path(f).name}: ragged CSV: line {reader.line_num} has {len(row)} "
+                        f"fields where the header has {len(header)}; fix the file "
+                        "(quote fields that hold commas)"
+                    )
+    return None
+
+
+def _io_errors() -> tuple[type[Exception], ...]:
+    import duckdb
+
+    return (duckdb.IOException, duckdb.PermissionException)
+
+
+# -- pass 1: counting ------------------------------------------------------------------------
+def _count(engine: _Engine, label: str) -> dict[Label, int]:
+    """Class counts from the label column alone."""
+    what = f"label column {label!r}"
+    typ = engine.column_type(label, "label column")
+    col = _ident(label)
+    table = engine.run(
+        lambda: engine.con.sql(
+            f"SELECT {col} AS v, count(*) AS n FROM {engine.plain_scan} GROUP BY ALL ORDER BY ALL"
+        ).to_arrow_table()
+    )
+    values, counts = table.column("v"), table.column("n").to_pylist()
+    if values.null_count:
+        missing = counts[values.to_pylist().index(None)]
+        raise LabelError(
+            f"{what} has {_missing(missing)} in {engine.source.name}; drop or fill those rows"
+        )
+    if typ == "VARCHAR":
+        _check_text_labels(values.to_pylist(), what)
+    if not counts:
+        raise InputError(f"{engine.source.name} has no data rows; give a file with data")
+    encoded = encode_labels(values, name=what)
+    by_label = dict(zip(encoded.classes, (int(n) for n in counts), strict=True))
+    check_two_classes(by_label, what)
+    return by_label
+
+
+def _check_text_labels(values: list[Any], what: str) -> None:
+    """A CSV column of text labels where some look like numbers mixes types."""
+    numeric = [v for v in values if re.fullmatch(r"\s*[-+]?\d+(\.\d*)?\s*", v)]
+    if numeric and len(numeric) < len(values):
+        text = next(v for v in values if v not in numeric)
+        raise LabelError(
+            f"{what} mixes numbers and text (e.g. {numeric[0]!r} and {text!r}); "
+            "use one kind of label throughout"
+        )
+
+
+# -- pass 2: selecting -----------------------------------------------------------------------
+def _key_expression(engine: _Engine, key: str) -> str:
+    """SQL giving each row's 64-bit key identity (see :func:`upweight._selection.key_ids`)."""
+    typ = engine.column_type(key, "key column")
+    col = _ident(key)
+    if typ in {"TINYINT", "SMALLINT", "INTEGER", "BIGINT"}:
+        return f"CAST({col} AS BIGINT)"
+    if typ in {"UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT"}:
+        return f"CAST({col} AS UBIGINT)"
+    if typ == "VARCHAR":
+        return f"CAST(md5_number({col}) % CAST(18446744073709551616 AS UHUGEINT) AS UBIGINT)"
+    raise InputError(
+        f"key column {key!r} has type {typ}; a key must hold integers or text (an id column)"
+    )
+
+
+def _select(
+    engine: _Engine,
+    plan: SamplingPlan,
+    *,
+    label: str,
+    method: Method,
+    seed: int,
+    key: str | None,
+    progress: ProgressCallback | None,
+) -> tuple[npt.NDArray[np.int64], dict[Label, int]]:
+    """Sorted positions of the kept rows of downsampled classes; rows kept per class.
+
+    Streams each row's class and (with a key) key identity through NumPy, in input
+    order; memory holds the kept positions only. Classes kept whole are left to the
+    write pass, which keeps them by label.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    col = _ident(label)
+    code = "CASE " + " ".join(
+        f"WHEN {col} = {_literal(c.label)} THEN {j}" for j, c in enumerate(plan)
+    )
+    ident = "NULL"
+    if key is not None:
+        ident = _key_expression(engine, key)
+        null_keys = engine.one(
+            f"SELECT count(*) FROM {engine.plain_scan} WHERE {_ident(key)} IS NULL"
+        )[0]
+        if null_keys:
+            raise InputError(f"key column {key!r} has {_missing(null_keys)}; every row needs a key")
+    # in input order, so that a row's position is its place in the stream
+    query = f"SELECT {code} END AS code, {ident} AS ident FROM {engine.plain_scan}"
+    n_rows = plan.n_rows
+    # rows of a class are all kept when its keep rate is 1, or (exact) when it keeps them all
+    whole = np.array(
+        [c.keep_rate >= 1.0 or (method == "exact" and c.kept >= c.count) for c in plan]
+    )
+
+    def batches() -> Iterator[tuple[npt.NDArray[np.int64], npt.NDArray[Any], Any]]:
+        done = 0
+        for batch in _prefetched(engine, query):
+            codes = batch.column(0).to_numpy()
+            pos = np.arange(done, done + codes.size, dtype=np.int64)
+            if key is None:
+                ids = pos.view(np.uint64)
+            else:
+                ids = pc.cast(batch.column(1), pa.uint64(), safe=False).to_numpy()
+            done += codes.size
+            if progress is not None:
+                progress("selecting", done, n_rows)
+            yield pos, codes, ids
+        if done != n_rows:
+            raise FileError(
+                f"{engine.source.name} changed while it was read ({n_rows:,} rows counted, "
+                f"{done:,} streamed); run again once it is no longer being written"
+            )
+
+    kept: list[npt.NDArray[np.int64]] = []
+    per_code = np.zeros(len(plan.classes), dtype=np.int64)
+    if method == "bernoulli":
+        # u < rate, with u = (h >> 11) / 2**53, is (h >> 11) < ceil(rate * 2**53): exact
+        limits = np.array(
+            [2**53 if whole[j] else math.ceil(c.keep_rate * 2.0**53) for j, c in enumerate(plan)],
+            dtype=np.uint64,
+        )
+        for pos, codes, ids in batches():
+            keep = (row_hashes(ids, seed) >> np.uint64(11)) < limits[codes]
+            per_code += np.bincount(codes[keep], minlength=per_code.size)
+            keep &= ~whole[codes]
+            kept.append(pos[keep])
+    else:
+        targets = {j: c.kept for j, c in enumerate(plan) if not whole[j]}
+        for j, chosen in _smallest_per_class(batches, targets, plan, seed).items():
+            kept.append(chosen)
+            per_code[j] = chosen.size
+    for j, c in enumerate(plan):
+        if whole[j]:
+            per_code[j] = c.count
+    positions = np.sort(np.concatenate(kept)) if kept else np.empty(0, np.int64)
+    return positions, {c.label: int(per_code[j]) for j, c in enumerate(plan)}
+
+
+_INT_TYPES = {
+    "TINYINT",
+    "SMALLINT",
+    "INTEGER",
+    "BIGINT",
+    "UTINYINT",
+    "USMALLINT",
+    "UINTEGER",
+    "UBIGINT",
+}
+
+
+def _one_pass(
+    engine: _Engine,
+    *,
+    label: str,
+    rate_hint: Callable[[Label], float] | None,
+    make_plan: Callable[[dict[Label, int]], SamplingPlan],
+    method: Method,
+    seed: int,
+    progress: ProgressCallback | None,
+) -> tuple[SamplingPlan, npt.NDArray[np.int64], dict[Label, int]] | None:
+    """Count and select in one pass, for Parquet files with integer or boolean labels.
+
+    Parquet statistics give the label's range and missing values at no cost; the label
+    column then streams once, in input order, counting every class and holding the rows
+    whose hash lies below each class's bound: the keep rate itself (Bernoulli), or a few
+    standard deviations above it (exact), tightened as rows arrive. Returns ``None`` when
+    this cannot decide (the caller then counts first): text labels, CSV, a wide label
+    range, keep rates that depend on the counts, or an exact bound that fell short.
+    """
+    typ = engine.column_type(label, "label column")
+    if engine.source.kind != "parquet" or rate_hint is None or typ not in _INT_TYPES | {"BOOLEAN"}:
+        return None
+    col = _ident(label)
+    cast = col if typ != "BOOLEAN" else f"CAST({col} AS TINYINT)"
+    low, high, present, n_rows = engine.one(
+        f"SELECT min({cast}), max({cast}), count({col}), count(*) FROM {engine.plain_scan}"
+    )
+    if present < n_rows:
+        raise LabelError(
+            f"label column {label!r} has {_missing(n_rows - present)} in "
+            f"{engine.source.name}; drop or fill those rows"
+        )
+    if n_rows == 0:
+        raise InputError(f"{engine.source.name} has no data rows; give a file with data")
+    if high - low > 4096:
+        return None
+    values: list[Label] = [bool(v) if typ == "BOOLEAN" else int(v) for v in range(low, high + 1)]
+    rates = np.array([min(1.0, max(0.0, rate_hint(v))) for v in values])
+    counts = np.zeros(len(values), dtype=np.int64)
+    top = np.iinfo(np.uint64).max
+    if method == "bernoulli":
+        # (h >> 11) < ceil(rate * 2**53) is h < ceil(rate * 2**53) * 2**11; 0 for whole classes
+        limits = np.array(
+            [math.ceil(r * 2.0**53) * 2**11 - 1 if r < 1.0 else 0 for r in rates],
+            dtype=np.uint64,
+        )
+    found: list[tuple[Any, Any]] = []
+    done = 0
+    for batch in _prefetched(engine, f"SELECT {cast} FROM {engine.plain_scan}"):
+        codes = batch.column(0).to_numpy()
+        if low:
+            codes = codes.astype(np.int64) - low
+        counts += np.bincount(codes, minlength=counts.size)
+        bounds = limits if method == "bernoulli" else _exact_bounds(rates, counts, top)
+        hit = positions_below(done, codes, bounds, seed)
+        found.append((hit, codes[hit - done]))
+        done += codes.size
+        if progress is not None:
+            progress("selecting", done, n_rows)
+    if done != n_rows:
+        raise FileError(
+            f"{engine.source.name} changed while it was read; run again once it is complete"
+        )
+    count_map = {v: int(n) for v, n in zip(values, counts, strict=True) if n}
+    check_two_classes(count_map, f"label column {label!r}")
+    plan = make_plan(count_map)
+    ps = np.concatenate([f[0] for f in found])
+    cs = np.concatenate([f[1] for f in found])
+    del found
+    code_of: dict[Label, int] = {v: j for j, v in enumerate(values)}
+    chosen, kept = [], {c.label: c.count for c in plan}
+    final = _exact_bounds(rates, counts, top)
+    for c in plan:
+        j = code_of[c.label]
+        downsampled = c.keep_rate < 1.0 and (method == "bernoulli" or c.kept < c.count)
+        if not downsampled:
+            continue
+        if c.keep_rate > rates[j] * (1 + 1e-12):
+            return None  # the plan keeps more than the bound held
+        mine = ps[cs == j]
+        h = row_hashes(mine, seed)
+        if method == "bernoulli":
+            pick = mine[(h >> np.uint64(11)) < np.uint64(math.ceil(c.keep_rate * 2.0**53))]
+        else:
+            inside = h <= final[j]
+            if inside.sum() < c.kept:
+                return None
+            mine, h = mine[inside], h[inside]
+            # distinct positions have distinct hashes (SplitMix64 is a bijection): no ties
+            pick = np.sort(mine[np.argpartition(h, c.kept - 1)[: c.kept]])
+        chosen.append(pick)
+        kept[c.label] = int(pick.size)
+    positions = np.sort(np.concatenate(chosen)) if chosen else np.empty(0, np.int64)
+    return plan, positions, kept
+
+
+def _exact_bounds(
+    rates: npt.NDArray[np.float64], counts: npt.NDArray[np.int64], top: Any
+) -> npt.NDArray[np.uint64]:
+    """Hash bounds holding the ``round(N / k)`` smallest of ``N`` rows, all but surely.
+
+    Eight standard deviations of the binomial count above the keep rate, plus 64 rows'
+    worth for rounding; a bound made with fewer rows than the final count is looser.
+    """
+    n = np.maximum(counts, 1).astype(np.float64)
+    q = rates + 8.0 * np.sqrt(rates * (1 - rates) / n) + 64.0 / n
+    out = np.full(rates.size, top, dtype=np.uint64)
+    out[rates >= 1.0] = 0  # classes kept whole hold no candidates (but the one row hashing 0)
+    inside = (q < 1.0) & (rates < 1.0)
+    out[inside] = (q[inside] * 2.0**64).astype(np.uint64)
+    return out
+
+
+def _prefetched(engine: _Engine, query: str) -> Iterator[Any]:
+    """Arrow record batches of ``query``, read ahead by a thread while NumPy works."""
+    import queue
+
+    reader = engine.run(lambda: engine.con.sql(query).to_arrow_reader(_BATCH_ROWS))
+    batches: queue.Queue[Any] = queue.Queue(maxsize=3)
+    stop = threading.Event()
+    end = object()
+
+    def produce() -> None:
+        try:
+            while not stop.is_set():
+                try:
+                    item = engine.run(reader.read_next_batch)
+                except StopIteration:
+                    item = end
+                except BaseException as exc:
+                    item = exc
+                while not stop.is_set():
+                    try:
+                        batches.put(item, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if item is end or isinstance(item, BaseException):
+                    return
+        finally:
+            pass
+
+    thread = threading.Thread(target=produce, daemon=True)
+    thread.start()
+    try:
+        while True:
+            try:
+                item = batches.get(timeout=0.1)
+            except queue.Empty:
+                continue
+            if item is end:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        if thread.is_alive():
+            engine.con.interrupt()
+        thread.join()
+
+
+def _smallest_per_class(
+    batches: Callable[[], Iterator[tuple[npt.NDArray[np.int64], npt.NDArray[Any], Any]]],
+    targets: dict[int, int],
+    plan: SamplingPlan,
+    seed: int,
+) -> dict[int, npt.NDArray[np.int64]]:
+    """Per class ``j``, the positions of its ``targets[j]`` smallest (hash, position).
+
+    Memory
+    stays near the rows kept: only candidates whose hash is below a bound, set a few
+    standard deviations above the ``n / N`` quantile of the uniform hashes, are held; in
+    the rare case that a bound falls short, the pass is repeated with a looser one.
+    """
+    top = np.iinfo(np.uint64).max
+    slack = dict.fromkeys(targets, 1.0)
+    is_target = np.zeros(len(plan.classes), dtype=bool)
+    is_target[list(targets)] = True
+    while True:
+        bounds = np.full(len(plan.classes), top, dtype=np.uint64)
+        for j, n in targets.items():
+            total = plan.classes[j].count
+            p = n / total
+            q = p + slack[j] * (8.0 * math.sqrt(p * (1 - p) / total) + 64.0 / total)
+            if q < 1.0:
+                bounds[j] = np.uint64(q * 2.0**64)
+        for j in range(len(plan.classes)):
+            if j not in targets:
+                bounds[j] = 0  # not a candidate (hash 0 is one row in 2**64: checked below)
+        found: list[tuple[Any, Any, Any]] = []
+        for pos, codes, ids in batches():
+            cand = row_hashes(ids, seed) <= bounds[codes]
+            cand &= is_target[codes]
+            found.append((row_hashes(ids[cand], seed), pos[cand], codes[cand]))
+        hs = np.concatenate([f[0] for f in found])
+        ps = np.concatenate([f[1] for f in found])
+        cs = np.concatenate([f[2] for f in found])
+        del found
+        chosen: dict[int, npt.NDArray[np.int64]] = {}
+        for j, n in targets.items():
+            m = cs == j
+            if m.sum() < n and bounds[j] != top:
+                slack[j] *= 4.0
+                break
+            chosen[j] = ps[m][np.lexsort((ps[m], hs[m]))[:n]]
+        else:
+            return chosen
+
+
+def _mask(positions: npt.NDArray[np.int64], n_rows: int) -> Any:
+    """A one-column Arrow table, one bit per input row: is the row kept."""
+    import pyarrow as pa
+
+    chunks = []
+    step = 1 << 23  # a multiple of 8, so that each chunk's bits start on a byte
+    bounds = np.searchsorted(positions, np.arange(0, n_rows + step, step))
+    for i, start in enumerate(range(0, n_rows, step)):
+        stop = min(start + step, n_rows)
+        bits = np.zeros(stop - start, dtype=bool)
+        bits[positions[bounds[i] : bounds[i + 1]] - start] = True
+        packed = np.packbits(bits, bitorder="little")
+        chunks.append(
+            pa.BooleanArray.from_buffers(pa.bool_(), stop - start, [None, pa.py_buffer(packed)])
+        )
+    return pa.table({"__keep": pa.chunked_array(chunks, type=pa.bool_())})
+
+
+# -- pass 3: writing -------------------------------------------------------------------------
+def _output_kind(dst: Path) -> OutputKind:
+    name = dst.name.lower()
+    if name.endswith((".parquet", ".pq")):
+        return "parquet"
+    if name.endswith((".csv", ".csv.gz", ".csv.bz2")):
+        return "csv"
+    if os.fspath(dst).endswith(os.sep) or dst.is_dir() or not dst.suffix:
+        return "directory"
+    raise FileError(
+        f"unsupported file type for the output: {dst.name}; use .parquet, .pq, .csv, "
+        ".csv.gz, or a name without extension for a directory of Parquet files"
+    )
+
+
+def _check_output(source: _Source, dst: Path, *, overwrite: bool) -> OutputKind:
+    """Refuse an output that would lose data; return its kind."""
+    kind = _output_kind(dst)
+    target = dst.resolve()
+    for f in source.files:
+        path = Path(f).resolve()
+        if path == target or target in path.parents:
+            raise FileError(
+                f"output {dst} would overwrite the input {f}; choose another output path "
+                "(inputs are never overwritten)"
+            )
+    if kind != "directory" and dst.is_dir():
+        raise FileError(f"output {dst} is a directory; give a file name")
+    if kind == "directory" and dst.exists() and not dst.is_dir():
+        raise FileError(f"output {dst} is a file; give a directory name, or .parquet / .csv")
+    if dst.exists() and not overwrite:
+        raise FileError(f"output {dst} exists; pass --overwrite to replace it")
+    sidecar = plan_sidecar(dst) if kind == "csv" else None
+    if sidecar is not None and sidecar.exists() and (sidecar.is_dir() or not overwrite):
+        raise FileError(f"{sidecar}, where the plan goes, exists; pass --overwrite or remove it")
+    if not dst.parent.exists():
+        raise FileError(f"output folder {dst.parent} does not exist; create it first")
+    return kind
+
+
+def _copy_options(kind: OutputKind, dst: Path, plan_json: str) -> str:
+    if kind == "csv":
+        name = dst.name.lower()
+        compression = "gzip" if name.endswith(".gz") else "bz2" if name.endswith(".bz2") else None
+        return "FORMAT csv, HEADER true" + (f", COMPRESSION {compression}" if compression else "")
+    meta = f"KV_METADATA {{{_quote(PLAN_METADATA_KEY.decode())}: {_quote(plan_json)}}}"
+    if kind == "directory":
+        return f"FORMAT parquet, FILE_SIZE_BYTES {_PART_BYTES}, {meta}"
+    return f"FORMAT parquet, {meta}"
+
+
+@contextlib.contextmanager
+def _polling(engine: _Engine, total: int, progress: ProgressCallback | None) -> Iterator[None]:
+    """Report DuckDB's progress on the running query as rows read, from a side thread."""
+    if progress is None:
+        yield
+        return
+    stop = threading.Event()
+
+    def poll() -> None:
+        while not stop.wait(0.2):
+            with contextlib.suppress(Exception):
+                pct = float(engine.con.query_progress())
+                if pct >= 0:
+                    progress("writing", int(total * min(pct, 100.0) / 100.0), total)
+
+    thread = threading.Thread(target=poll, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+    progress("writing", total, total)
+
+
+def _write(
+    engine: _Engine,
+    plan: SamplingPlan,
+    positions: npt.NDArray[np.int64],
+    *,
+    label: str,
+    weight_col: str,
+    tmp: Path,
+    kind: OutputKind,
+    dst: Path,
+    progress: ProgressCallback | None,
+) -> None:
+    """Every column of the kept rows, in input order, with the weight column.
+
+    The kept rows are marked in a bitmask aligned with the input by DuckDB's positional
+    join, which keeps the input's order without sorting and reads the input once.
+    """
+    col = _ident(label)
+    weight = (
+        "CASE "
+        + " ".join(f"WHEN s.{col} = {_literal(c.label)} THEN {_float(c.weight)}" for c in plan)
+        + " END"
+    )
+    engine.con.register("__mask", _mask(positions, plan.n_rows))
+    columns = ", ".join(f"s.{_ident(c)}" for c, _ in engine.columns)
+    whole = [_literal(c.label) for c in plan if c.kept == c.count]
+    keep = f"s.{col} IN ({', '.join(whole)}) OR m.__keep" if whole else "m.__keep"
+    query = (
+        f"SELECT {columns}, {weight} AS {_ident(weight_col)} "
+        f"FROM {engine.plain_scan} AS s POSITIONAL JOIN __mask AS m WHERE {keep}"
+    )
+    options = _copy_options(kind, dst, plan.to_json())
+    with _polling(engine, plan.n_rows, progress):
+        engine.execute(f"COPY ({query}) TO {_quote(str(tmp))} ({options})")
+    engine.con.unregister("__mask")
+
+
+def _temporary(dst: Path) -> Path:
+    return dst.with_name(f".{dst.name}.{uuid.uuid4().hex[:12]}.tmp")
+
+
+def _fsync_tree(path: Path) -> None:
+    files = [path] if path.is_file() else [p for p in path.rglob("*") if p.is_file()]
+    for f in files:
+        with open(f, "rb") as handle:
+            os.fsync(handle.fileno())
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+
+
+def _commit(staged: list[tuple[Path, Path]]) -> None:
+    """Rename temporaries into place together; Ctrl-C waits until all are renamed."""
+    from ._io import _interrupts_deferred
+
+    with _interrupts_deferred():
+        done: list[tuple[Path, Path | None]] = []
+        try:
+            for tmp, final in staged:
+                old = None
+                if final.is_dir():  # a directory cannot be replaced in one rename
+                    old = _temporary(final)
+                    os.replace(final, old)
+                os.replace(tmp, final)
+                done.append((final, old))
+        except BaseException:
+            for final, old in done:
+                _remove(final)
+                if old is not None:
+                    os.replace(old, final)
+            raise
+        for _, old in done:
+            if old is not None:
+                _remove(old)
+
+
+def _rate_hint(
+    plan: SamplingPlan | None, factor: Any, target_share: Any
+) -> Callable[[Label], float] | None:
+    """The most a class can keep, known before counting; ``None`` when it needs the counts."""
+    if plan is not None:
+        rates = {c.label: c.keep_rate for c in plan}
+        return lambda v: rates.get(v, 1.0)
+    if target_share is not None or factor is None:
+        return None
+    if isinstance(factor, Mapping):
+        given = {k: float(f) for k, f in factor.items() if isinstance(f, int | float)}
+        return lambda v: 1.0 / given[v] if given.get(v, 0) >= 1 else 1.0
+    if isinstance(factor, int | float) and not isinstance(factor, bool) and factor >= 1:
+        return lambda v: 1.0 / float(factor)
+    return None
+
+
+# -- public API ------------------------------------------------------------------------------
+def _check_seed(seed: Any) -> int:
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+        raise InputError(f"seed must be a whole number >= 0; got {seed!r}")
+    return int(seed)
+
+
+@contextlib.contextmanager
+def _engine(src: PathLike, threads: int | None = None) -> Iterator[_Engine]:
+    engine = _Engine(_resolve(src), threads=threads)
+    try:
+        yield engine
+    finally:
+        engine.close()
+
+
+def profile_file(src: PathLike, *, label: str, batch_size: int | None = None) -> ImbalanceProfile:
+    """Profile the label column of a file, a directory or a glob of files.
+
+    Reads the label column alone (one pass, in parallel, in bounded memory).
+
+    Parameters
+    ----------
+    src : str or path
+        A CSV file (``.csv``, ``.csv.gz``), a Parquet file (``.parquet``, ``.pq``), a
+        directory of Parquet files (hive-partitioned too), or a glob such as
+        ``"data/*.parquet"``.
+    label : str
+        Name of the label column.
+    batch_size : int, optional
+        Also describe what batches of this size hold of the rarest class.
+
+    Returns
+    -------
+    ImbalanceProfile
+
+    Raises
+    ------
+    FileError
+        The input is missing, unreadable, empty or corrupt.
+    InputError
+        The label column is missing, or files of a directory differ in schema.
+    LabelError
+        Missing labels, a single class, or labels mixing numbers and text.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, upweight
+    >>> from upweight.datasets import make_imbalanced
+    >>> import pyarrow.parquet as pq
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "data.parquet"
+    >>> pq.write_table(make_imbalanced(10_000, random_state=0).to_arrow(), path)
+    >>> prof = upweight.profile_file(path, label="label")
+    >>> prof.counts
+    (9909, 91)
+    """
+    from ._profile import profile
+
+    with _engine(src) as engine:
+        counts = _count(engine, label)
+    return profile(counts, batch_size=batch_size)
+
+
+def sample_file(
+    src: PathLike,
+    dst: PathLike,
+    *,
+    label: str,
+    factor: float | Mapping[Label, float] | None = None,
+    target_share: float | None = None,
+    plan: SamplingPlan | None = None,
+    upweight: float | Mapping[Label, float] | None = None,
+    weights: WeightMode = "factor",
+    method: Method = "exact",
+    seed: int = 0,
+    key: str | None = None,
+    weight_col: str = "weight",
+    overwrite: bool = False,
+    threads: int | None = None,
+    progress: ProgressCallback | None = None,
+) -> SamplingPlan:
+    """Downsample a file larger than memory and write it with a weight column.
+
+    Streams the input with DuckDB in three passes (count the labels; select rows from
+    their positions and labels; write every column of the kept rows), in bounded memory
+    and in parallel. The output keeps the input's row order and carries the applied plan:
+    in Parquet key-value metadata under ``upweight.plan`` (see :func:`read_plan`), or next
+    to a CSV output as ``OUT.plan.json``. It is written to a temporary name and renamed
+    into place only when complete: an error or Ctrl-C leaves no partial output, and an
+    input is never overwritten.
+
+    Parameters
+    ----------
+    src : str or path
+        CSV file, Parquet file, directory of Parquet files (hive-partitioned too), or glob.
+    dst : str or path
+        Output: ``.parquet`` / ``.pq`` (Parquet), ``.csv`` / ``.csv.gz`` (CSV), or a path
+        without extension for a directory of Parquet files.
+    label : str
+        Name of the label column.
+    factor, target_share, upweight, weights
+        As in :func:`upweight.plan`: the downsampling factor (or per-class factors), or
+        the minority share wanted; the weight of kept rows; the weight mode.
+    plan : SamplingPlan, optional
+        A plan made earlier for these class counts, instead of ``factor`` /
+        ``target_share``.
+    method : {"exact", "bernoulli"}, default="exact"
+        ``"exact"`` keeps exactly ``round(N / k)`` rows of a downsampled class;
+        ``"bernoulli"`` keeps each with probability ``1 / k`` (one pass fewer).
+    seed : int, default=0
+        Same input and seed, same rows -- whatever the thread count, and the same rows as
+        :func:`upweight.downsample` with ``random_state=seed`` on the same data.
+    key : str, optional
+        Decide by this column's value (an id) instead of the row position: the same key
+        gets the same decision in any file, order or engine (see
+        :mod:`upweight._selection` for the scheme).
+    weight_col : str, default="weight"
+        Name of the weight column added to the output.
+    overwrite : bool, default=False
+        Replace ``dst`` if it exists.
+    threads : int, optional
+        DuckDB threads (default: one per core). The output does not depend on it.
+    progress : callable, optional
+        Called as ``progress(phase, rows_read, rows_total)`` while the passes run;
+        ``phase`` is ``"selecting"`` or ``"writing"``.
+
+    Returns
+    -------
+    SamplingPlan
+        The plan as applied: rows kept and weight per class, method and seed.
+
+    Raises
+    ------
+    FileError
+        Missing, unreadable, empty or corrupt input; an output that exists or would
+        overwrite the input; a write that fails (disk full).
+    InputError, LabelError, PlanError
+        Bad columns, labels, or plan options.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, upweight
+    >>> from upweight.datasets import make_imbalanced
+    >>> import pyarrow.parquet as pq
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> pq.write_table(make_imbalanced(10_000, random_state=0).to_arrow(), folder / "in.parquet")
+    >>> applied = upweight.sample_file(
+    ...     folder / "in.parquet", folder / "out.parquet", label="label", factor=25
+    ... )
+    >>> applied.kept
+    {0: 396, 1: 91}
+    >>> upweight.read_plan(folder / "out.parquet") == applied
+    True
+    """
+    from ._downsample import resolve_plan
+    from ._types import METHODS, WEIGHT_MODES
+
+    if method not in METHODS:
+        raise PlanError(f"method must be one of {', '.join(METHODS)}; got {method!r}")
+    if weights not in WEIGHT_MODES:
+        raise PlanError(f"weights must be one of {', '.join(WEIGHT_MODES)}; got {weights!r}")
+    if not isinstance(weight_col, str) or not weight_col:
+        raise InputError(f"weight_col must be a non-empty column name; got {weight_col!r}")
+    seed = _check_seed(seed)
+    out = Path(dst)
+    with _engine(src, threads) as engine:
+        kind = _check_output(engine.source, out, overwrite=overwrite)
+        if any(c == weight_col for c, _ in engine.columns):
+            raise InputError(
+                f"column {weight_col!r} already exists in {engine.source.name}; "
+                "pass another weight column name"
+            )
+        engine.column_type(label, "label column")
+        if key is not None:
+            engine.column_type(key, "key column")
+
+        def make_plan(counts: dict[Label, int]) -> SamplingPlan:
+            return resolve_plan(
+                counts,
+                plan=plan,
+                factor=factor,
+                target_share=target_share,
+                upweight=upweight,
+                weights=weights,
+            )
+
+        quick = None
+        if key is None:
+            quick = _one_pass(
+                engine,
+                label=label,
+                rate_hint=_rate_hint(plan, factor, target_share),
+                make_plan=make_plan,
+                method=method,
+                seed=seed,
+                progress=progress,
+            )
+        if quick is not None:
+            the_plan, positions, kept = quick
+        else:
+            the_plan = make_plan(_count(engine, label))
+            positions, kept = _select(
+                engine, the_plan, label=label, method=method, seed=seed, key=key, progress=progress
+            )
+        applied = the_plan.applied(kept, method=method, seed=seed)
+        staged: list[tuple[Path, Path]] = []
+        try:
+            tmp = _temporary(out)
+            staged.append((tmp, out))
+            _write(
+                engine,
+                applied,
+                positions,
+                label=label,
+                weight_col=weight_col,
+                tmp=tmp,
+                kind=kind,
+                dst=out,
+                progress=progress,
+            )
+            sidecar = plan_sidecar(out) if kind == "csv" else None
+            if sidecar is not None:
+                side_tmp = _temporary(sidecar)
+                staged.insert(0, (side_tmp, sidecar))
+                side_tmp.write_text(applied.to_json(), encoding="utf-8")
+            for t, _ in staged:
+                _fsync_tree(t)
+            _commit(staged)
+        except BaseException as exc:
+            for t, _ in staged:
+                _remove(t)
+            if isinstance(exc, OSError) and not isinstance(exc, FileError):
+                raise FileError(f"could not write {out}: {_first_line(exc)}") from None
+            raise
+    return applied
+
+
+def read_plan(path: PathLike) -> SamplingPlan:
+    """The sampling plan that travels with a file written by upweight.
+
+    Parameters
+    ----------
+    path : str or path
+        A Parquet file (plan in its metadata), a directory of Parquet files written by
+        :func:`sample_file`, or a CSV file with its ``.plan.json`` beside it.
+
+    Returns
+    -------
+    SamplingPlan
+        Per class: original count, factor, keep rate, rows kept, weight; weight mode,
+        method and seed. Pass it to :func:`upweight.correct_proba` or
+        :func:`upweight.metrics.evaluate` without counting the data again.
+
+    Raises
+    ------
+    FileError
+        The file is missing or carries no plan.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, upweight
+    >>> from upweight.datasets import make_imbalanced
+    >>> import pyarrow.parquet as pq
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> pq.write_table(make_imbalanced(5_000, random_state=1).to_arrow(), folder / "in.pq")
+    >>> _ = upweight.sample_file(folder / "in.pq", folder / "out.pq", label="label", factor=10)
+    >>> plan = upweight.read_plan(folder / "out.pq")
+    >>> plan.factors, plan.seed
+    ({0: 10.0, 1: 1.0}, 0)
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    p = Path(path)
+    if not p.exists():
+        raise FileError(f"file not found: {p}")
+    if p.is_dir():
+        parts = sorted(q for q in p.rglob("*") if q.is_file() and q.suffix in {".parquet", ".pq"})
+        if not parts:
+            raise FileError(f"no Parquet files in {p}, so no plan to read")
+        p = parts[0]
+    if file_format(p) == "csv":
+        sidecar = plan_sidecar(p)
+        assert sidecar is not None
+        if not sidecar.exists():
+            raise FileError(f"no plan beside {p} (expected {sidecar.name})")
+        return SamplingPlan.from_json(sidecar.read_text(encoding="utf-8"))
+    try:
+        meta = pq.read_metadata(p).metadata or {}
+    except (pa.ArrowException, OSError) as exc:
+        raise FileError(f"{p} is not a readable Parquet file: {_first_line(exc)}") from None
+    if PLAN_METADATA_KEY not in meta:
+        raise FileError(f"{p} carries no upweight plan (it was not written by upweight)")
+    return SamplingPlan.from_json(meta[PLAN_METADATA_KEY])

@@ -1,0 +1,405 @@
+"""The file engine: same rows as in memory, determinism, the plan in the output, faults."""
+
+from __future__ import annotations
+
+import gzip
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+import pytest
+
+import upweight
+from upweight import FileError, InputError, LabelError
+from upweight.datasets import make_imbalanced
+
+
+@pytest.fixture(scope="module")
+def table() -> pa.Table:
+    return make_imbalanced(60_000, minority_share=0.02, random_state=5).to_arrow(label="y")
+
+
+@pytest.fixture
+def inputs(tmp_path: Path, table: pa.Table) -> dict[str, Path]:
+    single = tmp_path / "one.parquet"
+    pq.write_table(table, single, row_group_size=7_000)
+    hive = tmp_path / "hive"
+    for i, (start, stop) in enumerate([(0, 25_000), (25_000, 41_000), (41_000, 60_000)]):
+        part = hive / f"day=2026-01-0{i + 1}"
+        part.mkdir(parents=True)
+        pq.write_table(table.slice(start, stop - start), part / "data.parquet")
+    flat = tmp_path / "flat"
+    flat.mkdir()
+    pq.write_table(table.slice(0, 30_000), flat / "a.parquet")
+    pq.write_table(table.slice(30_000), flat / "b.parquet")
+    csv = tmp_path / "data.csv"
+    pacsv.write_csv(table, csv)
+    gz = tmp_path / "data.csv.gz"
+    gz.write_bytes(gzip.compress(csv.read_bytes()))
+    return {
+        "parquet": single,
+        "hive": hive,
+        "glob": tmp_path / "flat" / "*.parquet",
+        "csv": csv,
+        "csv.gz": gz,
+    }
+
+
+def read(path: Path) -> pa.Table:
+    return pq.read_table(path) if path.suffix != ".csv" else pacsv.read_csv(path)
+
+
+@pytest.mark.parametrize("source", ["parquet", "hive", "glob", "csv", "csv.gz"])
+@pytest.mark.parametrize(
+    ("method", "weights"), [("exact", "factor"), ("bernoulli", "exact"), ("exact", "none")]
+)
+def test_same_rows_and_plan_as_in_memory(inputs, table, tmp_path, source, method, weights):
+    expected, plan = upweight.downsample_frame(
+        table,
+        label="y",
+        factor=10,
+        random_state=3,
+        method=method,
+        weights=weights,
+        return_plan=True,
+    )
+    out = tmp_path / "out.parquet"
+    applied = upweight.sample_file(
+        inputs[source], out, label="y", factor=10, seed=3, method=method, weights=weights
+    )
+    assert applied == plan
+    got = pq.read_table(out)
+    if source == "hive":
+        assert str(got.column("day").to_pylist()[0]) == "2026-01-01"
+        got = got.drop(["day"])
+    assert got.select(expected.column_names).cast(expected.schema).equals(expected)
+
+
+def test_target_share_and_multiclass_go_through_the_counting_pass(tmp_path):
+    rng = np.random.default_rng(0)
+    y = rng.choice(np.array(["a", "b", "c"]), p=[0.9, 0.08, 0.02], size=30_000)
+    t = pa.table({"x": rng.normal(size=30_000), "y": y})
+    pq.write_table(t, tmp_path / "in.parquet")
+    expected, plan = upweight.downsample_frame(
+        t, label="y", target_share=0.3, random_state=1, return_plan=True
+    )
+    applied = upweight.sample_file(
+        tmp_path / "in.parquet", tmp_path / "o.parquet", label="y", target_share=0.3, seed=1
+    )
+    assert applied == plan
+    assert pq.read_table(tmp_path / "o.parquet").select(["x", "y", "weight"]).equals(expected)
+
+
+def test_boolean_labels(tmp_path, table):
+    t = table.set_column(table.schema.get_field_index("y"), "y", pa.compute.equal(table["y"], 1))
+    pq.write_table(t, tmp_path / "in.parquet")
+    applied = upweight.sample_file(
+        tmp_path / "in.parquet", tmp_path / "o.parquet", label="y", factor=5
+    )
+    assert applied.factors == {False: 5.0, True: 1.0}
+    assert applied.kept[True] == applied.counts[True]
+
+
+def test_same_output_whatever_the_thread_count_and_run(inputs, tmp_path):
+    outs = []
+    for i, threads in enumerate([1, 2, 2]):
+        out = tmp_path / f"o{i}.parquet"
+        upweight.sample_file(inputs["hive"], out, label="y", factor=7, seed=11, threads=threads)
+        outs.append(pq.read_table(out))
+    assert outs[0].equals(outs[1]) and outs[1].equals(outs[2])
+
+
+def test_weighted_class_totals(inputs, tmp_path):
+    out = tmp_path / "o.parquet"
+    applied = upweight.sample_file(inputs["parquet"], out, label="y", factor=10, weights="exact")
+    got = pq.read_table(out).to_pandas()
+    totals = got.groupby("y")["weight"].sum()
+    for label, count in applied.counts.items():
+        assert totals[label] == pytest.approx(count)
+
+
+def test_an_integer_key_equal_to_the_position_selects_the_same_rows(table, tmp_path):
+    t = table.append_column("id", pa.array(np.arange(table.num_rows)))
+    pq.write_table(t, tmp_path / "in.parquet")
+    for method in ("exact", "bernoulli"):
+        a = upweight.sample_file(
+            tmp_path / "in.parquet", tmp_path / f"a-{method}.pq", label="y", factor=5, method=method
+        )
+        b = upweight.sample_file(
+            tmp_path / "in.parquet",
+            tmp_path / f"b-{method}.pq",
+            label="y",
+            factor=5,
+            method=method,
+            key="id",
+        )
+        assert a == b
+        assert pq.read_table(tmp_path / f"a-{method}.pq").equals(
+            pq.read_table(tmp_path / f"b-{method}.pq")
+        )
+
+
+def test_a_text_key_gives_the_same_decision_in_any_order(table, tmp_path):
+    ids = pa.array([f"user-{i}" for i in range(table.num_rows)])
+    t = table.append_column("id", ids)
+    shuffled = t.take(np.random.default_rng(0).permutation(t.num_rows))
+    pq.write_table(t, tmp_path / "a.parquet")
+    pacsv.write_csv(shuffled, tmp_path / "b.csv")
+    kept = []
+    for name in ("a.parquet", "b.csv"):
+        upweight.sample_file(
+            tmp_path / name, tmp_path / f"out-{name}.parquet", label="y", factor=4, key="id"
+        )
+        kept.append(set(pq.read_table(tmp_path / f"out-{name}.parquet").column("id").to_pylist()))
+    assert kept[0] == kept[1]
+    # and the same keys as the in-memory scheme
+    from upweight._selection import key_ids, select_rows
+
+    y = t.column("y").to_numpy()
+    plan = upweight.plan({0: int((y == 0).sum()), 1: int((y == 1).sum())}, factor=4)
+    rows = select_rows(
+        y,
+        np.array([c.keep_rate for c in plan]),
+        np.array([c.kept for c in plan]),
+        method="exact",
+        seed=0,
+        ids=key_ids(ids.to_pylist()),
+    )
+    assert {f"user-{i}" for i in rows} == kept[0]
+
+
+@pytest.mark.parametrize("name", ["out.csv", "out.csv.gz", "out_dir"])
+def test_csv_and_directory_outputs_carry_the_plan(inputs, tmp_path, name):
+    out = tmp_path / name
+    applied = upweight.sample_file(inputs["parquet"], out, label="y", factor=10)
+    assert upweight.read_plan(out) == applied
+    if name == "out_dir":
+        assert out.is_dir() and pq.read_table(out).num_rows == applied.n_kept
+    else:
+        assert pacsv.read_csv(out).num_rows == applied.n_kept
+        assert (tmp_path / f"{name}.plan.json").exists()
+
+
+def test_the_plan_in_the_metadata_has_what_a_trainer_needs(inputs, tmp_path):
+    import json
+
+    out = tmp_path / "o.parquet"
+    upweight.sample_file(inputs["parquet"], out, label="y", factor=10, seed=4)
+    meta = json.loads(pq.read_metadata(out).metadata[b"upweight.plan"])
+    assert meta["seed"] == 4 and meta["upweight_version"] == upweight.__version__
+    assert {"count", "keep_rate", "weight", "kept"} <= set(meta["classes"][0])
+
+
+def test_read_plan_refuses_a_file_without_one(inputs):
+    with pytest.raises(FileError, match="carries no upweight plan"):
+        upweight.read_plan(inputs["parquet"])
+
+
+def test_profile_file_counts_the_label_column(inputs, table):
+    expected = upweight.profile(table.column("y").to_numpy(), batch_size=32)
+    for source in ("parquet", "hive", "csv"):
+        prof = upweight.profile_file(inputs[source], label="y", batch_size=32)
+        assert prof.counts == expected.counts and prof.batch == expected.batch
+
+
+def test_progress_reports_rows_read(inputs, tmp_path):
+    seen: list[tuple[str, int, int]] = []
+    upweight.sample_file(
+        inputs["parquet"],
+        tmp_path / "o.parquet",
+        label="y",
+        factor=3,
+        progress=lambda *a: seen.append(a),
+    )
+    phases = {p for p, _, _ in seen}
+    assert phases == {"selecting", "writing"}
+    assert seen[-1] == ("writing", 60_000, 60_000)
+
+
+# -- bad input and faults ---------------------------------------------------------------------
+def left_in(folder: Path) -> list[str]:
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*"))
+
+
+def test_corrupt_and_truncated_parquet(inputs, tmp_path):
+    data = inputs["parquet"].read_bytes()
+    (tmp_path / "cut.parquet").write_bytes(data[: len(data) // 2])
+    (tmp_path / "junk.parquet").write_bytes(b"not parquet" * 100)
+    for name in ("cut.parquet", "junk.parquet"):
+        with pytest.raises(FileError, match="not a valid Parquet file"):
+            upweight.sample_file(tmp_path / name, tmp_path / "o.parquet", label="y", factor=2)
+    assert not (tmp_path / "o.parquet").exists()
+
+
+def test_corrupt_pages_inside_a_valid_footer(inputs, tmp_path):
+    data = bytearray(inputs["parquet"].read_bytes())
+    data[4:68] = b"\xff" * 64  # damage the first page header, keep the footer
+    (tmp_path / "bad.parquet").write_bytes(bytes(data))
+    with pytest.raises((FileError, InputError)):
+        upweight.sample_file(tmp_path / "bad.parquet", tmp_path / "o.parquet", label="y", factor=2)
+    assert not (tmp_path / "o.parquet").exists()
+    assert [p for p in left_in(tmp_path) if p.endswith(".tmp")] == []
+
+
+@pytest.mark.parametrize(
+    ("text", "error", "match"),
+    [
+        ("x,y\n1,0\n2,0,5\n3,1\n", InputError, "ragged CSV: line"),
+        ("x,y\n1,0\n2,fraud\n3,1\n", LabelError, "mixes numbers and text"),
+        ("x,y\n1,0\n2,0\n", LabelError, "only one class"),
+        ("x,y\n", InputError, "no data rows"),
+        ("", FileError, "is empty"),
+        ("x,y\n1,0\n2,\n3,1\n", LabelError, "1 missing value"),
+    ],
+)
+def test_bad_csv(tmp_path, text, error, match):
+    (tmp_path / "in.csv").write_text(text)
+    with pytest.raises(error, match=match):
+        upweight.sample_file(tmp_path / "in.csv", tmp_path / "o.parquet", label="y", factor=2)
+    assert left_in(tmp_path) == ["in.csv"]
+
+
+def test_no_minority_rows_in_parquet(tmp_path):
+    pq.write_table(pa.table({"x": [1.0, 2.0], "y": [0, 0]}), tmp_path / "in.parquet")
+    with pytest.raises(LabelError, match="only one class"):
+        upweight.sample_file(tmp_path / "in.parquet", tmp_path / "o.parquet", label="y", factor=2)
+
+
+def test_missing_labels_in_parquet(tmp_path):
+    pq.write_table(pa.table({"x": [1.0, 2.0, 3.0], "y": [0, None, 1]}), tmp_path / "in.parquet")
+    with pytest.raises(LabelError, match="1 missing value"):
+        upweight.profile_file(tmp_path / "in.parquet", label="y")
+    with pytest.raises(LabelError, match="1 missing value"):
+        upweight.sample_file(tmp_path / "in.parquet", tmp_path / "o.parquet", label="y", factor=2)
+
+
+def test_a_directory_of_files_with_different_schemas(tmp_path):
+    d = tmp_path / "d"
+    d.mkdir()
+    pq.write_table(pa.table({"x": [1.0, 2.0], "y": [0, 1]}), d / "a.parquet")
+    pq.write_table(pa.table({"x": ["a", "b"], "y": [0, 1]}), d / "b.parquet")
+    with pytest.raises(InputError, match=r"different columns or types .*x: double vs string"):
+        upweight.sample_file(d, tmp_path / "o.parquet", label="y", factor=2)
+
+
+def test_missing_columns_and_clashing_names(inputs, tmp_path):
+    with pytest.raises(InputError, match="label column 'nope' not found"):
+        upweight.sample_file(inputs["parquet"], tmp_path / "o.pq", label="nope", factor=2)
+    with pytest.raises(InputError, match="already exists"):
+        upweight.sample_file(inputs["parquet"], tmp_path / "o.pq", label="y", weight_col="x0")
+    with pytest.raises(InputError, match="key column 'id' not found"):
+        upweight.sample_file(inputs["parquet"], tmp_path / "o.pq", label="y", factor=2, key="id")
+
+
+def test_inputs_are_never_overwritten(inputs):
+    before = inputs["parquet"].read_bytes()
+    cases = [
+        (inputs["parquet"], inputs["parquet"]),
+        (inputs["hive"], inputs["hive"]),
+        (inputs["hive"], inputs["hive"] / "day=2026-01-01"),
+    ]
+    for src, dst in cases:
+        with pytest.raises(FileError, match="would overwrite the input"):
+            upweight.sample_file(src, dst, label="y", factor=2, overwrite=True)
+    assert inputs["parquet"].read_bytes() == before
+    assert len(list(inputs["hive"].rglob("*.parquet"))) == 3
+
+
+def test_an_existing_output_needs_overwrite(inputs, tmp_path):
+    out = tmp_path / "o.parquet"
+    out.write_bytes(b"keep me")
+    with pytest.raises(FileError, match="--overwrite"):
+        upweight.sample_file(inputs["parquet"], out, label="y", factor=2)
+    assert out.read_bytes() == b"keep me"
+    upweight.sample_file(inputs["parquet"], out, label="y", factor=2, overwrite=True)
+    assert upweight.read_plan(out).factors == {0: 2.0, 1: 1.0}
+
+
+def test_a_failed_write_leaves_nothing(inputs, tmp_path, monkeypatch):
+    from upweight import _files
+
+    real = _files._Engine.execute
+
+    def write_then_fail(self, query):
+        real(self, query)  # the temporary file is complete on disk
+        raise _files.FileError("could not write the output: No space left on device")
+
+    monkeypatch.setattr(_files._Engine, "execute", write_then_fail)
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    for name in ("o.parquet", "o.csv", "o_dir"):
+        with pytest.raises(FileError, match="No space left"):
+            upweight.sample_file(inputs["parquet"], out_dir / name, label="y", factor=2)
+    assert left_in(out_dir) == []
+
+
+def cli(*args: object, **kwargs) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "upweight", *map(str, args)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        **kwargs,
+    )
+
+
+def test_a_full_disk_is_one_line_and_leaves_nothing(inputs, tmp_path):
+    if os.geteuid() != 0:
+        pytest.skip("mounting a small tmpfs to fill needs root")
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(disk)]).returncode:
+        pytest.skip("cannot mount a tmpfs here")
+    try:
+        proc = cli("sample", inputs["parquet"], "-l", "y", "-k", "2", "-o", disk / "o.parquet")
+        _, err = proc.communicate(timeout=120)
+        assert proc.returncode == 2, err
+        assert err.startswith("error: ") and err.count("\n") == 1 and "No space left" in err
+        assert list(disk.iterdir()) == []
+    finally:
+        subprocess.run(["umount", str(disk)], check=False)
+
+
+def test_a_file_size_limit_is_one_line_and_leaves_nothing(inputs, tmp_path):
+    import resource
+
+    def limit() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (100_000, 100_000))
+
+    out = tmp_path / "out"
+    out.mkdir()
+    proc = cli(
+        "sample", inputs["parquet"], "-l", "y", "-k", "2", "-o", out / "o.csv", preexec_fn=limit
+    )
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 2, err
+    assert err.startswith("error: could not write") and err.count("\n") == 1
+    assert list(out.iterdir()) == []
+
+
+@pytest.mark.slow
+def test_ctrl_c_leaves_no_partial_output(tmp_path):
+    big = tmp_path / "big.csv"
+    t = make_imbalanced(1_500_000, random_state=0).to_arrow(label="y")
+    pacsv.write_csv(t, big)
+    out = tmp_path / "out"
+    out.mkdir()
+    proc = cli("sample", big, "-l", "y", "-k", "2", "-o", out / "o.parquet")
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and proc.poll() is None:
+        if any(p.name.endswith(".tmp") for p in out.iterdir()):
+            break  # the write pass has begun
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "interrupted; no partial output was left" in err and err.count("\n") == 1
+    assert list(out.iterdir()) == []
