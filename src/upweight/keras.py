@@ -104,7 +104,10 @@ class DownsamplePyDataset(keras.utils.PyDataset):
     plan : SamplingPlan
         The plan every epoch follows.
     epoch : int
-        The epoch being served.
+        The epoch being served. It advances each time Keras calls :meth:`on_epoch_end`;
+        ``model.fit`` also calls it once after reading a first batch to build the model,
+        so the training epochs of a first ``fit`` are the dataset's epochs 1, 2, ...
+        (:meth:`set_epoch` serves any epoch again).
 
     Raises
     ------
