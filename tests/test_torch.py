@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 torch = pytest.importorskip("torch")
 
-from torch.utils.data import DataLoader, TensorDataset  # noqa: E402
+from torch.utils.data import BatchSampler, DataLoader, TensorDataset  # noqa: E402
 
 import upweight  # noqa: E402
 from upweight import InputError, LabelError, PlanError  # noqa: E402
@@ -233,6 +233,21 @@ def test_weighted_dataset_returns_each_examples_weight():
         loader = DataLoader(data, batch_size=50, sampler=DownsampleSampler(y, plan=plan))
         for _, yb, wb in loader:
             assert torch.equal(wb, torch.where(yb == 1, 1.0, 25.0))
+
+
+def test_weighted_dataset_serves_whole_batches_with_labels():
+    y = labels()
+    plan = upweight.plan(y, factor=25)
+    X = torch.arange(y.size, dtype=torch.float32).unsqueeze(1)
+    data = WeightedDataset(TensorDataset(X, torch.as_tensor(y)), plan, labels=y)
+    sampler = DownsampleSampler(y, plan=plan, seed=0)
+    loader = DataLoader(data, batch_size=None, sampler=BatchSampler(sampler, 64, drop_last=False))
+    rows = []
+    for xb, yb, wb in loader:
+        assert xb.shape[0] == yb.shape[0] == wb.shape[0] <= 64
+        assert torch.equal(wb, torch.where(yb == 1, 1.0, 25.0))
+        rows += xb[:, 0].long().tolist()
+    assert rows == sampler.indices(0).tolist()
 
 
 def test_weighted_dataset_bad_input():

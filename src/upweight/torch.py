@@ -432,6 +432,14 @@ class WeightedDataset(Dataset[tuple[Any, Any, Any]]):
     dtype : torch.dtype, default=torch.float32
         Type of the weight tensor.
 
+    Notes
+    -----
+    For tensors in memory, fetch whole batches at once instead of example by example:
+    with ``labels`` given, a :class:`~torch.utils.data.TensorDataset` wrapped here can be
+    indexed by a list of positions, so ``DataLoader(data, batch_size=None,
+    sampler=BatchSampler(sampler, batch_size, drop_last=False))`` yields ready batches
+    (``x``, ``y`` and ``weight`` each stacked) without a collate step.
+
     Raises
     ------
     PlanError
@@ -501,7 +509,7 @@ class WeightedDataset(Dataset[tuple[Any, Any, Any]]):
             )
         return weight
 
-    def __getitem__(self, index: int) -> tuple[Any, Any, Any]:
+    def __getitem__(self, index: Any) -> tuple[Any, Any, Any]:
         item = self.dataset[index]
         if not isinstance(item, Sequence) or len(item) != 2:
             raise InputError(
@@ -510,10 +518,10 @@ class WeightedDataset(Dataset[tuple[Any, Any, Any]]):
             )
         x, y = item
         if self._codes is not None:
-            weight = float(self._weights[self._codes[index]])
-        else:
-            weight = self._weight_of_label(y)
-        return x, y, torch.tensor(weight, dtype=self.dtype)
+            positions = index.cpu().numpy() if isinstance(index, torch.Tensor) else index
+            weights = self._weights[self._codes[positions]]
+            return x, y, torch.as_tensor(weights, dtype=self.dtype)
+        return x, y, torch.tensor(self._weight_of_label(y), dtype=self.dtype)
 
 
 class WeightedLoss(torch.nn.Module):
