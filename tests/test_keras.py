@@ -124,6 +124,9 @@ def test_bad_input():
         DownsamplePyDataset(x, y, batch_size=0, factor=2)
     with pytest.raises(InputError, match="different lengths"):
         DownsamplePyDataset({"a": x, "b": x[:3]}, y, batch_size=8, factor=2)
+    pd = pytest.importorskip("pandas")
+    with pytest.raises(InputError, match="NumPy array"):
+        DownsamplePyDataset(pd.DataFrame(x), y, batch_size=8, factor=2)
     with pytest.raises(IndexError):
         DownsamplePyDataset(x, y, batch_size=8, factor=2)[10_000]
 

@@ -201,7 +201,7 @@ class EpochSampling:
             encoded, plan=plan, factor=factor, target_share=None, upweight=None, weights="factor"
         )
         codes = encoded.codes
-        if tuple(encoded.classes) != self.plan.labels:  # pragma: no cover - plans sort labels
+        if tuple(encoded.classes) != self.plan.labels:  # both are sorted; kept for safety
             position = {label: i for i, label in enumerate(self.plan.labels)}
             codes = np.array([position[c] for c in encoded.classes], dtype=codes.dtype)[codes]
         self.codes = codes
@@ -293,8 +293,10 @@ class EpochSampling:
         sizes[: total % n_batches] += 1
         minor_per = np.full(n_batches, minor.size // n_batches, dtype=np.int64)
         minor_per[: minor.size % n_batches] += 1
-        # The larger minority shares go to the larger batches (see the proof in the tests:
-        # minor_per <= sizes always holds); then shuffle which batch is which.
+        # The larger minority shares go to the larger batches, so minor_per <= sizes: the
+        # two differ only where minor.size % B > total % B, which needs
+        # minor.size // B < total // B, hence minor.size // B + 1 <= total // B. Then the
+        # batches' order is shuffled.
         batch_of_minor = np.repeat(np.arange(n_batches), minor_per)
         batch_of_major = np.repeat(np.arange(n_batches), sizes - minor_per)
         members = np.concatenate([rng.permutation(minor), rng.permutation(major)])

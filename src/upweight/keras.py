@@ -55,6 +55,11 @@ def _take(x: Any, idx: npt.NDArray[np.intp]) -> Any:
 
 
 def _length(x: Any) -> int:
+    if type(x).__module__.split(".")[0] in {"pandas", "polars", "pyarrow"}:
+        raise InputError(
+            f"x is a {type(x).__name__}; pass a NumPy array (or a dict / list of arrays), "
+            "such as df.to_numpy(), so that batches are taken by row position"
+        )
     if isinstance(x, Mapping):
         lengths = {_length(v) for v in x.values()}
     elif isinstance(x, list | tuple):
@@ -161,7 +166,7 @@ class DownsamplePyDataset(keras.utils.PyDataset):
             self.batch_size, _ = self._core.check_batches(batch_size, min_minority)
         self.min_minority = min_minority
         self.x = x
-        self.y = y if hasattr(y, "__getitem__") and hasattr(y, "shape") else np.asarray(y)
+        self.y = np.asarray(y)  # labels are small; features are never copied
         self.set_epoch(0)
 
     @property
