@@ -15,6 +15,9 @@ pytest.importorskip("torch")
 keras = pytest.importorskip("keras")
 
 import upweight  # noqa: E402
+
+# Keras's torch backend converts tensors with np.array(x), which NumPy 2 flags
+pytestmark = pytest.mark.filterwarnings("ignore:__array__ implementation:DeprecationWarning")
 from upweight import InputError, LabelError, PlanError  # noqa: E402
 from upweight.keras import DownsamplePyDataset, init_output_bias  # noqa: E402
 

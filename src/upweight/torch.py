@@ -105,6 +105,12 @@ def _replicas(num_replicas: Any, rank: Any) -> tuple[int, int]:
     return num_replicas, rank
 
 
+def _ints(positions: npt.NDArray[np.intp], chunk: int = 1 << 16) -> Iterator[int]:
+    """Python ints from an array, a chunk at a time (an epoch's list is never built)."""
+    for start in range(0, positions.size, chunk):
+        yield from positions[start : start + chunk].tolist()
+
+
 class _EpochMixin:
     """Epoch bookkeeping shared by the two samplers."""
 
@@ -267,7 +273,7 @@ class DownsampleSampler(_EpochMixin, Sampler[int]):
 
     def __iter__(self) -> Iterator[int]:
         epoch = self._start_epoch()
-        return iter(self.indices(epoch).tolist())
+        return _ints(self.indices(epoch))
 
 
 class BalancedBatchSampler(_EpochMixin, Sampler[list[int]]):
@@ -390,7 +396,7 @@ class BalancedBatchSampler(_EpochMixin, Sampler[list[int]]):
 
     def __iter__(self) -> Iterator[list[int]]:
         epoch = self._start_epoch()
-        return iter([b.tolist() for b in self.batches(epoch)])
+        return (b.tolist() for b in self.batches(epoch))
 
     def batch_stats(self, epoch: int | None = None) -> BatchStats:
         """Minority examples per batch: the profile's prediction and what is delivered.
