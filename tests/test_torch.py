@@ -63,6 +63,16 @@ def test_every_epoch_holds_all_minority_and_a_fresh_majority_sample_of_the_plans
     assert overlap < 0.2  # about 1/k of the sample repeats by chance, not most of it
 
 
+def test_an_epoch_is_the_in_memory_engines_selection_under_the_epoch_seed():
+    y = labels()
+    sampler = DownsampleSampler(y, factor=25, seed=3)
+    for epoch in (0, 4):
+        seed = sampler._core.epoch_seed(epoch)
+        chosen = upweight.select(y, plan=sampler.plan, random_state=seed, method="exact")
+        assert sampler.epoch_sample(epoch).tolist() == chosen.indices.tolist()
+        assert sampler.weights_of(chosen.indices).tolist() == chosen.sample_weight.tolist()
+
+
 def test_epoch_order_is_shuffled_and_reproducible():
     y = labels()
     sampler = DownsampleSampler(y, factor=10, seed=7)
