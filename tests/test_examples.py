@@ -12,7 +12,8 @@ EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 
 @pytest.mark.parametrize(
-    ("script", "rows"), [("quickstart.py", 60_000), ("grid_search.py", 40_000)]
+    ("script", "rows"),
+    [("quickstart.py", 60_000), ("grid_search.py", 40_000), ("mlp_torch.py", 30_000)],
 )
 def test_example_runs(script, rows):
     proc = subprocess.run(

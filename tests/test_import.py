@@ -9,7 +9,7 @@ import sys
 
 import upweight
 
-HEAVY = ["torch", "pyspark", "matplotlib", "pandas", "polars", "sklearn", "scipy.stats"]
+HEAVY = ["torch", "keras", "pyspark", "matplotlib", "pandas", "polars", "sklearn", "scipy.stats"]
 
 
 def test_import_pulls_in_no_heavy_framework():
