@@ -20,15 +20,8 @@ The main entry points:
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError as _PackageNotFoundError
-from importlib.metadata import version as _package_version
+from typing import Any as _Any
 
-try:
-    __version__ = _package_version("upweight")
-except _PackageNotFoundError:  # pragma: no cover - running from a source tree
-    __version__ = "0.0.0+unknown"
-
-from . import datasets, metrics
 from ._correct import correct_proba
 from ._downsample import Selection, downsample, downsample_frame, select
 from ._exceptions import FileError, InputError, LabelError, PlanError, UpweightError
@@ -60,3 +53,19 @@ __all__ = [
     "sample_file",
     "select",
 ]
+
+
+def __getattr__(name: str) -> _Any:
+    # imported on first use: the command line starts faster without them
+    if name in {"datasets", "metrics"}:
+        import importlib
+
+        return importlib.import_module(f".{name}", __name__)
+    if name == "__version__":
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            return version("upweight")
+        except PackageNotFoundError:  # pragma: no cover - running from a source tree
+            return "0.0.0+unknown"
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

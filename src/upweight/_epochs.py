@@ -198,7 +198,12 @@ class EpochSampling:
         encoded = encode_labels(labels, name="labels")
         check_two_classes(encoded.count_map())
         self.plan = resolve_plan(
-            encoded, plan=plan, factor=factor, target_share=None, upweight=None, weights="factor"
+            encoded.count_map(),
+            plan=plan,
+            factor=factor,
+            target_share=None,
+            upweight=None,
+            weights="factor",
         )
         codes = encoded.codes
         if tuple(encoded.classes) != self.plan.labels:  # both are sorted; kept for safety
