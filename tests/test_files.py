@@ -403,3 +403,15 @@ def test_ctrl_c_leaves_no_partial_output(tmp_path):
     assert proc.returncode == 130, err
     assert "interrupted; no partial output was left" in err and err.count("\n") == 1
     assert list(out.iterdir()) == []
+
+
+def test_read_labels_and_read_rows_give_what_the_sweep_needs(inputs, table):
+    from upweight._files import read_labels, read_rows
+
+    for source in ("parquet", "hive", "csv"):
+        labels = read_labels(inputs[source], label="y")
+        assert labels.to_pylist() == table.column("y").to_pylist()
+        rows = read_rows(inputs[source], [5, 1, 59_999, 5], columns=["x0", "y"])
+        assert rows.equals(table.select(["x0", "y"]).take([1, 5, 59_999]))
+    with pytest.raises(InputError, match="row positions"):
+        read_rows(inputs["parquet"], [60_000])

@@ -1184,3 +1184,41 @@ def read_plan(path: PathLike) -> SamplingPlan:
     if PLAN_METADATA_KEY not in meta:
         raise FileError(f"{p} carries no upweight plan (it was not written by upweight)")
     return SamplingPlan.from_json(meta[PLAN_METADATA_KEY])
+
+
+# -- for the sweep: labels once, then only the rows a configuration needs -------------------
+def read_labels(src: PathLike, *, label: str) -> Any:
+    """The label column of a file, directory or glob, in input order, as an Arrow array.
+
+    Only the label column is read. The sweep counts and splits on it, then reads the rows
+    each configuration trains on with :func:`read_rows`.
+    """
+    import pyarrow as pa
+
+    with _engine(src) as engine:
+        _count(engine, label)  # the same checks as sampling: missing, mixed, one class
+        col = _ident(label)
+        batches = list(_batches(engine, f"SELECT {col} FROM {engine.plain_scan}"))
+    return pa.chunked_array([b.column(0) for b in batches]).combine_chunks()
+
+
+def read_rows(src: PathLike, positions: npt.ArrayLike, *, columns: list[str] | None = None) -> Any:
+    """The rows at ``positions`` (input order) of a file, directory or glob, as Arrow.
+
+    DuckDB reads the input once, keeping the marked rows through a positional join;
+    memory holds the rows returned and one bit per input row.
+    """
+    pos = np.unique(np.asarray(positions, dtype=np.int64))
+    with _engine(src) as engine:
+        names = [c for c, _ in engine.columns] if columns is None else list(columns)
+        for name in names:
+            engine.column_type(name, "column")
+        n_rows = engine.source.n_rows
+        if n_rows is None:
+            n_rows = int(engine.one(f"SELECT count(*) FROM {engine.plain_scan}")[0])
+        if pos.size and (pos[0] < 0 or pos[-1] >= n_rows):
+            raise InputError(f"row positions must lie in [0, {n_rows}); got {pos[0]}..{pos[-1]}")
+        engine.con.register("__mask", _mask(pos, n_rows))
+        cols = ", ".join(f"s.{_ident(c)}" for c in names)
+        query = f"SELECT {cols} FROM {engine.plain_scan} AS s POSITIONAL JOIN __mask AS m"
+        return engine.run(lambda: engine.con.sql(f"{query} WHERE m.__keep").to_arrow_table())
