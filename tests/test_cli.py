@@ -323,3 +323,25 @@ def test_demo_json(capsys):
     data = json.loads(out)
     assert data["rows"][0]["name"] == "full data"
     assert data["rows"][1]["prediction_bias"] > 300
+
+
+def test_sample_streams_a_directory_to_a_directory_with_a_key(files, capsys):
+    d = files["dir"]
+    table = pq.read_table(files["parquet"])
+    table = table.append_column("id", pa.array([f"t{i}" for i in range(table.num_rows)]))
+    (d / "in" / "month=1").mkdir(parents=True)
+    (d / "in" / "month=2").mkdir(parents=True)
+    pq.write_table(table.slice(0, 12_000), d / "in" / "month=1" / "part.parquet")
+    pq.write_table(table.slice(12_000), d / "in" / "month=2" / "part.parquet")
+    code, out, err = run(capsys, "analyze", d / "in", "-l", "fraud")
+    assert code == 0 and "20,000" in out, err
+    args = ("sample", d / "in", "-l", "fraud", "-k", "4", "--key", "id", "-o", d / "out")
+    code, out, err = run(capsys, *args)
+    assert code == 0, err
+    assert err == ""  # no progress bar when not on a terminal
+    got = pq.read_table(d / "out")
+    assert set(got.column_names) == {*table.column_names, "month", "weight"}
+    assert upweight.read_plan(d / "out").kept == {
+        0: got.filter(pa.compute.equal(got["fraud"], 0)).num_rows,
+        1: got.filter(pa.compute.equal(got["fraud"], 1)).num_rows,
+    }
