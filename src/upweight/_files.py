@@ -555,6 +555,7 @@ def _one_pass(
         )
     found: list[tuple[Any, Any]] = []
     done = 0
+    small = np.uint32 if n_rows < 2**32 else np.int64  # candidates take half the memory
     for batch in _batches(engine, f"SELECT {cast} FROM {engine.plain_scan}"):
         codes = _ints(batch.column(0))
         if low:
@@ -562,7 +563,7 @@ def _one_pass(
         counts += np.bincount(codes, minlength=counts.size)
         bounds = limits if method == "bernoulli" else _exact_bounds(rates, counts, top)
         hit = positions_below(done, codes, bounds, seed)
-        found.append((hit, codes[hit - done]))
+        found.append((hit.astype(small, copy=False), codes[hit - done]))
         done += codes.size
         if progress is not None:
             progress("selecting", done, n_rows)
