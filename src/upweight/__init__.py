@@ -14,12 +14,14 @@ The main entry points:
 - :mod:`upweight.metrics` -- prediction bias, calibration error, :func:`metrics.evaluate`.
 - :mod:`upweight.sklearn` -- an imbalanced-learn sampler and a scikit-learn meta-estimator.
 - :mod:`upweight.datasets` -- imbalanced data with a known ``P(y | x)``.
+- :func:`sweep` -- tune factor, upweight and correction like hyperparameters, with a report.
 """
 
 from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError as _PackageNotFoundError
 from importlib.metadata import version as _package_version
+from typing import TYPE_CHECKING, Any
 
 try:
     __version__ = _package_version("upweight")
@@ -33,6 +35,23 @@ from ._exceptions import FileError, InputError, LabelError, PlanError, UpweightE
 from ._plan import ClassPlan, SamplingPlan, plan
 from ._profile import BatchView, ImbalanceProfile, profile
 
+if TYPE_CHECKING:
+    from ._sweep import SweepResult, sweep
+
+_LAZY = {"sweep": "._sweep", "SweepResult": "._sweep"}
+
+
+def __getattr__(name: str) -> Any:
+    # the sweep is imported on first use, so `import upweight` stays light
+    if name in _LAZY:
+        from importlib import import_module
+
+        value = getattr(import_module(_LAZY[name], __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'upweight' has no attribute {name!r}")
+
+
 __all__ = [
     "BatchView",
     "ClassPlan",
@@ -43,6 +62,7 @@ __all__ = [
     "PlanError",
     "SamplingPlan",
     "Selection",
+    "SweepResult",
     "UpweightError",
     "__version__",
     "correct_proba",
@@ -53,4 +73,5 @@ __all__ = [
     "plan",
     "profile",
     "select",
+    "sweep",
 ]
