@@ -81,8 +81,13 @@ def main() -> None:
     print(markdown(["stage", "seconds"], rows))
     print()
     fits = [
-        [r["config_id"], f"{r['rows_trained']:,}", f"{r['fit_seconds']:.2f}",
-         f"{r['peak_memory_mb']:.0f}", f"{r['test_log_loss']:.5f}"]
+        [
+            r["config_id"],
+            f"{r['rows_trained']:,}",
+            f"{r['fit_seconds']:.2f}",
+            f"{r['peak_memory_mb']:.0f}",
+            f"{r['test_log_loss']:.5f}",
+        ]
         for r in result.results
     ]
     print(markdown(["configuration", "rows", "fit s", "peak MB", "test log loss"], fits))

@@ -19,9 +19,9 @@ The main entry points:
 
 from __future__ import annotations
 
+import typing as _typing
 from importlib.metadata import PackageNotFoundError as _PackageNotFoundError
 from importlib.metadata import version as _package_version
-from typing import TYPE_CHECKING, Any
 
 try:
     __version__ = _package_version("upweight")
@@ -31,17 +31,24 @@ except _PackageNotFoundError:  # pragma: no cover - running from a source tree
 from . import datasets, metrics
 from ._correct import correct_proba
 from ._downsample import Selection, downsample, downsample_frame, select
-from ._exceptions import FileError, InputError, LabelError, PlanError, UpweightError
+from ._exceptions import (
+    FileError,
+    InputError,
+    LabelError,
+    MissingExtraError,
+    PlanError,
+    UpweightError,
+)
 from ._plan import ClassPlan, SamplingPlan, plan
 from ._profile import BatchView, ImbalanceProfile, profile
 
-if TYPE_CHECKING:
+if _typing.TYPE_CHECKING:
     from ._sweep import SweepResult, sweep
 
 _LAZY = {"sweep": "._sweep", "SweepResult": "._sweep"}
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> _typing.Any:
     # the sweep is imported on first use, so `import upweight` stays light
     if name in _LAZY:
         from importlib import import_module
@@ -59,6 +66,7 @@ __all__ = [
     "ImbalanceProfile",
     "InputError",
     "LabelError",
+    "MissingExtraError",
     "PlanError",
     "SamplingPlan",
     "Selection",

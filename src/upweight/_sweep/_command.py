@@ -248,6 +248,10 @@ def demo(
     output: Annotated[Path, typer.Option("--output", "-o", help="Folder for the report.")] = Path(
         "upweight-demo"
     ),
+    factors: Annotated[
+        str, typer.Option("--factors", "-k", help="Downsampling factors to try.")
+    ] = "1,2,5,10,25,50,100",
+    as_json: Annotated[bool, typer.Option("--json", help="Print the results as JSON.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
 ) -> None:
     """The main job on generated data with a known truth: the full sweep and its report.
@@ -263,8 +267,19 @@ def demo(
 
     console = _stdout()
     start = time.perf_counter()
-    with _progress(quiet) as progress:
-        result, truth = run_demo(rows, seed=seed, outdir=output, progress=progress)
+    with _progress(quiet or as_json) as progress:
+        result, truth = run_demo(
+            rows,
+            seed=seed,
+            outdir=output,
+            factors=parse_list(factors, "--factors"),
+            progress=progress,
+        )
+    if as_json:
+        import json
+
+        console.print_json(json.dumps({**result.to_dict(), "truth": truth.to_dict()}))
+        return
     if quiet:
         return
     _print_profile(console, result.profile, title=f"Generated data: {rows:,} rows, seed {seed}")

@@ -3,10 +3,10 @@
 The course claims that downsampling gives faster convergence, because batches hold more
 minority examples. This module measures it: scikit-learn's ``SGDClassifier`` (logistic
 loss) is trained with ``partial_fit`` on minibatches of the downsampled training data,
-and the validation log loss (on the true distribution, corrected as the configuration
-says) is recorded against the examples seen and against the time spent in
-``partial_fit``. It also counts the batches that held no minority example, to compare
-with the profile's prediction.
+and the validation log loss is recorded against the examples seen and against the time
+spent in ``partial_fit``. Validation is on the true distribution (at most 200,000 rows of
+the validation split, a seeded subset), corrected as the configuration says. The batches
+that held no minority example are counted, to compare with the profile's prediction.
 
 Every factor gets the same budget of batches, the same learning rate (constant, ``eta0 =
 0.01``) and the same feature scaling (means and spreads of the validation split, so no

@@ -14,9 +14,9 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from ..metrics import expected_calibration_error
+from ..metrics import _calibration_gap
 
-__all__ = ["METRICS", "curves", "evaluate_binary"]
+__all__ = ["METRICS", "curves", "evaluate_and_curves", "evaluate_binary"]
 
 #: Metric name -> (label in tables and plots, whether lower is better).
 METRICS: dict[str, tuple[str, bool]] = {
@@ -36,7 +36,8 @@ def _ranked(
     outcome: npt.NDArray[np.float64], prob: npt.NDArray[np.float64]
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.float64]]:
     """True and false positives at each distinct threshold, highest first, and thresholds."""
-    order = np.argsort(prob, kind="stable")[::-1]
+    # rows with equal scores are summed as one threshold, so their order does not matter
+    order = np.argsort(prob)[::-1]
     p = prob[order]
     o = outcome[order]
     distinct = np.flatnonzero(np.diff(p)) if p.size > 1 else np.array([], dtype=np.intp)
@@ -47,7 +48,11 @@ def _ranked(
 
 
 def evaluate_binary(
-    outcome: npt.NDArray[np.float64], prob: npt.NDArray[np.float64], *, precision: float
+    outcome: npt.NDArray[np.float64],
+    prob: npt.NDArray[np.float64],
+    *,
+    precision: float,
+    ranked: Any = None,
 ) -> dict[str, float]:
     """Log loss, Brier, prediction bias, ECE, AP, ROC AUC and recall at ``precision``.
 
@@ -60,6 +65,8 @@ def evaluate_binary(
     precision : float
         The precision at which recall is reported (the largest recall whose precision is
         at least this; 0 if no threshold reaches it).
+    ranked : tuple, optional
+        ``_ranked(outcome, prob)`` when already computed (see :func:`evaluate_and_curves`).
 
     Returns
     -------
@@ -79,20 +86,20 @@ def evaluate_binary(
     mean = float(prob.mean())
     clipped = np.clip(prob, _EPS, 1 - _EPS)
     log_loss = -float(np.mean(outcome * np.log(clipped) + (1 - outcome) * np.log1p(-clipped)))
-    tps, fps, _ = _ranked(outcome, prob)
+    tps, fps, _ = _ranked(outcome, prob) if ranked is None else ranked
     positives, negatives = tps[-1], fps[-1]
     recall = tps / positives
     prec = tps / (tps + fps)
     ap = float(np.sum(np.diff(np.r_[0.0, recall]) * prec))
     tpr = np.r_[0.0, recall]
     fpr = np.r_[0.0, fps / negatives]
-    auc = float(np.trapezoid(tpr, fpr)) if hasattr(np, "trapezoid") else float(np.trapz(tpr, fpr))
+    auc = float(np.sum(np.diff(fpr) * (tpr[1:] + tpr[:-1]) / 2))  # trapezoids
     reached = recall[prec >= precision]
     return {
         "log_loss": log_loss,
         "brier": float(np.mean((prob - outcome) ** 2)),
         "prediction_bias": 100.0 * (mean - base) / base,
-        "ece": expected_calibration_error(outcome, prob, pos_label=1.0),
+        "ece": _calibration_gap(outcome, prob, 10, "uniform"),  # as metrics.evaluate
         "average_precision": ap,
         "roc_auc": auc,
         "recall_at_precision": float(reached.max()) if reached.size else 0.0,
@@ -105,6 +112,7 @@ def curves(
     *,
     n_bins: int = 12,
     n_points: int = 200,
+    ranked: Any = None,
 ) -> dict[str, Any]:
     """Points of the reliability and precision-recall curves, small enough to store.
 
@@ -120,7 +128,7 @@ def curves(
     sum_p = np.bincount(which, weights=prob, minlength=len(edges) - 1)
     sum_y = np.bincount(which, weights=outcome, minlength=len(edges) - 1)
     used = count > 0
-    tps, fps, _ = _ranked(outcome, prob)
+    tps, fps, _ = _ranked(outcome, prob) if ranked is None else ranked
     recall = tps / tps[-1]
     prec = tps / (tps + fps)
     keep = np.unique(np.searchsorted(recall, np.linspace(0, 1, n_points)).clip(0, recall.size - 1))
@@ -131,3 +139,15 @@ def curves(
         "pr_recall": recall[keep].tolist(),
         "pr_precision": prec[keep].tolist(),
     }
+
+
+def evaluate_and_curves(
+    outcome: npt.NDArray[np.float64], prob: npt.NDArray[np.float64], *, precision: float
+) -> tuple[dict[str, float], dict[str, Any]]:
+    """:func:`evaluate_binary` and :func:`curves` from one sort."""
+    prob = np.clip(np.asarray(prob, dtype=np.float64), 0.0, 1.0)
+    ranked = _ranked(outcome, prob)
+    return (
+        evaluate_binary(outcome, prob, precision=precision, ranked=ranked),
+        curves(outcome, prob, ranked=ranked),
+    )

@@ -75,6 +75,12 @@ def _spread(entry: dict[str, Any], key: str, metric: str, repeats: int) -> str:
     return text
 
 
+def _same(entry: dict[str, Any], choice: Any) -> bool:
+    return all(
+        entry[g] == getattr(choice, g) for g in ("model", "factor", "upweight", "correction")
+    )
+
+
 def render_html(result: SweepResult, plots: dict[str, Path]) -> str:
     """The report as one HTML string, plots inlined."""
     s = result.settings
@@ -97,26 +103,21 @@ def render_html(result: SweepResult, plots: dict[str, Path]) -> str:
         "<h2>Data set profile</h2>",
     ]
     shares = prof.shares
-    parts.append(
-        _table(
-            ["class", "rows", "share", "training", "validation", "test"],
-            [
-                [
-                    f"{c} ({'majority' if c == prof.majority else 'minority'})",
-                    f"{n:,}",
-                    f"{100 * shares[c]:.3f}%",
-                    f"{result.split['train']['majority' if c == prof.majority else 'minority']:,}",
-                    f"{result.split['validation']['majority' if c == prof.majority else 'minority']:,}",
-                    f"{result.split['test']['majority' if c == prof.majority else 'minority']:,}",
-                ]
-                for c, n in zip(prof.classes, prof.counts, strict=True)
-            ],
+    rows_by_class = []
+    for c, n in zip(prof.classes, prof.counts, strict=True):
+        role = "majority" if c == prof.majority else "minority"
+        rows_by_class.append(
+            [f"{c} ({role})", f"{n:,}", f"{100 * shares[c]:.3f}%"]
+            + [f"{result.split[part][role]:,}" for part in ("train", "validation", "test")]
         )
+    parts.append(
+        _table(["class", "rows", "share", "training", "validation", "test"], rows_by_class)
     )
     view = prof.batch
     if view is not None:
         parts.append(
-            f"<p>Severity: {_e(prof.severity)}; imbalance ratio {prof.imbalance_ratio:,.1f} : 1. "
+            f"<p>{prof.n_rows:,} rows. Severity: {_e(prof.severity)}; imbalance ratio "
+            f"{prof.imbalance_ratio:,.1f} : 1. "
             f"Batches of {view.batch_size} hold {view.expected:.3g} minority example(s) on "
             f"average; {100 * view.p_none:.1f}% of them hold none.</p>"
         )
@@ -153,10 +154,7 @@ def render_html(result: SweepResult, plots: dict[str, Path]) -> str:
             _spread(e, "test_roc_auc", "roc_auc", r),
         ]
         rows.append(row)
-        same = lambda c: all(  # noqa: E731
-            e[g] == getattr(c, g) for g in ("model", "factor", "upweight", "correction")
-        )
-        classes.append("best" if same(rec.best) else "cheap" if same(rec.cheapest) else "")
+        classes.append("best" if _same(e, rec.best) else "cheap" if _same(e, rec.cheapest) else "")
     parts.append(_table(headers, rows, classes))
     for name in ("metrics_validation", "metrics_test"):
         if name in plots:

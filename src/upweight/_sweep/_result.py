@@ -125,8 +125,8 @@ class SweepResult:
         One row per configuration and repeat: factor, upweight, correction, repeat, rows
         trained, fit time, peak memory (MB of resident memory the configuration added: the
         peak while its rows were selected and loaded, plus the peak the fit added on top;
-        Linux only, NaN elsewhere), on-disk size of the downsampled training rows (Parquet bytes), and on
-        validation (``val_``) and test (``test_``): log loss, Brier, prediction bias,
+        Linux only, NaN elsewhere), on-disk size of the downsampled training rows (Parquet
+        bytes), and on validation (``val_``) and test (``test_``): log loss, Brier, prediction bias,
         ECE, average precision, ROC AUC, recall at the set precision.
     summary : list of dict
         One row per configuration: ``<measure>_mean``, ``_std``, ``_min``, ``_max`` over
@@ -444,8 +444,9 @@ def _honesty(summary: list[dict[str, Any]], best_loss: float, tolerance: float) 
         for loser, winner in (("upweight", off), ("offset", up)):
             lose = up if loser == "upweight" else off
             if lose["val_log_loss_mean"] > winner["val_log_loss_mean"] * (1 + tolerance):
+                change = _pct(lose["val_log_loss_mean"], winner["val_log_loss_mean"])
                 worse[loser].append(
-                    f"k={k:g} (log loss {_pct(lose['val_log_loss_mean'], winner['val_log_loss_mean'])}"
+                    f"k={k:g} (log loss {change}"
                     f", prediction bias {lose['val_prediction_bias_mean']:+.1f}% vs "
                     f"{winner['val_prediction_bias_mean']:+.1f}%)"
                 )

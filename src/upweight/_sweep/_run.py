@@ -26,6 +26,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -45,7 +46,7 @@ from .._selection import _mix64_int, row_hashes
 from .._types import CORRECTIONS
 from .._validation import positive_int
 from ._convergence import run_convergence, torch_available
-from ._metrics import curves, evaluate_binary
+from ._metrics import evaluate_and_curves, evaluate_binary
 from ._models import DETERMINISTIC, check_model, fit_model, make_model
 from ._result import SweepResult, summarize
 from ._source import as_source
@@ -54,6 +55,7 @@ __all__ = ["DEFAULT_FACTORS", "sweep"]
 
 DEFAULT_FACTORS: tuple[float, ...] = (1, 2, 5, 10, 25, 50, 100)
 MIN_SPLIT_MINORITY = 10
+CONVERGENCE_VAL_ROWS = 200_000
 _FORMAT = "upweight.sweep/1"
 
 Progress = Callable[[int, int, str], None]
@@ -323,6 +325,7 @@ def sweep(
     convergence: bool = True,
     convergence_batches: int = 400,
     overwrite: bool = False,
+    report: bool = True,
     progress: Progress | None = None,
 ) -> SweepResult:
     """Tune the downsampling factor, the upweight and the correction like hyperparameters.
@@ -377,6 +380,9 @@ def sweep(
         Batches per convergence run.
     overwrite : bool, default=False
         Replace results of another data set in ``outdir``.
+    report : bool, default=True
+        With ``outdir``: also write ``results.parquet``, ``report.html`` and ``plots/``
+        (``SweepResult.save`` does it later otherwise).
     progress : callable, optional
         Called as ``progress(done, total, description)`` as configurations finish.
 
@@ -518,17 +524,37 @@ def sweep(
     y_val = (encoded.codes[val_pos] == minority_code).astype(np.float64)
     y_test = (encoded.codes[test_pos] == minority_code).astype(np.float64)
     del X_eval
-    dense_val = X_val.toarray() if hasattr(X_val, "toarray") else np.asarray(X_val)
+    # convergence checkpoints score at most CONVERGENCE_VAL_ROWS validation rows (a seeded
+    # subset), so that many checkpoints stay cheap on large data
+    conv_rows = np.arange(y_val.size)
+    if y_val.size > CONVERGENCE_VAL_ROWS:
+        rng = np.random.default_rng(seed)
+        conv_rows = np.sort(rng.choice(y_val.size, CONVERGENCE_VAL_ROWS, replace=False))
+    conv_X = X_val[conv_rows]
+    dense_val = conv_X.toarray() if hasattr(conv_X, "toarray") else np.asarray(conv_X)
+    conv_y = y_val[conv_rows]
     center = dense_val.mean(axis=0)
     scale = dense_val.std(axis=0)
     scale[scale == 0] = 1.0
     timings["load validation and test"] = time.perf_counter() - clock
-    for key in ("select", "load training rows", "disk size", "fit", "evaluate", "convergence"):
+    for key in (
+        "select",
+        "load training rows",
+        "disk size (waited for)",
+        "fit",
+        "evaluate",
+        "convergence",
+    ):
         timings[key] = 0.0
 
     classes_order = [majority, minority]
     pending_conv = [key for key in conv_keys if key not in conv_done] if convergence else []
+    # the Parquet size of each training set is measured in a thread, next to the fits
+    writer = ThreadPoolExecutor(max_workers=1)
     for r in range(repeats):
+        # rows loaded for the last factor: a larger factor keeps a subset of them (for one
+        # seed the selection is nested), so they are taken in memory, not read again
+        loaded: tuple[npt.NDArray[np.intp], Any] | None = None
         for k in factor_list:
             todo = [c for c in configs if c.repeat == r and c.factor == k and c.id not in done_rows]
             conv_todo = [key for key in pending_conv if f"-k{k:g}-" in key] if r == 0 else []
@@ -544,15 +570,19 @@ def sweep(
                 outcome = (kept_codes == minority_code).astype(np.float64)
                 timings["select"] += time.perf_counter() - clock
                 clock = time.perf_counter()
-                X_k, _ = source.rows(train_pos[selection.indices])
+                within = _positions_within(selection.indices, loaded)
+                if within is not None and loaded is not None:
+                    X_k = loaded[1][within]
+                else:
+                    X_k, _ = source.rows(train_pos[selection.indices])
+                loaded = (selection.indices, X_k)
                 load_seconds = time.perf_counter() - clock
                 timings["load training rows"] += load_seconds
             applied_plain = make_plan(train_counts, factor=k, weights="none").applied(
                 selection.plan.kept, method="exact", seed=seed + r
             )
-            clock = time.perf_counter()
-            disk = _disk_bytes(X_k, outcome, selection.sample_weight, out)
-            timings["disk size"] += time.perf_counter() - clock
+            disk_future = writer.submit(_disk_bytes, X_k, outcome, selection.sample_weight, out)
+            disk: int | None = None
 
             fits: dict[Any, dict[str, Any]] = {}
             evals: dict[Any, dict[str, Any]] = {}
@@ -600,13 +630,20 @@ def sweep(
                     if offset:
                         p_val = _offset(p_val, applied, classes_order)
                         p_test = _offset(p_test, applied, classes_order)
+                    test_figures, test_curves = evaluate_and_curves(
+                        y_test, p_test, precision=precision
+                    )
                     evals[eval_key] = {
                         "val": evaluate_binary(y_val, p_val, precision=precision),
-                        "test": evaluate_binary(y_test, p_test, precision=precision),
-                        "curves": curves(y_test, p_test),
+                        "test": test_figures,
+                        "curves": test_curves,
                     }
                 timings["evaluate"] += time.perf_counter() - clock
                 ev = evals[eval_key]
+                if disk is None:
+                    clock = time.perf_counter()
+                    disk = disk_future.result()
+                    timings["disk size (waited for)"] += time.perf_counter() - clock
                 row: dict[str, Any] = {
                     "config_id": config.id,
                     "model": model,
@@ -656,7 +693,7 @@ def sweep(
                             plan=applied,
                             classes=classes_order,
                             X_val=dense_val,
-                            outcome_val=y_val,
+                            outcome_val=conv_y,
                             center=center,
                             scale=scale,
                             batch_size=batch_size,
@@ -668,8 +705,11 @@ def sweep(
                     _store(out, key, conv)
                     conv_done[key] = conv
                 timings["convergence"] += time.perf_counter() - clock
+            if disk is None:  # only convergence ran: the size is not reported
+                disk_future.cancel()
             del X_k
 
+    writer.shutdown(wait=True)
     rows = [done_rows[c.id]["row"] for c in configs]
     curve_map = {c.id: done_rows[c.id]["curves"] for c in configs}
     result = summarize(
@@ -702,11 +742,25 @@ def sweep(
         },
         timings=timings,
     )
-    if out is not None:
+    if out is not None and report:
         clock = time.perf_counter()
         result.save(out)
         result.timings["report"] = time.perf_counter() - clock
     return result
+
+
+def _positions_within(
+    indices: npt.NDArray[np.intp], loaded: tuple[npt.NDArray[np.intp], Any] | None
+) -> npt.NDArray[np.intp] | None:
+    """Where ``indices`` sit in the loaded rows' indices, if all are there."""
+    if loaded is None or indices.size > loaded[0].size:
+        return None
+    where = np.searchsorted(loaded[0], indices)
+    if where.size and (
+        where[-1] >= loaded[0].size or not np.array_equal(loaded[0][where], indices)
+    ):
+        return None
+    return where
 
 
 def _split_info(codes: npt.NDArray[Any], minority_code: int) -> dict[str, int]:

@@ -78,12 +78,14 @@ def _numeric_matrix(frame: Any, columns: list[str], where: str) -> npt.NDArray[A
 
 
 def _fingerprint(labels: npt.NDArray[Any], extra: str) -> str:
+    """A short digest of the labels and a description of the columns."""
     digest = hashlib.sha256()
     digest.update(extra.encode())
     digest.update(str(labels.dtype).encode())
-    digest.update(np.ascontiguousarray(labels).view(np.uint8) if labels.dtype.kind != "O" else b"")
     if labels.dtype.kind == "O":
         digest.update("\x00".join(map(str, labels.tolist())).encode())
+    else:
+        digest.update(np.ascontiguousarray(labels).tobytes())
     return digest.hexdigest()[:16]
 
 
