@@ -303,7 +303,8 @@ def test_help_explains(capsys):
 
 def test_demo_small(capsys, tmp_path):
     out_dir = tmp_path / "demo"
-    code, out, err = run(capsys, "demo", "--rows", "60000", "-k", "1,25", "-o", out_dir)
+    args = ("demo", "--rows", "30000", "-k", "1,25", "-o", out_dir, "--no-convergence")
+    code, out, err = run(capsys, *args)
     assert code == 0, err
     for name in (
         "k=1 (all rows)",
@@ -320,7 +321,8 @@ def test_demo_small(capsys, tmp_path):
 
 
 def test_demo_json(capsys, tmp_path):
-    args = ("demo", "--rows", "60000", "-k", "1,10", "-o", tmp_path / "d", "--json")
+    args = ("demo", "--rows", "30000", "-k", "1,10", "-o", tmp_path / "d", "--json")
+    args += ("--no-convergence",)
     code, out, _ = run(capsys, *args)
     assert code == 0
     data = json.loads(out)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 import upweight
 from upweight._sweep._convergence import checkpoints, run_convergence
@@ -50,3 +51,29 @@ def test_the_sweep_measures_convergence_per_factor(swept):
     assert summary[1.0, "upweight"]["share_without_minority"] > 0.4
     assert summary[20.0, "upweight"]["share_without_minority"] < 0.05
     assert "Convergence (SGD" in result.recommendation.text
+
+
+def test_a_small_torch_model_learns_too(small_data):
+    pytest.importorskip("torch")
+    X, y = small_data.X, small_data.y.astype(float)
+    plan = upweight.plan(small_data.y, factor=1).applied(
+        {0: int((y == 0).sum()), 1: int(y.sum())}, method="exact", seed=0
+    )
+    run = run_convergence(
+        X,
+        y,
+        None,
+        correction="none",
+        plan=plan,
+        classes=[0, 1],
+        X_val=X[:2_000],
+        outcome_val=y[:2_000],
+        center=np.zeros(X.shape[1]),
+        scale=np.ones(X.shape[1]),
+        batch_size=32,
+        n_batches=200,
+        seed=0,
+        learner="torch",
+    )
+    assert run["learner"] == "torch"
+    assert run["val_log_loss"][-1] < run["val_log_loss"][0]

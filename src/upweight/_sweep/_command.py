@@ -251,6 +251,10 @@ def demo(
     factors: Annotated[
         str, typer.Option("--factors", "-k", help="Downsampling factors to try.")
     ] = "1,2,5,10,25,50,100",
+    convergence: Annotated[
+        bool,
+        typer.Option("--convergence/--no-convergence", help="Measure minibatch convergence."),
+    ] = True,
     as_json: Annotated[bool, typer.Option("--json", help="Print the results as JSON.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
 ) -> None:
@@ -273,6 +277,7 @@ def demo(
             seed=seed,
             outdir=output,
             factors=parse_list(factors, "--factors"),
+            convergence=convergence,
             progress=progress,
         )
     if as_json:

@@ -408,6 +408,16 @@ def sweep(
         ``outdir`` holds results of another data set, label or seed (without
         ``overwrite``), or a file cannot be read.
 
+    Notes
+    -----
+    What is never done twice: the labels are read once; a configuration whose rows and
+    weights equal another's shares its fit (offset and no correction share the unweighted
+    fit; at factor 1 every correction is one model); for one repeat the rows are read from
+    the source once, for the smallest factor, because a larger factor keeps a subset of
+    them (the selection is nested), and taken in memory for the others. The Parquet size
+    of each factor's training rows is measured in a background thread while the models
+    fit; the peak memory figures include that write.
+
     Examples
     --------
     >>> import upweight
