@@ -189,3 +189,20 @@ def test_other_models(model):
     )
     (row,) = result.results
     assert row["model"] == model and 0 < row["val_log_loss"] < 0.5
+
+
+def test_an_interrupt_loses_at_most_the_configuration_in_flight(small_data, tmp_path):
+    kwargs = {"factors": [1, 4, 16], "outdir": tmp_path / "out", **FAST}
+
+    def stop_after_four(done, total, text):
+        if done == 4:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        upweight.sweep(small_data.X, y=small_data.y, progress=stop_after_four, **kwargs)
+    assert len(list((tmp_path / "out" / "runs").glob("*.json"))) == 4
+    calls: list[tuple[int, int, str]] = []
+    result = upweight.sweep(
+        small_data.X, y=small_data.y, progress=lambda *a: calls.append(a), **kwargs
+    )
+    assert calls[0][:2] == (4, 9) and len(result.results) == 9

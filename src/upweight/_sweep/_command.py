@@ -90,6 +90,21 @@ def _progress(quiet: bool) -> Iterator[Any]:
         yield update
 
 
+@contextlib.contextmanager
+def _carry_on_hint(output: Path, err: Any) -> Iterator[None]:
+    """On Ctrl-C, say what was kept, and exit with 130."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        stored = len(list((output / "runs").glob("*.json"))) if (output / "runs").is_dir() else 0
+        err.print(
+            f"interrupted; {stored} finished run(s) are stored in {output}: run the same "
+            "command again to carry on",
+            markup=False,
+        )
+        raise SystemExit(130) from None
+
+
 def print_summary(console: Console, result: SweepResult, *, truth: Any = None) -> None:
     """The summary table and the recommendation, as the command prints them."""
     from rich.table import Table
@@ -212,10 +227,10 @@ def sweep(
     writes OUTPUT/report.html, OUTPUT/results.parquet and OUTPUT/plots/. Finished
     configurations are kept in OUTPUT, so a rerun (after Ctrl-C) skips them.
     """
-    from .._cli import _stdout
+    from .._cli import _stderr, _stdout
     from ._run import sweep as run_sweep
 
-    with _progress(quiet) as progress:
+    with _progress(quiet) as progress, _carry_on_hint(output, _stderr()):
         result = run_sweep(
             data,
             label=label,

@@ -132,8 +132,8 @@ class SweepResult:
         One row per configuration: ``<measure>_mean``, ``_std``, ``_min``, ``_max`` over
         repeats.
     curves : dict
-        Configuration id -> reliability and precision-recall curve points on the test
-        split (first repeat... each repeat has its own id).
+        Configuration id (one per repeat) -> reliability and precision-recall curve
+        points on the test split.
     convergence : list of dict
         Minibatch runs: per factor and correction, validation log loss against examples
         seen and seconds, batches without a minority example (seen and predicted).

@@ -561,165 +561,173 @@ def sweep(
     pending_conv = [key for key in conv_keys if key not in conv_done] if convergence else []
     # the Parquet size of each training set is measured in a thread, next to the fits
     writer = ThreadPoolExecutor(max_workers=1)
-    for r in range(repeats):
-        # rows loaded for the last factor: a larger factor keeps a subset of them (for one
-        # seed the selection is nested), so they are taken in memory, not read again
-        loaded: tuple[npt.NDArray[np.intp], Any] | None = None
-        for k in factor_list:
-            todo = [c for c in configs if c.repeat == r and c.factor == k and c.id not in done_rows]
-            conv_todo = [key for key in pending_conv if f"-k{k:g}-" in key] if r == 0 else []
-            if not todo and not conv_todo:
-                continue
-            if progress is not None:
-                progress(finished, total, f"k={k:g}, repeat {r + 1}: selecting rows")
-            with _PeakMemory() as base_memory:
-                clock = time.perf_counter()
-                base = make_plan(train_counts, factor=k)
-                selection = select_encoded(train_enc, base, random_state=seed + r, method="exact")
-                kept_codes = train_codes[selection.indices]
-                outcome = (kept_codes == minority_code).astype(np.float64)
-                timings["select"] += time.perf_counter() - clock
-                clock = time.perf_counter()
-                within = _positions_within(selection.indices, loaded)
-                if within is not None and loaded is not None:
-                    X_k = loaded[1][within]
-                else:
-                    X_k, _ = source.rows(train_pos[selection.indices])
-                loaded = (selection.indices, X_k)
-                load_seconds = time.perf_counter() - clock
-                timings["load training rows"] += load_seconds
-            applied_plain = make_plan(train_counts, factor=k, weights="none").applied(
-                selection.plan.kept, method="exact", seed=seed + r
-            )
-            disk_future = writer.submit(_disk_bytes, X_k, outcome, selection.sample_weight, out)
-            disk: int | None = None
-
-            fits: dict[Any, dict[str, Any]] = {}
-            evals: dict[Any, dict[str, Any]] = {}
-            for config in todo:
-                if config.upweight is None:
-                    applied = applied_plain
-                else:
-                    applied = make_plan(train_counts, factor=k, upweight=config.upweight).applied(
-                        selection.plan.kept, method="exact", seed=seed + r
-                    )
-                weights = applied.weight_array()[kept_codes]
-                weighted = config.correction == "upweight" and not np.all(weights == 1.0)
-                fit_key = ("w", config.upweight) if weighted else ("plain",)
-                if fit_key not in fits:
-                    if progress is not None:
-                        progress(finished, total, f"k={k:g}, repeat {r + 1}: fitting")
-                    model_seed = 0 if model in DETERMINISTIC else seed + r
-                    estimator = make_model(model, seed=model_seed)
-                    target = outcome.astype(np.int64)
-                    with _PeakMemory() as fit_memory:
-                        clock = time.perf_counter()
-                        fit_model(estimator, X_k, target, weights if weighted else None)
-                        fit_seconds = time.perf_counter() - clock
-                    # what selection and loading added, plus what the fit added on top
-                    peak = base_memory.mb + fit_memory.mb
-                    timings["fit"] += fit_seconds
+    try:
+        for r in range(repeats):
+            # rows loaded for the last factor: a larger factor keeps a subset of them (for one
+            # seed the selection is nested), so they are taken in memory, not read again
+            loaded: tuple[npt.NDArray[np.intp], Any] | None = None
+            for k in factor_list:
+                todo = [
+                    c for c in configs if c.repeat == r and c.factor == k and c.id not in done_rows
+                ]
+                conv_todo = [key for key in pending_conv if f"-k{k:g}-" in key] if r == 0 else []
+                if not todo and not conv_todo:
+                    continue
+                if progress is not None:
+                    progress(finished, total, f"k={k:g}, repeat {r + 1}: selecting rows")
+                with _PeakMemory() as base_memory:
                     clock = time.perf_counter()
-                    fits[fit_key] = {
-                        "seconds": fit_seconds,
-                        "peak": peak,
-                        "first": config.id,
-                        "val": _positive_proba(estimator, X_val),
-                        "test": _positive_proba(estimator, X_test),
-                    }
-                    timings["evaluate"] += time.perf_counter() - clock
-                fit = fits[fit_key]
-                ratios = applied.prior_ratios
-                offset = config.correction == "offset" and not (
-                    ratios[majority] == 1.0 and ratios[minority] == 1.0
+                    base = make_plan(train_counts, factor=k)
+                    selection = select_encoded(
+                        train_enc, base, random_state=seed + r, method="exact"
+                    )
+                    kept_codes = train_codes[selection.indices]
+                    outcome = (kept_codes == minority_code).astype(np.float64)
+                    timings["select"] += time.perf_counter() - clock
+                    clock = time.perf_counter()
+                    within = _positions_within(selection.indices, loaded)
+                    if within is not None and loaded is not None:
+                        X_k = loaded[1][within]
+                    else:
+                        X_k, _ = source.rows(train_pos[selection.indices])
+                    loaded = (selection.indices, X_k)
+                    load_seconds = time.perf_counter() - clock
+                    timings["load training rows"] += load_seconds
+                applied_plain = make_plan(train_counts, factor=k, weights="none").applied(
+                    selection.plan.kept, method="exact", seed=seed + r
                 )
-                eval_key = (fit_key, offset)
-                clock = time.perf_counter()
-                if eval_key not in evals:
-                    p_val, p_test = fit["val"], fit["test"]
-                    if offset:
-                        p_val = _offset(p_val, applied, classes_order)
-                        p_test = _offset(p_test, applied, classes_order)
-                    test_figures, test_curves = evaluate_and_curves(
-                        y_test, p_test, precision=precision
-                    )
-                    evals[eval_key] = {
-                        "val": evaluate_binary(y_val, p_val, precision=precision),
-                        "test": test_figures,
-                        "curves": test_curves,
-                    }
-                timings["evaluate"] += time.perf_counter() - clock
-                ev = evals[eval_key]
-                if disk is None:
-                    clock = time.perf_counter()
-                    disk = disk_future.result()
-                    timings["disk size (waited for)"] += time.perf_counter() - clock
-                row: dict[str, Any] = {
-                    "config_id": config.id,
-                    "model": model,
-                    "factor": k,
-                    "upweight": config.upweight,
-                    "correction": config.correction,
-                    "repeat": r,
-                    "seed": seed + r,
-                    "rows_trained": int(outcome.size),
-                    "minority_trained": int(outcome.sum()),
-                    "majority_trained": int(outcome.size - outcome.sum()),
-                    "minority_share_trained": float(outcome.mean()),
-                    "fit_seconds": fit["seconds"],
-                    "load_seconds": load_seconds,
-                    "peak_memory_mb": fit["peak"],
-                    "disk_bytes": disk,
-                    "fit_shared_with": None if fit["first"] == config.id else fit["first"],
-                    **{f"val_{m}": v for m, v in ev["val"].items()},
-                    **{f"test_{m}": v for m, v in ev["test"].items()},
-                }
-                _store(out, config.id, {"row": row, "curves": ev["curves"]})
-                done_rows[config.id] = {"row": row, "curves": ev["curves"]}
-                finished += 1
-                if progress is not None:
-                    progress(finished, total, f"k={k:g}, repeat {r + 1}")
+                disk_future = writer.submit(_disk_bytes, X_k, outcome, selection.sample_weight, out)
+                disk: int | None = None
 
-            if conv_todo:
-                clock = time.perf_counter()
-                if progress is not None:
-                    progress(finished, total, f"k={k:g}: convergence")
-                conv_plans = {"upweight": selection.plan}
-                runs_by_key: dict[Any, dict[str, Any]] = {}
-                for key in conv_todo:
-                    learner = key.split("-")[1]
-                    correction = key.rsplit("-", 1)[1]
-                    applied = conv_plans["upweight"] if correction == "upweight" else applied_plain
+                fits: dict[Any, dict[str, Any]] = {}
+                evals: dict[Any, dict[str, Any]] = {}
+                for config in todo:
+                    if config.upweight is None:
+                        applied = applied_plain
+                    else:
+                        applied = make_plan(
+                            train_counts, factor=k, upweight=config.upweight
+                        ).applied(selection.plan.kept, method="exact", seed=seed + r)
                     weights = applied.weight_array()[kept_codes]
-                    weighted = correction == "upweight" and not np.all(weights == 1.0)
-                    shift = correction == "offset" and k != 1.0
-                    run_key = (learner, weighted, shift)
-                    if run_key not in runs_by_key:
-                        runs_by_key[run_key] = run_convergence(
-                            X_k,
-                            outcome,
-                            weights if weighted else None,
-                            correction=correction if shift else "none",
-                            plan=applied,
-                            classes=classes_order,
-                            X_val=dense_val,
-                            outcome_val=conv_y,
-                            center=center,
-                            scale=scale,
-                            batch_size=batch_size,
-                            n_batches=convergence_batches,
-                            seed=seed,
-                            learner=learner,
+                    weighted = config.correction == "upweight" and not np.all(weights == 1.0)
+                    fit_key = ("w", config.upweight) if weighted else ("plain",)
+                    if fit_key not in fits:
+                        if progress is not None:
+                            progress(finished, total, f"k={k:g}, repeat {r + 1}: fitting")
+                        model_seed = 0 if model in DETERMINISTIC else seed + r
+                        estimator = make_model(model, seed=model_seed)
+                        target = outcome.astype(np.int64)
+                        with _PeakMemory() as fit_memory:
+                            clock = time.perf_counter()
+                            fit_model(estimator, X_k, target, weights if weighted else None)
+                            fit_seconds = time.perf_counter() - clock
+                        # what selection and loading added, plus what the fit added on top
+                        peak = base_memory.mb + fit_memory.mb
+                        timings["fit"] += fit_seconds
+                        clock = time.perf_counter()
+                        fits[fit_key] = {
+                            "seconds": fit_seconds,
+                            "peak": peak,
+                            "first": config.id,
+                            "val": _positive_proba(estimator, X_val),
+                            "test": _positive_proba(estimator, X_test),
+                        }
+                        timings["evaluate"] += time.perf_counter() - clock
+                    fit = fits[fit_key]
+                    ratios = applied.prior_ratios
+                    offset = config.correction == "offset" and not (
+                        ratios[majority] == 1.0 and ratios[minority] == 1.0
+                    )
+                    eval_key = (fit_key, offset)
+                    clock = time.perf_counter()
+                    if eval_key not in evals:
+                        p_val, p_test = fit["val"], fit["test"]
+                        if offset:
+                            p_val = _offset(p_val, applied, classes_order)
+                            p_test = _offset(p_test, applied, classes_order)
+                        test_figures, test_curves = evaluate_and_curves(
+                            y_test, p_test, precision=precision
                         )
-                    conv = {**runs_by_key[run_key], "factor": k, "correction": correction}
-                    _store(out, key, conv)
-                    conv_done[key] = conv
-                timings["convergence"] += time.perf_counter() - clock
-            if disk is None:  # only convergence ran: the size is not reported
-                disk_future.cancel()
-            del X_k
+                        evals[eval_key] = {
+                            "val": evaluate_binary(y_val, p_val, precision=precision),
+                            "test": test_figures,
+                            "curves": test_curves,
+                        }
+                    timings["evaluate"] += time.perf_counter() - clock
+                    ev = evals[eval_key]
+                    if disk is None:
+                        clock = time.perf_counter()
+                        disk = disk_future.result()
+                        timings["disk size (waited for)"] += time.perf_counter() - clock
+                    row: dict[str, Any] = {
+                        "config_id": config.id,
+                        "model": model,
+                        "factor": k,
+                        "upweight": config.upweight,
+                        "correction": config.correction,
+                        "repeat": r,
+                        "seed": seed + r,
+                        "rows_trained": int(outcome.size),
+                        "minority_trained": int(outcome.sum()),
+                        "majority_trained": int(outcome.size - outcome.sum()),
+                        "minority_share_trained": float(outcome.mean()),
+                        "fit_seconds": fit["seconds"],
+                        "load_seconds": load_seconds,
+                        "peak_memory_mb": fit["peak"],
+                        "disk_bytes": disk,
+                        "fit_shared_with": None if fit["first"] == config.id else fit["first"],
+                        **{f"val_{m}": v for m, v in ev["val"].items()},
+                        **{f"test_{m}": v for m, v in ev["test"].items()},
+                    }
+                    _store(out, config.id, {"row": row, "curves": ev["curves"]})
+                    done_rows[config.id] = {"row": row, "curves": ev["curves"]}
+                    finished += 1
+                    if progress is not None:
+                        progress(finished, total, f"k={k:g}, repeat {r + 1}")
 
-    writer.shutdown(wait=True)
+                if conv_todo:
+                    clock = time.perf_counter()
+                    if progress is not None:
+                        progress(finished, total, f"k={k:g}: convergence")
+                    conv_plans = {"upweight": selection.plan}
+                    runs_by_key: dict[Any, dict[str, Any]] = {}
+                    for key in conv_todo:
+                        learner = key.split("-")[1]
+                        correction = key.rsplit("-", 1)[1]
+                        applied = (
+                            conv_plans["upweight"] if correction == "upweight" else applied_plain
+                        )
+                        weights = applied.weight_array()[kept_codes]
+                        weighted = correction == "upweight" and not np.all(weights == 1.0)
+                        shift = correction == "offset" and k != 1.0
+                        run_key = (learner, weighted, shift)
+                        if run_key not in runs_by_key:
+                            runs_by_key[run_key] = run_convergence(
+                                X_k,
+                                outcome,
+                                weights if weighted else None,
+                                correction=correction if shift else "none",
+                                plan=applied,
+                                classes=classes_order,
+                                X_val=dense_val,
+                                outcome_val=conv_y,
+                                center=center,
+                                scale=scale,
+                                batch_size=batch_size,
+                                n_batches=convergence_batches,
+                                seed=seed,
+                                learner=learner,
+                            )
+                        conv = {**runs_by_key[run_key], "factor": k, "correction": correction}
+                        _store(out, key, conv)
+                        conv_done[key] = conv
+                    timings["convergence"] += time.perf_counter() - clock
+                if disk is None:  # only convergence ran: the size is not reported
+                    disk_future.cancel()
+                del X_k
+    finally:
+        # Ctrl-C: the configuration in flight is lost, the stored ones are kept
+        writer.shutdown(wait=False, cancel_futures=True)
     rows = [done_rows[c.id]["row"] for c in configs]
     curve_map = {c.id: done_rows[c.id]["curves"] for c in configs}
     result = summarize(
