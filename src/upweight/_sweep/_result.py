@@ -534,4 +534,16 @@ def _convergence_words(runs: list[dict[str, Any]], chosen: Choice, batch_size: i
             f"{other['share_without_minority']:.0%} at k={k:g} "
             f"(predicted {other['predicted_share_without_minority']:.0%})."
         )
+    unsteady = [
+        r for r in sgd if r["final_log_loss"] > r["target_log_loss"] and r["examples_to_target"]
+    ]
+    if unsteady:
+        lines.append(
+            "Reached the target but ended above it again (noisy steps): "
+            + ", ".join(
+                f"k={r['factor']:g} {r['correction']} ({r['final_log_loss']:.5f})"
+                for r in sorted(unsteady, key=lambda r: (r["correction"], r["factor"]))
+            )
+            + "."
+        )
     return lines
