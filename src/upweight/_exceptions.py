@@ -17,8 +17,9 @@ The tree is small:
 - :class:`MissingExtraError` -- an optional framework is not installed (also an
   :class:`ImportError`); the message names the extra, e.g. ``pip install 'upweight[lightgbm]'``.
 
-All but :class:`FileError` are also :class:`ValueError`, as scikit-learn expects of bad
-arguments; :class:`FileError` is also an :class:`OSError`.
+:class:`LabelError`, :class:`PlanError` and :class:`InputError` are also
+:class:`ValueError`, as scikit-learn expects of bad arguments; :class:`FileError` is also
+an :class:`OSError`, :class:`MissingExtraError` an :class:`ImportError`.
 """
 
 from __future__ import annotations
