@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ._metrics import METRICS
-from ._result import describe
 
 if TYPE_CHECKING:
     from ._result import SweepResult
@@ -370,8 +369,3 @@ def render_plots(result: SweepResult, folder: Path) -> dict[str, Path]:
         plt.close(fig)
         written[name] = path
     return written
-
-
-def describe_entry(entry: dict[str, Any]) -> str:
-    """Words for a summary row."""
-    return describe(entry["factor"], entry["upweight"], entry["correction"])
