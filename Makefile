@@ -22,7 +22,7 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[test]"
 	@touch $@ $(VENV)/.installed-core
 
-## demo: generate the course's scenario and train it four ways (about 10 s)
+## demo: the main job: sweep factors and corrections on generated data, write the report
 demo: $(VENV)/.installed-core
 	$(BIN)/upweight demo
 

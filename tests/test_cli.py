@@ -303,26 +303,34 @@ def test_help_explains(capsys):
     assert main([]) == 0  # no arguments: the help
 
 
-def test_demo_small(capsys):
-    code, out, err = run(capsys, "demo", "--rows", "60000", "--seed", "1")
+def test_demo_small(capsys, tmp_path):
+    out_dir = tmp_path / "demo"
+    args = ("demo", "--rows", "30000", "-k", "1,25", "-o", out_dir, "--no-convergence")
+    code, out, err = run(capsys, *args)
     assert code == 0, err
     for name in (
-        "full data",
+        "k=1 (all rows)",
         "k=25, no correction",
-        "k=25, upweighted",
+        "k=25, upweighted by 25",
         "k=25, offset",
         "true P(y|x)",
         "prediction bias",
+        "Best validation log loss",
+        "report:",
     ):
         assert name in out
+    assert (out_dir / "report.html").exists()
 
 
-def test_demo_json(capsys):
-    code, out, _ = run(capsys, "demo", "--rows", "60000", "--json")
+def test_demo_json(capsys, tmp_path):
+    args = ("demo", "--rows", "30000", "-k", "1,10", "-o", tmp_path / "d", "--json")
+    args += ("--no-convergence",)
+    code, out, _ = run(capsys, *args)
     assert code == 0
     data = json.loads(out)
-    assert data["rows"][0]["name"] == "full data"
-    assert data["rows"][1]["prediction_bias"] > 300
+    none = next(r for r in data["summary"] if r["correction"] == "none" and r["factor"] == 10)
+    assert none["test_prediction_bias_mean"] > 300
+    assert data["truth"]["log_loss"] > 0
 
 
 def test_sample_streams_a_directory_to_a_directory_with_a_key(files, capsys):

@@ -23,6 +23,15 @@ def test_import_pulls_in_no_heavy_framework():
     assert json.loads(out) == []
 
 
+def test_the_sweep_is_imported_on_first_use():
+    code = (
+        "import sys, upweight; assert 'upweight._sweep' not in sys.modules; "
+        "upweight.sweep; assert 'upweight._sweep' in sys.modules; "
+        "assert 'matplotlib' not in sys.modules and 'sklearn' not in sys.modules"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
 def test_all_lists_every_public_name():
     public = {
         name

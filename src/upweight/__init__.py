@@ -16,18 +16,57 @@ The main entry points:
 - :mod:`upweight.metrics` -- prediction bias, calibration error, :func:`metrics.evaluate`.
 - :mod:`upweight.sklearn` -- an imbalanced-learn sampler and a scikit-learn meta-estimator.
 - :mod:`upweight.datasets` -- imbalanced data with a known ``P(y | x)``.
+- :func:`sweep` -- tune factor, upweight and correction like hyperparameters, with a report.
 """
 
 from __future__ import annotations
 
-from typing import Any as _Any
+import typing as _typing
 
 from ._correct import correct_proba
 from ._downsample import Selection, downsample, downsample_frame, select
-from ._exceptions import FileError, InputError, LabelError, PlanError, UpweightError
+from ._exceptions import (
+    FileError,
+    InputError,
+    LabelError,
+    MissingExtraError,
+    PlanError,
+    UpweightError,
+)
 from ._files import profile_file, read_plan, sample_file
 from ._plan import ClassPlan, SamplingPlan, plan
 from ._profile import BatchView, ImbalanceProfile, profile
+
+if _typing.TYPE_CHECKING:
+    from . import datasets, metrics
+    from ._sweep import SweepResult, sweep
+
+# imported on first use: `import upweight` and the command line start faster without them
+_LAZY = {
+    "sweep": "._sweep",
+    "SweepResult": "._sweep",
+    "datasets": ".datasets",
+    "metrics": ".metrics",
+}
+
+
+def __getattr__(name: str) -> _typing.Any:
+    from importlib import import_module
+
+    if name in _LAZY:
+        module = import_module(_LAZY[name], __name__)
+        value = module if name in {"datasets", "metrics"} else getattr(module, name)
+        globals()[name] = value
+        return value
+    if name == "__version__":
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            return version("upweight")
+        except PackageNotFoundError:  # pragma: no cover - running from a source tree
+            return "0.0.0+unknown"
+    raise AttributeError(f"module 'upweight' has no attribute {name!r}")
+
 
 __all__ = [
     "BatchView",
@@ -36,9 +75,11 @@ __all__ = [
     "ImbalanceProfile",
     "InputError",
     "LabelError",
+    "MissingExtraError",
     "PlanError",
     "SamplingPlan",
     "Selection",
+    "SweepResult",
     "UpweightError",
     "__version__",
     "correct_proba",
@@ -52,20 +93,5 @@ __all__ = [
     "read_plan",
     "sample_file",
     "select",
+    "sweep",
 ]
-
-
-def __getattr__(name: str) -> _Any:
-    # imported on first use: the command line starts faster without them
-    if name in {"datasets", "metrics"}:
-        import importlib
-
-        return importlib.import_module(f".{name}", __name__)
-    if name == "__version__":
-        from importlib.metadata import PackageNotFoundError, version
-
-        try:
-            return version("upweight")
-        except PackageNotFoundError:  # pragma: no cover - running from a source tree
-            return "0.0.0+unknown"
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

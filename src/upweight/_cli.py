@@ -460,96 +460,12 @@ def _size(path: Path) -> int:
     return path.stat().st_size
 
 
-@app.command()
-def demo(
-    rows: Annotated[int, typer.Option("--rows", min=10_000, help="Rows to generate.")] = 1_000_000,
-    factor: Annotated[
-        float, typer.Option("--factor", "-k", min=1.0, help="Downsampling factor.")
-    ] = 25.0,
-    seed: Annotated[int, typer.Option("--seed", min=0, help="Seed of data and sampling.")] = 0,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the results as JSON.")] = False,
-) -> None:
-    """Show the technique at work on generated data with a known truth.
+# sweep and demo live in upweight._sweep._command; imported here to register them
+from ._sweep._command import demo as _demo_command  # noqa: E402
+from ._sweep._command import sweep as _sweep_command  # noqa: E402
 
-    Generates the course's scenario (about 1% positives, five features, known P(y|x)),
-    shows its profile, and trains logistic regression four ways: full data; downsampled
-    only; downsampled and upweighted; downsampled with the offset correction. All are
-    measured on an untouched test split.
-    """
-    from ._demo import run_demo
-
-    console = _stdout()
-    with _status("starting", quiet=as_json) as status:
-
-        def on_step(text: str) -> None:
-            if status is not None:
-                status.update(text)
-
-        result = run_demo(rows, factor=factor, seed=seed, on_step=on_step)
-    if as_json:
-        console.print_json(json.dumps(result.to_dict()))
-        return
-    _print_profile(console, result.profile, title=f"Generated data: {rows:,} rows, seed {seed}")
-    console.print()
-    console.print(f"Logistic regression, evaluated on {result.test_rows:,} untouched test rows")
-    table = Table()
-    table.add_column("training")
-    for name in ("rows", "fit time", "speed-up", "log loss", "avg precision", "ROC AUC"):
-        table.add_column(name, justify="right")
-    table.add_column("prediction bias", justify="right")
-    full = result.rows[0]
-    for row in result.rows:
-        m = row.metrics
-        speed = ""
-        if row is not full and row.fit_seconds and full.fit_seconds:
-            speed = f"{full.fit_seconds / row.fit_seconds:.1f}x"
-        table.add_row(
-            row.name,
-            _fmt_int(row.rows_trained or 0),
-            f"{row.fit_seconds:.3f} s",
-            speed,
-            f"{m.log_loss:.5f}",
-            f"{m.average_precision:.4f}",
-            f"{m.roc_auc:.4f}",
-            f"{m.prediction_bias:+.1f}%",
-        )
-    t = result.truth
-    table.add_row(
-        "true P(y|x)",
-        "",
-        "",
-        "",
-        f"{t.log_loss:.5f}",
-        f"{t.average_precision:.4f}",
-        f"{t.roc_auc:.4f}",
-        f"{t.prediction_bias:+.1f}%",
-    )
-    console.print(table)
-    console.print(_demo_verdict(result))
-
-
-def _demo_verdict(result: Any) -> str:
-    """What the table shows, in words; says so when a claim does not hold."""
-    full, biased, upweighted, offset = (r.metrics for r in result.rows)
-    change = 100 * (upweighted.log_loss / full.log_loss - 1)
-    lines = [
-        f"Downsampled by {result.factor:g} and upweighted: log loss {change:+.2f}% vs the full "
-        f"data, trained on {result.rows[2].rows_trained:,} of {result.rows[0].rows_trained:,} "
-        "rows."
-    ]
-    if biased.prediction_bias > 0:
-        lines.append(
-            f"Downsampled only: probabilities {biased.prediction_bias:+.0f}% too high on average."
-        )
-    for name, m in (("upweighting", upweighted), ("the offset correction", offset)):
-        if abs(m.prediction_bias) <= 10:
-            lines.append(f"With {name} the bias is {m.prediction_bias:+.1f}%.")
-        else:
-            lines.append(
-                f"With {name} the bias is still {m.prediction_bias:+.1f}%: too few rows are "
-                f"left at factor {result.factor:g} to correct it reliably."
-            )
-    return " ".join(lines)
+app.command(name="sweep")(_sweep_command)
+app.command(name="demo")(_demo_command)
 
 
 def _one_line(text: str) -> str:

@@ -14,14 +14,24 @@ The tree is small:
   lengths, probabilities outside [0, 1], a weight column that already exists.
 - :class:`FileError` -- a file cannot be read or written: unsupported format, unreadable,
   output equal to the input, output already present.
+- :class:`MissingExtraError` -- an optional framework is not installed (also an
+  :class:`ImportError`); the message names the extra, e.g. ``pip install 'upweight[lightgbm]'``.
 
-All but :class:`FileError` are also :class:`ValueError`, as scikit-learn expects of bad
-arguments; :class:`FileError` is also an :class:`OSError`.
+:class:`LabelError`, :class:`PlanError` and :class:`InputError` are also
+:class:`ValueError`, as scikit-learn expects of bad arguments; :class:`FileError` is also
+an :class:`OSError`, :class:`MissingExtraError` an :class:`ImportError`.
 """
 
 from __future__ import annotations
 
-__all__ = ["FileError", "InputError", "LabelError", "PlanError", "UpweightError"]
+__all__ = [
+    "FileError",
+    "InputError",
+    "LabelError",
+    "MissingExtraError",
+    "PlanError",
+    "UpweightError",
+]
 
 
 class UpweightError(Exception):
@@ -42,3 +52,7 @@ class InputError(UpweightError, ValueError):
 
 class FileError(UpweightError, OSError):
     """A file cannot be read or written as asked."""
+
+
+class MissingExtraError(UpweightError, ImportError):
+    """An optional framework is not installed; the message names the extra to install."""

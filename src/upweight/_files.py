@@ -1205,6 +1205,12 @@ def read_plan(path: PathLike) -> SamplingPlan:
 
 
 # -- for the sweep: labels once, then only the rows a configuration needs -------------------
+def column_names(src: PathLike) -> tuple[list[str], str]:
+    """Column names of a file, directory or glob (hive partition columns included)."""
+    with _engine(src) as engine:
+        return [c for c, _ in engine.columns], engine.source.name
+
+
 def read_labels(src: PathLike, *, label: str) -> Any:
     """The label column of a file, directory or glob, in input order, as an Arrow array.
 

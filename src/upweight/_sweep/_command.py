@@ -1,0 +1,311 @@
+"""``upweight sweep`` and ``upweight demo``: thin shells over :func:`upweight.sweep`.
+
+Registered on the main command-line app by :mod:`upweight._cli`; they parse, call the
+public API, and format. Errors follow the app's rule: one line, exit code 2.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from .._exceptions import PlanError
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from ._result import SweepResult
+
+__all__ = ["demo", "parse_list", "print_summary", "sweep"]
+
+
+class ModelChoice(StrEnum):
+    """Models on the command line."""
+
+    logreg = "logreg"
+    hgb = "hgb"
+    sgd = "sgd"
+    lightgbm = "lightgbm"
+    xgboost = "xgboost"
+
+
+def parse_list(text: str, option: str, *, numbers: bool = True) -> list[Any]:
+    """``"1,2,5"`` -> ``[1.0, 2.0, 5.0]``; one clear error for anything else.
+
+    Examples
+    --------
+    >>> from upweight._sweep._command import parse_list
+    >>> parse_list("1, 10,25", "--factors")
+    [1.0, 10.0, 25.0]
+    """
+    parts = [p.strip() for p in text.split(",") if p.strip()]
+    if not parts:
+        raise PlanError(f"{option} is empty; give comma-separated values such as 1,10,25")
+    if not numbers:
+        return parts
+    values: list[Any] = []
+    for part in parts:
+        if part in ("factor", "k") and option == "--upweights":
+            values.append("factor")
+            continue
+        try:
+            values.append(float(part))
+        except ValueError:
+            raise PlanError(
+                f"{option} takes comma-separated numbers such as 1,10,25; got {part!r}"
+            ) from None
+    return values
+
+
+@contextlib.contextmanager
+def _progress(quiet: bool) -> Iterator[Any]:
+    """A progress bar across configurations on standard error (silent when not a terminal)."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    console = Console(stderr=True)
+    if quiet or not console.is_terminal:
+        yield None
+        return
+    bar = Progress(
+        TextColumn("configurations"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.description}"),
+        console=console,
+        transient=True,
+    )
+    with bar:
+        task = bar.add_task("starting", total=None)
+
+        def update(done: int, total: int, text: str) -> None:
+            bar.update(task, completed=done, total=total, description=text)
+
+        yield update
+
+
+@contextlib.contextmanager
+def _carry_on_hint(output: Path, err: Any) -> Iterator[None]:
+    """On Ctrl-C, say what was kept, and exit with 130."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        stored = len(list((output / "runs").glob("*.json"))) if (output / "runs").is_dir() else 0
+        err.print(
+            f"interrupted; {stored} finished run(s) are stored in {output}: run the same "
+            "command again to carry on",
+            markup=False,
+        )
+        raise SystemExit(130) from None
+
+
+def print_summary(console: Console, result: SweepResult, *, truth: Any = None) -> None:
+    """The summary table and the recommendation, as the command prints them."""
+    from rich.table import Table
+
+    from ._models import model_name
+
+    s = result.settings
+    rec = result.recommendation
+    table = Table(
+        title=f"{model_name(s['model'])}, measured on {result.split['test']['rows']:,} "
+        "untouched test rows",
+        title_justify="left",
+    )
+    table.add_column("configuration")
+    for name in ("rows", "fit time", "val log loss", "test log loss", "AP", "ROC AUC"):
+        table.add_column(name, justify="right")
+    table.add_column("prediction bias", justify="right")
+    order = sorted(result.summary, key=lambda e: (e["factor"], e["correction"] == "none"))
+    seen_full = False
+    for e in order:
+        if e["factor"] == 1 and e["upweight"] in (None, 1.0):
+            if seen_full:
+                continue  # every correction is the same model at k = 1
+            seen_full = True
+        mark = ""
+        if e["factor"] == rec.best.factor and e["correction"] == rec.best.correction:
+            mark += " (best)" if e["upweight"] == rec.best.upweight else ""
+        if e["factor"] == rec.cheapest.factor and e["correction"] == rec.cheapest.correction:
+            mark += " (cheapest)" if e["upweight"] == rec.cheapest.upweight else ""
+        table.add_row(
+            e["name"] + mark,
+            f"{int(e['rows_trained_mean']):,}",
+            f"{e['fit_seconds_mean']:.3f} s",
+            f"{e['val_log_loss_mean']:.5f}",
+            f"{e['test_log_loss_mean']:.5f}",
+            f"{e['test_average_precision_mean']:.4f}",
+            f"{e['test_roc_auc_mean']:.4f}",
+            f"{e['test_prediction_bias_mean']:+.1f}%",
+        )
+    if truth is not None:
+        table.add_row(
+            "true P(y|x)",
+            "",
+            "",
+            "",
+            f"{truth.log_loss:.5f}",
+            f"{truth.average_precision:.4f}",
+            f"{truth.roc_auc:.4f}",
+            f"{truth.prediction_bias:+.1f}%",
+        )
+    console.print(table)
+    for line in rec.lines:
+        console.print(line)
+        console.print()
+
+
+def sweep(
+    data: Annotated[Path, typer.Argument(help="CSV or Parquet file.", show_default=False)],
+    label: Annotated[
+        str, typer.Option("--label", "-l", help="Name of the label column.", show_default=False)
+    ],
+    output: Annotated[
+        Path,
+        typer.Option(
+            "--output", "-o", help="Folder for the report and results.", show_default=False
+        ),
+    ],
+    factors: Annotated[
+        str, typer.Option("--factors", "-k", help="Downsampling factors to try.")
+    ] = "1,2,5,10,25,50,100",
+    upweights: Annotated[
+        str | None,
+        typer.Option(
+            "--upweights",
+            help="Weights of the kept majority rows to try with --corrections upweight; "
+            "'factor' stands for k (the default).",
+            show_default=False,
+        ),
+    ] = None,
+    corrections: Annotated[
+        str,
+        typer.Option("--corrections", help="Corrections to try: upweight, offset, none."),
+    ] = "upweight,offset,none",
+    model: Annotated[ModelChoice, typer.Option("--model", "-m", help="Model to train.")] = (
+        ModelChoice.logreg
+    ),
+    repeats: Annotated[
+        int, typer.Option("--repeats", "-r", min=1, help="Draws per configuration.")
+    ] = 1,
+    seed: Annotated[int, typer.Option("--seed", min=0, help="Seed of split and sampling.")] = 0,
+    validation_size: Annotated[
+        float, typer.Option("--validation-size", help="Share held out for validation.")
+    ] = 0.1,
+    test_size: Annotated[float, typer.Option("--test-size", help="Share held out for test.")] = 0.1,
+    tolerance: Annotated[
+        float,
+        typer.Option("--tolerance", help="Recommend the cheapest within this of the best."),
+    ] = 0.01,
+    precision: Annotated[
+        float, typer.Option("--precision", help="Report recall at this precision.")
+    ] = 0.5,
+    batch_size: Annotated[
+        int, typer.Option("--batch-size", "-b", min=1, help="Batch size for convergence.")
+    ] = 32,
+    convergence: Annotated[
+        bool,
+        typer.Option("--convergence/--no-convergence", help="Measure minibatch convergence."),
+    ] = True,
+    overwrite: Annotated[
+        bool,
+        typer.Option("--overwrite", help="Replace results of another data set in OUTPUT."),
+    ] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
+) -> None:
+    """Tune factor, upweight and correction like hyperparameters, and write a report.
+
+    Splits DATA into training, validation and test rows (stratified; validation and test
+    keep the true distribution), trains MODEL for every factor x upweight x correction,
+    measures each on validation and test, measures minibatch convergence per factor, and
+    writes OUTPUT/report.html, OUTPUT/results.parquet and OUTPUT/plots/. Finished
+    configurations are kept in OUTPUT, so a rerun (after Ctrl-C) skips them.
+    """
+    from .._cli import _stderr, _stdout
+    from ._run import sweep as run_sweep
+
+    with _progress(quiet) as progress, _carry_on_hint(output, _stderr()):
+        result = run_sweep(
+            data,
+            label=label,
+            factors=parse_list(factors, "--factors"),
+            upweights=None if upweights is None else parse_list(upweights, "--upweights"),
+            corrections=parse_list(corrections, "--corrections", numbers=False),
+            model=model.value,
+            repeats=repeats,
+            seed=seed,
+            outdir=output,
+            validation_size=validation_size,
+            test_size=test_size,
+            tolerance=tolerance,
+            precision=precision,
+            batch_size=batch_size,
+            convergence=convergence,
+            overwrite=overwrite,
+            progress=progress,
+        )
+    if quiet:
+        return
+    console = _stdout()
+    print_summary(console, result)
+    console.print(f"report: {output / 'report.html'}")
+
+
+def demo(
+    rows: Annotated[int, typer.Option("--rows", min=10_000, help="Rows to generate.")] = 1_000_000,
+    seed: Annotated[int, typer.Option("--seed", min=0, help="Seed of data and sampling.")] = 0,
+    output: Annotated[Path, typer.Option("--output", "-o", help="Folder for the report.")] = Path(
+        "upweight-demo"
+    ),
+    factors: Annotated[
+        str, typer.Option("--factors", "-k", help="Downsampling factors to try.")
+    ] = "1,2,5,10,25,50,100",
+    convergence: Annotated[
+        bool,
+        typer.Option("--convergence/--no-convergence", help="Measure minibatch convergence."),
+    ] = True,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the results as JSON.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
+) -> None:
+    """The main job on generated data with a known truth: the full sweep and its report.
+
+    Generates the course's scenario (about 1% positives, five features, known P(y|x)),
+    sweeps factors 1 to 100 with every correction (logistic regression), measures
+    minibatch convergence, and writes the report to OUTPUT/report.html.
+    """
+    import time
+
+    from .._cli import _print_profile, _stdout
+    from .._demo import run_demo
+
+    console = _stdout()
+    start = time.perf_counter()
+    with _progress(quiet or as_json) as progress:
+        result, truth = run_demo(
+            rows,
+            seed=seed,
+            outdir=output,
+            factors=parse_list(factors, "--factors"),
+            convergence=convergence,
+            progress=progress,
+        )
+    if as_json:
+        import json
+
+        console.print_json(json.dumps({**result.to_dict(), "truth": truth.to_dict()}))
+        return
+    if quiet:
+        return
+    _print_profile(console, result.profile, title=f"Generated data: {rows:,} rows, seed {seed}")
+    console.print()
+    print_summary(console, result, truth=truth)
+    console.print(
+        f"report: {output / 'report.html'} (sweep and report in "
+        f"{time.perf_counter() - start:.0f} s)"
+    )

@@ -1,0 +1,83 @@
+"""The models a sweep can train, made fresh for every fit."""
+
+from __future__ import annotations
+
+import importlib.util
+from typing import Any
+
+from .._exceptions import InputError, MissingExtraError
+
+__all__ = ["DETERMINISTIC", "MODELS", "check_model", "make_model", "model_name"]
+
+MODELS: tuple[str, ...] = ("logreg", "hgb", "sgd", "lightgbm", "xgboost")
+
+#: Models whose fit depends only on the rows and weights (no random_state in play).
+DETERMINISTIC: frozenset[str] = frozenset({"logreg"})
+
+_NAMES = {
+    "logreg": "logistic regression",
+    "hgb": "histogram gradient boosting",
+    "sgd": "SGD logistic regression",
+    "lightgbm": "LightGBM",
+    "xgboost": "XGBoost",
+}
+
+_EXTRA_MODULES = {"lightgbm": "lightgbm", "xgboost": "xgboost"}
+
+
+def model_name(model: str) -> str:
+    """Words for a model key, for tables and reports."""
+    return _NAMES[model]
+
+
+def check_model(model: Any) -> str:
+    """``model`` if known and installed; otherwise one clear error."""
+    if model not in MODELS:
+        raise InputError(f"model must be one of {', '.join(MODELS)}; got {model!r}")
+    module = _EXTRA_MODULES.get(model)
+    if module is not None and importlib.util.find_spec(module) is None:
+        raise MissingExtraError(
+            f"model {model!r} needs {_NAMES[model]}, which is not installed: "
+            f"pip install 'upweight[{model}]'"
+        )
+    return str(model)
+
+
+def make_model(model: str, *, seed: int) -> Any:
+    """A fresh, unfitted estimator with ``predict_proba``."""
+    seed = int(seed) % (2**31 - 1)
+    if model == "logreg":
+        from sklearn.linear_model import LogisticRegression
+
+        return LogisticRegression(max_iter=1000)
+    if model == "hgb":
+        from sklearn.ensemble import HistGradientBoostingClassifier
+
+        return HistGradientBoostingClassifier(random_state=seed)
+    if model == "sgd":
+        from sklearn.linear_model import SGDClassifier
+        from sklearn.pipeline import make_pipeline
+        from sklearn.preprocessing import StandardScaler
+
+        return make_pipeline(
+            StandardScaler(), SGDClassifier(loss="log_loss", random_state=seed, tol=1e-4)
+        )
+    if model == "lightgbm":
+        import lightgbm
+
+        return lightgbm.LGBMClassifier(verbose=-1, random_state=seed, n_jobs=2)
+    if model == "xgboost":
+        import xgboost
+
+        return xgboost.XGBClassifier(n_jobs=2, random_state=seed)
+    raise InputError(f"model must be one of {', '.join(MODELS)}; got {model!r}")
+
+
+def fit_model(estimator: Any, X: Any, y: Any, sample_weight: Any) -> Any:
+    """Fit with the weights (``None`` for an unweighted fit), through a pipeline if any."""
+    if sample_weight is None:
+        return estimator.fit(X, y)
+    steps = getattr(estimator, "steps", None)
+    if steps is not None:
+        return estimator.fit(X, y, **{f"{steps[-1][0]}__sample_weight": sample_weight})
+    return estimator.fit(X, y, sample_weight=sample_weight)

@@ -1,0 +1,371 @@
+"""The sweep's plots, drawn from a :class:`SweepResult` with matplotlib's Agg backend.
+
+matplotlib is imported here only, inside the functions, so importing upweight never
+pulls it in.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ._metrics import METRICS
+
+if TYPE_CHECKING:
+    from ._result import SweepResult
+
+__all__ = ["render_plots"]
+
+_COLORS = {"upweight": "#1f77b4", "offset": "#2ca02c", "none": "#d62728"}
+_DPI = 100
+
+
+def _pyplot() -> Any:
+    import matplotlib
+
+    matplotlib.use("Agg", force=True)
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _series(result: SweepResult) -> dict[tuple[str, float | None], list[dict[str, Any]]]:
+    """Summary rows per (correction, upweight-or-None for 'the factor'), ordered by factor."""
+    lines: dict[tuple[str, float | None], list[dict[str, Any]]] = {}
+    for e in result.summary:
+        fixed = None if e["upweight"] in (None, e["factor"]) else e["upweight"]
+        lines.setdefault((e["correction"], fixed), []).append(e)
+    for rows in lines.values():
+        rows.sort(key=lambda e: e["factor"])
+    return lines
+
+
+def _line_label(correction: str, fixed: float | None) -> str:
+    if correction == "upweight":
+        return "upweighted by k" if fixed is None else f"upweighted by {fixed:g}"
+    return "offset" if correction == "offset" else "no correction"
+
+
+def _style(correction: str, fixed: float | None) -> dict[str, Any]:
+    return {
+        "color": _COLORS[correction] if fixed is None else None,
+        "marker": "o",
+        "linestyle": "-" if fixed is None else ":",
+    }
+
+
+def _metrics_figure(result: SweepResult, split: str) -> Any:
+    plt = _pyplot()
+    fig, axes = plt.subplots(2, 4, figsize=(16, 7.5))
+    series = _series(result)
+    for ax, (metric, (title, lower)) in zip(axes.flat, METRICS.items(), strict=False):
+        for (correction, fixed), rows in series.items():
+            k = np.array([e["factor"] for e in rows])
+            mean = np.array([e[f"{split}_{metric}_mean"] for e in rows])
+            low = np.array([e[f"{split}_{metric}_min"] for e in rows])
+            high = np.array([e[f"{split}_{metric}_max"] for e in rows])
+            ax.errorbar(
+                k,
+                mean,
+                yerr=[mean - low, high - mean],
+                capsize=3,
+                label=_line_label(correction, fixed),
+                **_style(correction, fixed),
+            )
+        ax.set_xscale("log")
+        ax.set_xlabel("downsampling factor k")
+        ax.set_title(f"{title} ({'lower' if lower else 'higher'} is better)", fontsize=10)
+        if metric == "prediction_bias":
+            ax.axhline(0, color="grey", linewidth=0.8)
+            if any(abs(e[f"{split}_prediction_bias_mean"]) > 100 for e in result.summary):
+                ax.set_yscale("symlog", linthresh=10)
+        if metric in ("log_loss", "brier"):
+            corrected = [
+                e[f"{split}_{metric}_max"] for e in result.summary if e["correction"] != "none"
+            ]
+            lowest = min(e[f"{split}_{metric}_min"] for e in result.summary)
+            if corrected:
+                top = max(corrected)
+                ax.set_ylim(lowest - 0.05 * (top - lowest + 1e-12), top + 0.3 * (top - lowest))
+                ax.text(
+                    0.02,
+                    0.96,
+                    "(y axis cut to the corrected configurations)",
+                    transform=ax.transAxes,
+                    fontsize=7,
+                    va="top",
+                )
+    last = axes.flat[-1]
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    last.axis("off")
+    last.legend(handles, labels, loc="center", title="correction")
+    spread = "min to max over repeats" if result.settings["repeats"] > 1 else "one repeat"
+    fig.suptitle(
+        f"{'Validation' if split == 'val' else 'Test'} split (true distribution), "
+        f"{result.settings['model']}; bars: {spread}"
+    )
+    fig.tight_layout()
+    return fig
+
+
+def _profile_figure(result: SweepResult) -> Any:
+    plt = _pyplot()
+    from .._profile import profile
+
+    prof = result.profile
+    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.2))
+    labels = [str(c) for c in prof.classes]
+    bars = left.bar(labels, prof.counts, color=["#999999", "#d62728"])
+    left.set_yscale("log")
+    left.set_title(f"class counts ({prof.n_rows:,} rows, severity {prof.severity})")
+    for bar, count in zip(bars, prof.counts, strict=True):
+        left.annotate(f"{count:,}", (bar.get_x() + bar.get_width() / 2, count), ha="center")
+    size = result.settings["batch_size"]
+    minority = result.settings["minority"]
+    train = result.split["train"]
+    counts = {result.settings["majority"]: train["majority"], minority: train["minority"]}
+    ks = np.unique(np.geomspace(1, max(result.settings["factors"]) * 2, 40).round())
+    none_share, expected = [], []
+    for k in ks:
+        kept = {c: (n if c == minority else max(1, round(n / k))) for c, n in counts.items()}
+        view = profile(kept).batch_view(size, label=minority)
+        none_share.append(view.p_none)
+        expected.append(view.expected)
+    right.plot(ks, none_share, color="#d62728", label="batches with no minority example")
+    right.set_xscale("log")
+    right.set_ylim(0, 1)
+    right.set_xlabel("downsampling factor k")
+    right.set_ylabel("share of batches")
+    twin = right.twinx()
+    twin.plot(ks, expected, color="#1f77b4", linestyle="--", label="minority examples per batch")
+    twin.set_ylabel("minority examples per batch")
+    for k in result.settings["factors"]:
+        right.axvline(k, color="#dddddd", linewidth=0.8, zorder=0)
+    right.set_title(f"batch composition, batches of {size} (training split)")
+    handles = right.get_legend_handles_labels()
+    more = twin.get_legend_handles_labels()
+    right.legend(handles[0] + more[0], handles[1] + more[1], loc="center right", fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def _highlighted(result: SweepResult) -> list[dict[str, Any]]:
+    """Configurations whose curves are drawn: k = 1, and the recommended factors."""
+    rec = result.recommendation
+    factors = sorted({1.0, rec.best.factor, rec.cheapest.factor})
+    chosen = []
+    for e in result.summary:
+        if e["factor"] not in factors:
+            continue
+        if e["correction"] == "upweight" and e["upweight"] != e["factor"]:
+            continue
+        if e["factor"] == 1 and e["correction"] != result.summary[0]["correction"]:
+            continue  # at k = 1 every correction is the same model
+        chosen.append(e)
+    return chosen
+
+
+def _first_repeat_id(result: SweepResult, entry: dict[str, Any]) -> str | None:
+    for row in result.results:
+        if all(row[g] == entry[g] for g in ("model", "factor", "upweight", "correction")):
+            return str(row["config_id"])
+    return None
+
+
+def _curve_style(entry: dict[str, Any], largest: float) -> dict[str, Any]:
+    if entry["factor"] == 1:
+        return {"color": "black", "linestyle": "-"}
+    return {
+        "color": _COLORS[entry["correction"]],
+        "linestyle": "-" if entry["factor"] == largest else "--",
+    }
+
+
+def _reliability_figure(result: SweepResult) -> Any:
+    plt = _pyplot()
+    chosen = _highlighted(result)
+    largest = max((e["factor"] for e in chosen), default=1.0)
+    fig, axes = plt.subplots(1, 2, figsize=(12, 5))
+    top = 0.0
+    for entry in chosen:
+        curve = result.curves.get(_first_repeat_id(result, entry) or "")
+        if not curve:
+            continue
+        pred, obs = curve["reliability_predicted"], curve["reliability_observed"]
+        top = max(top, max(pred), max(obs))
+        for ax in axes:
+            ax.plot(pred, obs, marker="o", label=entry["name"], **_curve_style(entry, largest))
+    for ax, scale in zip(axes, ("linear", "log"), strict=True):
+        lo = 1e-4 if scale == "log" else 0
+        ax.plot([lo, top], [lo, top], color="grey", linewidth=0.8, label="perfectly calibrated")
+        ax.set_xscale(scale)
+        ax.set_yscale(scale)
+        ax.set_xlabel("mean predicted probability (bins of equal size)")
+        ax.set_ylabel("observed rate")
+        ax.set_title(f"reliability on the test split ({scale} axes)")
+    axes[0].legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def _pr_figure(result: SweepResult) -> Any:
+    plt = _pyplot()
+    chosen = _highlighted(result)
+    largest = max((e["factor"] for e in chosen), default=1.0)
+    fig, ax = plt.subplots(figsize=(7, 5))
+    for entry in chosen:
+        curve = result.curves.get(_first_repeat_id(result, entry) or "")
+        if not curve:
+            continue
+        ax.plot(
+            curve["pr_recall"],
+            curve["pr_precision"],
+            label=f"{entry['name']} (AP {entry['test_average_precision_mean']:.3f})",
+            **_curve_style(entry, largest),
+        )
+    ax.axhline(result.settings["precision"], color="grey", linewidth=0.8, linestyle=":")
+    ax.set_xlabel("recall")
+    ax.set_ylabel("precision")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.set_title("precision-recall on the test split")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def _convergence_figure(result: SweepResult) -> Any:
+    plt = _pyplot()
+    learners = sorted({r["learner"] for r in result.convergence})
+    corrections = [
+        c
+        for c in ("upweight", "offset", "none")
+        if any(r["correction"] == c for r in result.convergence)
+    ]
+    rows = len(learners) * len(corrections)
+    fig, axes = plt.subplots(rows, 3, figsize=(17, 4.3 * rows), squeeze=False)
+    cmap = plt.get_cmap("viridis")
+    factors = sorted({r["factor"] for r in result.convergence})
+    color = {k: cmap(i / max(1, len(factors) - 1)) for i, k in enumerate(factors)}
+    row = 0
+    for learner in learners:
+        for correction in corrections:
+            runs = sorted(
+                (
+                    r
+                    for r in result.convergence
+                    if r["learner"] == learner and r["correction"] == correction
+                ),
+                key=lambda r: r["factor"],
+            )
+            ex_ax, t_ax, bar_ax = axes[row]
+            finals = [r["val_log_loss"][-1] for r in runs]
+            for r in runs:
+                ex_ax.plot(
+                    r["examples"],
+                    r["val_log_loss"],
+                    color=color[r["factor"]],
+                    label=f"k={r['factor']:g}",
+                )
+                t_ax.plot(
+                    r["seconds"],
+                    r["val_log_loss"],
+                    color=color[r["factor"]],
+                    label=f"k={r['factor']:g}",
+                )
+            name = "SGDClassifier" if learner == "sgd" else "PyTorch MLP"
+            for ax, xlabel in ((ex_ax, "examples seen"), (t_ax, "seconds in training steps")):
+                ax.set_xscale("log")
+                ax.set_xlabel(xlabel)
+                ax.set_ylabel("validation log loss")
+                if finals:
+                    lo = min(min(r["val_log_loss"]) for r in runs)
+                    ax.set_ylim(lo * 0.97, max(finals) * 1.6)
+                ax.set_title(f"{name}, {_line_label(correction, None)}")
+            ex_ax.legend(fontsize=8, ncol=2)
+            x = np.arange(len(runs))
+            seen = [r["batches_without_minority"] / r["batches"] for r in runs]
+            predicted = [r["predicted_share_without_minority"] for r in runs]
+            bar_ax.bar(x - 0.2, seen, width=0.4, label="seen", color="#d62728")
+            bar_ax.bar(x + 0.2, predicted, width=0.4, label="predicted (profile)", color="#999999")
+            bar_ax.set_xticks(x, [f"k={r['factor']:g}" for r in runs])
+            bar_ax.set_ylim(0, 1)
+            bar_ax.set_title(f"batches of {result.settings['batch_size']} with no minority example")
+            bar_ax.legend(fontsize=8)
+            row += 1
+    fig.tight_layout()
+    return fig
+
+
+def _fit_time_figure(result: SweepResult) -> Any:
+    plt = _pyplot()
+    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.2))
+    for (correction, fixed), rows in _series(result).items():
+        if correction == "none" and any(c == "offset" for c, _ in _series(result)):
+            continue  # the same fits as the offset
+        k = np.array([e["factor"] for e in rows])
+        mean = np.array([e["fit_seconds_mean"] for e in rows])
+        low = np.array([e["fit_seconds_min"] for e in rows])
+        high = np.array([e["fit_seconds_max"] for e in rows])
+        left.errorbar(
+            k,
+            mean,
+            yerr=[mean - low, high - mean],
+            capsize=3,
+            label=_line_label(correction, fixed) if correction != "offset" else "no weights",
+            **_style(correction, fixed),
+        )
+    left.set_xscale("log")
+    left.set_yscale("log")
+    left.set_xlabel("downsampling factor k")
+    left.set_ylabel("fit seconds")
+    left.set_title(f"fit time ({result.settings['model']})")
+    left.legend(fontsize=8)
+    first = {e["factor"]: e for e in result.summary}
+    ks = sorted(first)
+    right.plot(ks, [first[k]["rows_trained_mean"] for k in ks], marker="o", label="rows trained")
+    right.plot(
+        ks,
+        [first[k]["disk_bytes_mean"] / 1e6 * 1e3 for k in ks],
+        marker="s",
+        label="Parquet kB on disk",
+    )
+    right.set_xscale("log")
+    right.set_yscale("log")
+    right.set_xlabel("downsampling factor k")
+    right.set_title("training data kept")
+    right.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+PLOTS = {
+    "profile": ("Data set profile and batch composition", _profile_figure),
+    "metrics_validation": (
+        "Metrics against factor: validation",
+        lambda r: _metrics_figure(r, "val"),
+    ),
+    "metrics_test": ("Metrics against factor: test", lambda r: _metrics_figure(r, "test")),
+    "reliability": ("Reliability (calibration) curves", _reliability_figure),
+    "precision_recall": ("Precision-recall curves", _pr_figure),
+    "convergence": ("Convergence of minibatch training", _convergence_figure),
+    "fit_time": ("Fit time and training data against factor", _fit_time_figure),
+}
+
+
+def render_plots(result: SweepResult, folder: Path) -> dict[str, Path]:
+    """Draw every plot into ``folder`` as PNG; return name -> path (convergence if measured)."""
+    plt = _pyplot()
+    folder.mkdir(parents=True, exist_ok=True)
+    written = {}
+    for name, (_, draw) in PLOTS.items():
+        if name == "convergence" and not result.convergence:
+            continue
+        fig = draw(result)
+        path = folder / f"{name}.png"
+        fig.savefig(path, dpi=_DPI)
+        plt.close(fig)
+        written[name] = path
+    return written

@@ -1,0 +1,231 @@
+"""The sweep's HTML report: one self-contained file (inline CSS, plots as data URIs).
+
+It works offline: no script, font, style sheet or image is fetched from anywhere.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ._metrics import METRICS
+from ._models import model_name
+from ._plots import PLOTS, render_plots
+
+if TYPE_CHECKING:
+    from ._result import SweepResult
+
+__all__ = ["render_html", "write_report"]
+
+_CSS = """
+body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2em auto;
+       max-width: 1250px; color: #222; line-height: 1.45; padding: 0 1em; }
+h1 { font-size: 1.6em; } h2 { font-size: 1.25em; margin-top: 2em;
+     border-bottom: 1px solid #ddd; padding-bottom: .2em; }
+table { border-collapse: collapse; margin: .8em 0; font-size: .88em; }
+th, td { border: 1px solid #ddd; padding: .25em .55em; text-align: right; }
+th { background: #f4f4f4; } td.name, th.name { text-align: left; }
+tr.best td { background: #e8f4e8; } tr.cheap td { background: #eef3fb; }
+.rec { background: #f7f9fc; border-left: 4px solid #1f77b4; padding: .6em 1em; }
+.rec p { margin: .4em 0; }
+img { max-width: 100%; height: auto; display: block; margin: .8em 0; border: 1px solid #eee; }
+.small { color: #666; font-size: .85em; }
+"""
+
+
+def _e(text: Any) -> str:
+    return html.escape(str(text))
+
+
+def _table(headers: list[str], rows: list[list[Any]], classes: list[str] | None = None) -> str:
+    head = "".join(
+        f'<th class="name">{_e(h)}</th>' if i == 0 else f"<th>{_e(h)}</th>"
+        for i, h in enumerate(headers)
+    )
+    body = []
+    for i, row in enumerate(rows):
+        css = f' class="{classes[i]}"' if classes and classes[i] else ""
+        cells = "".join(
+            f'<td class="name">{_e(c)}</td>' if j == 0 else f"<td>{_e(c)}</td>"
+            for j, c in enumerate(row)
+        )
+        body.append(f"<tr{css}>{cells}</tr>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+def _img(path: Path, alt: str) -> str:
+    data = base64.b64encode(path.read_bytes()).decode("ascii")
+    return f'<img src="data:image/png;base64,{data}" alt="{_e(alt)}">'
+
+
+def _fmt(metric: str, value: float) -> str:
+    if metric == "prediction_bias":
+        return f"{value:+.1f}%"
+    if metric in ("log_loss", "brier", "ece"):
+        return f"{value:.5f}"
+    return f"{value:.4f}"
+
+
+def _spread(entry: dict[str, Any], key: str, metric: str, repeats: int) -> str:
+    text = _fmt(metric, entry[f"{key}_mean"])
+    if repeats > 1:
+        text += f" ± {entry[f'{key}_std']:.2g}"
+    return text
+
+
+def _same(entry: dict[str, Any], choice: Any) -> bool:
+    return all(
+        entry[g] == getattr(choice, g) for g in ("model", "factor", "upweight", "correction")
+    )
+
+
+def render_html(result: SweepResult, plots: dict[str, Path]) -> str:
+    """The report as one HTML string, plots inlined."""
+    s = result.settings
+    prof = result.profile
+    rec = result.recommendation
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        f"<title>upweight sweep: {_e(s['data'])}</title>",
+        f"<style>{_CSS}</style></head><body>",
+        f"<h1>upweight sweep: {_e(s['data'])}</h1>",
+        f"<p class='small'>Model: {_e(model_name(s['model']))}; factors "
+        f"{_e(', '.join(f'{k:g}' for k in s['factors']))}; corrections "
+        f"{_e(', '.join(s['corrections']))}; upweights {_e(', '.join(map(str, s['upweights'])))}; "
+        f"{s['repeats']} repeat(s); seed {s['seed']}. Every figure is measured on data that was "
+        "not downsampled (the true distribution).</p>",
+        "<h2>Recommendation</h2><div class='rec'>",
+        *(f"<p>{_e(line)}</p>" for line in rec.lines),
+        "</div>",
+        "<h2>Data set profile</h2>",
+    ]
+    shares = prof.shares
+    rows_by_class = []
+    for c, n in zip(prof.classes, prof.counts, strict=True):
+        role = "majority" if c == prof.majority else "minority"
+        rows_by_class.append(
+            [f"{c} ({role})", f"{n:,}", f"{100 * shares[c]:.3f}%"]
+            + [f"{result.split[part][role]:,}" for part in ("train", "validation", "test")]
+        )
+    parts.append(
+        _table(["class", "rows", "share", "training", "validation", "test"], rows_by_class)
+    )
+    view = prof.batch
+    if view is not None:
+        parts.append(
+            f"<p>{prof.n_rows:,} rows. Severity: {_e(prof.severity)}; imbalance ratio "
+            f"{prof.imbalance_ratio:,.1f} : 1. "
+            f"Batches of {view.batch_size} hold {view.expected:.3g} minority example(s) on "
+            f"average; {100 * view.p_none:.1f}% of them hold none.</p>"
+        )
+    if "profile" in plots:
+        parts.append(_img(plots["profile"], PLOTS["profile"][0]))
+
+    parts.append("<h2>Results</h2>")
+    parts.append(
+        "<p class='small'>Means over repeats (± standard deviation with several repeats). "
+        f"Recall at precision {s['precision']:g}. Green: best validation log loss; blue: the "
+        f"cheapest within {s['tolerance']:.0%} of it. Peak memory: resident memory "
+        "the configuration added while its rows were selected and loaded, plus what the fit "
+        "added on top.</p>"
+    )
+    order = sorted(result.summary, key=lambda e: (e["factor"], e["correction"], e["upweight"] or 0))
+    headers = ["configuration", "rows trained", "fit s", "peak MB", "disk MB"]
+    headers += [f"val {METRICS[m][0]}" for m in METRICS]
+    headers += ["test log loss", "test bias", "test AP", "test ROC AUC"]
+    rows, classes = [], []
+    for e in order:
+        r = s["repeats"]
+        row = [
+            e["name"] + (" (shared fit)" if e["fit_shared"] else ""),
+            f"{int(e['rows_trained_mean']):,}",
+            f"{e['fit_seconds_mean']:.3f}",
+            f"{e['peak_memory_mb_mean']:.0f}",
+            f"{e['disk_bytes_mean'] / 1e6:.2f}",
+        ]
+        row += [_spread(e, f"val_{m}", m, r) for m in METRICS]
+        row += [
+            _spread(e, "test_log_loss", "log_loss", r),
+            _spread(e, "test_prediction_bias", "prediction_bias", r),
+            _spread(e, "test_average_precision", "average_precision", r),
+            _spread(e, "test_roc_auc", "roc_auc", r),
+        ]
+        rows.append(row)
+        classes.append("best" if _same(e, rec.best) else "cheap" if _same(e, rec.cheapest) else "")
+    parts.append(_table(headers, rows, classes))
+    for name in ("metrics_validation", "metrics_test"):
+        if name in plots:
+            parts.append(f"<h3>{_e(PLOTS[name][0])}</h3>" + _img(plots[name], PLOTS[name][0]))
+    parts.append("<h2>Calibration and ranking</h2>")
+    for name in ("reliability", "precision_recall"):
+        if name in plots:
+            parts.append(f"<h3>{_e(PLOTS[name][0])}</h3>" + _img(plots[name], PLOTS[name][0]))
+
+    parts.append("<h2>Convergence</h2>")
+    if result.convergence:
+        parts.append(
+            f"<p class='small'>Minibatch training (batches of {s['batch_size']}, "
+            f"{s['convergence_batches']} batches per run, the same for every factor): validation "
+            "log loss against examples seen and against the time spent in training steps, "
+            "and the share of batches that held no minority example, next to the profile's "
+            "prediction.</p>"
+        )
+        conv = result.convergence_summary()
+        parts.append(
+            _table(
+                [
+                    "run",
+                    "final val log loss",
+                    "examples to target",
+                    "seconds to target",
+                    "batches without minority",
+                    "predicted",
+                ],
+                [
+                    [
+                        f"{c['learner']}, k={c['factor']:g}, {c['correction']}",
+                        f"{c['final_log_loss']:.5f}",
+                        "not reached"
+                        if c["examples_to_target"] is None
+                        else f"{c['examples_to_target']:,}",
+                        "" if c["seconds_to_target"] is None else f"{c['seconds_to_target']:.3f}",
+                        f"{100 * c['share_without_minority']:.1f}%",
+                        f"{100 * c['predicted_share_without_minority']:.1f}%",
+                    ]
+                    for c in conv
+                ],
+            )
+        )
+        parts.append(
+            "<p class='small'>Target: within 2% (or the tolerance, if larger) of the lowest "
+            "final validation log loss of the same learner and correction.</p>"
+        )
+        if "convergence" in plots:
+            parts.append(_img(plots["convergence"], PLOTS["convergence"][0]))
+    else:
+        parts.append("<p>Not measured (convergence=False).</p>")
+
+    parts.append("<h2>Cost</h2>")
+    if "fit_time" in plots:
+        parts.append(_img(plots["fit_time"], PLOTS["fit_time"][0]))
+    timing_rows = [[stage, f"{seconds:.2f}"] for stage, seconds in result.timings.items()]
+    parts.append(_table(["stage", "seconds"], timing_rows))
+    parts.append(
+        "<p class='small'>Written by upweight; results.parquet holds one row per "
+        "configuration and repeat.</p></body></html>"
+    )
+    return "\n".join(parts)
+
+
+def write_report(result: SweepResult, outdir: Path) -> Path:
+    """Draw the plots into ``outdir/plots`` and write ``outdir/report.html``."""
+    from .._io import atomic_path
+
+    plots = render_plots(result, outdir / "plots")
+    path = outdir / "report.html"
+    with atomic_path(path) as tmp:
+        tmp.write_text(render_html(result, plots), encoding="utf-8")
+    return path

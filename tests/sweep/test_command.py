@@ -1,0 +1,97 @@
+"""`upweight sweep` on the command line: what it writes, and how it refuses bad input."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from upweight._cli import main
+from upweight.datasets import make_imbalanced
+
+
+@pytest.fixture(scope="module")
+def data_file(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("cli") / "data.parquet"
+    table = make_imbalanced(8_000, minority_share=0.05, random_state=0).to_arrow(label="fraud")
+    pq.write_table(table, path)
+    return path
+
+
+def run(capsys, *args) -> tuple[int, str, str]:
+    code = main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.mark.slow
+def test_sweep_writes_the_report_and_prints_the_summary(data_file, tmp_path, capsys):
+    out = tmp_path / "out"
+    code, stdout, err = run(
+        capsys, "sweep", data_file, "-l", "fraud", "-k", "1,10", "-o", out, "--no-convergence"
+    )
+    assert code == 0, err
+    assert (out / "report.html").exists() and (out / "results.parquet").exists()
+    assert "Best validation log loss" in stdout and f"report: {out / 'report.html'}" in stdout
+    # a second run finds every configuration done
+    code, stdout, _ = run(
+        capsys,
+        "sweep",
+        data_file,
+        "-l",
+        "fraud",
+        "-k",
+        "1,10",
+        "-o",
+        out,
+        "--no-convergence",
+        "--quiet",
+    )
+    assert code == 0 and stdout == ""
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["-k", ""], "--factors is empty"),
+        (["-k", "1,0.5"], "must be >= 1"),
+        (["-k", "1,x"], "comma-separated numbers"),
+        (["--corrections", "upweight,magic"], "correction must be one of"),
+        (["-l", "nope"], "label column 'nope' not found"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(data_file, tmp_path, capsys, args, message):
+    base = ["sweep", data_file, "-l", "fraud", "-o", tmp_path / "out", "--no-convergence"]
+    code, _, err = run(capsys, *base, *args)
+    assert code == 2
+    assert message in err and err.count("\n") == 1 and "Traceback" not in err
+    assert not (tmp_path / "out" / "report.html").exists()
+
+
+def test_missing_extra_names_it(data_file, tmp_path, capsys, monkeypatch):
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "xgboost" else real(name)
+    )
+    code, _, err = run(
+        capsys, "sweep", data_file, "-l", "fraud", "-o", tmp_path / "o", "--model", "xgboost"
+    )
+    assert code == 2 and "pip install 'upweight[xgboost]'" in err
+
+
+def test_too_few_minority_rows(tmp_path, capsys):
+    path = tmp_path / "rare.parquet"
+    table = make_imbalanced(3_000, minority_share=0.01, random_state=0).to_arrow(label="y")
+    pq.write_table(table, path)
+    code, _, err = run(capsys, "sweep", path, "-l", "y", "-o", tmp_path / "o")
+    assert code == 2 and "needs at least 95" in err
+
+
+def test_outdir_of_another_data_set_needs_overwrite(data_file, tmp_path, capsys):
+    out = tmp_path / "out"
+    (out / "runs").mkdir(parents=True)
+    (out / "manifest.json").write_text('{"format": "upweight.sweep/1", "label": "other"}')
+    code, _, err = run(capsys, "sweep", data_file, "-l", "fraud", "-o", out)
+    assert code == 2 and "another label column" in err and "--overwrite" in err

@@ -1,0 +1,46 @@
+"""The report: one self-contained HTML file, the results table, the plots as PNG."""
+
+from __future__ import annotations
+
+import base64
+import re
+
+import pyarrow.parquet as pq
+
+from upweight._sweep._plots import PLOTS
+
+
+def test_outdir_holds_report_results_and_plots(swept):
+    result, outdir = swept
+    table = pq.read_table(outdir / "results.parquet")
+    assert table.num_rows == len(result.results) == 9
+    assert {"val_log_loss", "test_recall_at_precision", "disk_bytes", "peak_memory_mb"} <= set(
+        table.column_names
+    )
+    assert b"upweight.sweep" in table.schema.metadata
+    pngs = sorted(p.stem for p in (outdir / "plots").glob("*.png"))
+    assert pngs == sorted(PLOTS)
+    for path in (outdir / "plots").glob("*.png"):
+        assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_report_is_self_contained(swept):
+    _, outdir = swept
+    html = (outdir / "report.html").read_text(encoding="utf-8")
+    # nothing is fetched: no external URL in any src or href, no script, no link tag
+    assert not re.search(r"(src|href)\s*=\s*[\"'](?!data:)", html)
+    assert "<script" not in html and "<link" not in html and "@import" not in html
+    images = re.findall(r'<img src="data:image/png;base64,([^"]+)"', html)
+    assert len(images) == len(PLOTS)
+    for data in images:
+        assert base64.b64decode(data)[:4] == b"\x89PNG"
+
+
+def test_report_says_what_was_measured(swept):
+    result, outdir = swept
+    html = (outdir / "report.html").read_text(encoding="utf-8")
+    for heading in ("Recommendation", "Data set profile", "Results", "Convergence", "Cost"):
+        assert f"<h2>{heading}</h2>" in html
+    assert "Best validation log loss" in html
+    assert "No correction does worse" in html
+    assert f"{result.profile.n_rows:,}" in html

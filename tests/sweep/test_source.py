@@ -1,0 +1,103 @@
+"""Sources: the label column once, and only the rows asked for."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+import pytest
+
+from upweight import FileError, InputError, LabelError
+from upweight._sweep._source import ArraySource, FileSource, as_source
+
+
+@pytest.fixture
+def table():
+    rng = np.random.default_rng(0)
+    n = 1_000
+    return pa.table(
+        {
+            "a": rng.normal(size=n).astype(np.float32),
+            "b": rng.normal(size=n),
+            "fraud": (rng.random(n) < 0.1).astype(np.int8),
+            "c": np.arange(n, dtype=np.int64),
+        }
+    )
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "csv"])
+def test_file_rows_equal_the_table_rows(table, tmp_path, fmt):
+    path = tmp_path / f"data.{fmt}"
+    if fmt == "parquet":
+        pq.write_table(table, path, row_group_size=128)
+    else:
+        pacsv.write_csv(table, path)
+    source = FileSource(path, label="fraud")
+    assert source.feature_names == ("a", "b", "c")
+    assert source.labels().tolist() == table.column("fraud").to_pylist()
+    positions = np.array([0, 5, 127, 128, 129, 640, 999])
+    X, y = source.rows(positions)
+    expected = np.column_stack(
+        [table.column(n).to_numpy().astype(np.float64) for n in ("a", "b", "c")]
+    )[positions]
+    np.testing.assert_allclose(X, expected, rtol=1e-6)
+    assert y.tolist() == table.column("fraud").to_numpy()[positions].tolist()
+
+
+def test_files_go_through_the_file_engine_label_column_first(table, tmp_path, monkeypatch):
+    from upweight import _files
+
+    folder = tmp_path / "parts"
+    folder.mkdir()
+    pq.write_table(table.slice(0, 600), folder / "a.parquet")
+    pq.write_table(table.slice(600), folder / "b.parquet")
+    queries: list[str] = []
+    original = _files._batches
+
+    def spy(engine, query):
+        queries.append(query)
+        return original(engine, query)
+
+    monkeypatch.setattr(_files, "_batches", spy)
+    source = FileSource(folder, label="fraud")  # a directory, through DuckDB
+    assert source.labels().tolist() == table.column("fraud").to_pylist()
+    assert queries and all(q.startswith('SELECT "fraud" FROM') for q in queries)
+    X, _ = source.rows(np.array([250, 599, 600, 730]))
+    assert X[:, 2].tolist() == [250, 599, 600, 730]
+
+
+@pytest.mark.parametrize("kind", ["pyarrow", "pandas", "polars"])
+def test_frames_with_a_label_column(table, kind):
+    frame = {"pyarrow": lambda t: t, "pandas": pa.Table.to_pandas}.get(kind)
+    if kind == "polars":
+        polars = pytest.importorskip("polars")
+        frame = polars.from_arrow
+    source = as_source(frame(table), label="fraud", y=None)
+    assert source.feature_names == ("a", "b", "c")
+    X, y = source.rows(np.array([3, 4]))
+    assert X.shape == (2, 3) and y.tolist() == table.column("fraud").to_pylist()[3:5]
+
+
+def test_arrays_and_their_fingerprint(table):
+    X = np.column_stack([table.column("a").to_numpy(), table.column("b").to_numpy()])
+    y = table.column("fraud").to_numpy()
+    one, two = ArraySource(X, y), ArraySource(X.copy(), y.copy())
+    assert one.fingerprint() == two.fingerprint()
+    flipped = y.copy()
+    flipped[0] = 1 - flipped[0]
+    assert ArraySource(X, flipped).fingerprint() != one.fingerprint()
+
+
+def test_bad_input_gets_one_clear_error(table, tmp_path):
+    with pytest.raises(LabelError, match="label column 'nope' not found"):
+        as_source(table, label="nope", y=None)
+    with pytest.raises(InputError, match="give the labels"):
+        as_source(np.zeros((3, 2)), label=None, y=None)
+    text = table.append_column("name", pa.array(["x"] * table.num_rows))
+    with pytest.raises(InputError, match=r"column 'name'.*numeric"):
+        as_source(text, label="fraud", y=None)
+    with pytest.raises(InputError, match="rows but y has"):
+        as_source(np.zeros((3, 2)), label=None, y=[0, 1])
+    with pytest.raises(FileError):
+        as_source(tmp_path / "missing.parquet", label="fraud", y=None)
