@@ -415,3 +415,37 @@ def test_read_labels_and_read_rows_give_what_the_sweep_needs(inputs, table):
         assert rows.equals(table.select(["x0", "y"]).take([1, 5, 59_999]))
     with pytest.raises(InputError, match="row positions"):
         read_rows(inputs["parquet"], [60_000])
+
+
+def test_data_and_plan_appear_together_or_not_at_all(inputs, tmp_path, monkeypatch):
+    real_replace = os.replace
+    calls = []
+
+    def second_rename_fails(src, dst):
+        calls.append(Path(dst).name)
+        if len(calls) == 2:
+            raise OSError(5, "Input/output error")
+        real_replace(src, dst)
+
+    out = tmp_path / "out"
+    out.mkdir()
+    monkeypatch.setattr(os, "replace", second_rename_fails)
+    with pytest.raises(FileError, match="Input/output error"):
+        upweight.sample_file(inputs["parquet"], out / "o.csv", label="y", factor=2)
+    assert calls == ["o.csv.plan.json", "o.csv"]
+    assert list(out.iterdir()) == []
+
+
+def test_ctrl_c_between_the_two_renames_waits_for_both(inputs, tmp_path, monkeypatch):
+    real_replace = os.replace
+
+    def interrupted_rename(src, dst):
+        real_replace(src, dst)
+        os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C right after the first rename
+
+    out = tmp_path / "out"
+    out.mkdir()
+    monkeypatch.setattr(os, "replace", interrupted_rename)
+    with pytest.raises(KeyboardInterrupt):
+        upweight.sample_file(inputs["parquet"], out / "o.csv", label="y", factor=2)
+    assert sorted(p.name for p in out.iterdir()) == ["o.csv", "o.csv.plan.json"]

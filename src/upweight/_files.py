@@ -27,7 +27,6 @@ import os
 import re
 import shutil
 import threading
-import uuid
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,7 +37,7 @@ import numpy.typing as npt
 
 from ._counts import check_two_classes
 from ._exceptions import FileError, InputError, LabelError, PlanError, UpweightError
-from ._io import PLAN_METADATA_KEY, file_format, plan_sidecar
+from ._io import PLAN_METADATA_KEY, _interrupts_deferred, _temporary, file_format, plan_sidecar
 from ._labels import encode_labels
 from ._plan import SamplingPlan
 from ._profile import ImbalanceProfile
@@ -830,10 +829,6 @@ def _write(
     engine.con.unregister("__mask")
 
 
-def _temporary(dst: Path) -> Path:
-    return dst.with_name(f".{dst.name}.{uuid.uuid4().hex[:12]}.tmp")
-
-
 def _fsync_tree(path: Path) -> None:
     files = [path] if path.is_file() else [p for p in path.rglob("*") if p.is_file()]
     for f in files:
@@ -851,8 +846,6 @@ def _remove(path: Path) -> None:
 
 def _commit(staged: list[tuple[Path, Path]]) -> None:
     """Rename temporaries into place together; Ctrl-C waits until all are renamed."""
-    from ._io import _interrupts_deferred
-
     with _interrupts_deferred():
         done: list[tuple[Path, Path | None]] = []
         try:
