@@ -63,7 +63,7 @@ _INSTALL = "pip install 'upweight[spark]'"
 _MAX_CLASSES = 10_000
 _MAX_GROUPS = 1_000_000
 # Rows of one hash bucket collected to the driver to find an exact threshold.
-_COLLECT_LIMIT = 200_000
+_COLLECT_LIMIT = 20_000
 _BUCKET_BITS = 12
 _SIGN = 1 << 63
 
@@ -291,7 +291,8 @@ class _RowPass:
     def __call__(self, batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         from pyspark import TaskContext
 
-        pid = TaskContext.get().partitionId()
+        context = TaskContext.get()
+        pid = context.partitionId() if context is not None else 0
         offsets = getattr(self.offsets, "value", self.offsets)
         sizes = getattr(self.sizes, "value", self.sizes)
         start = offsets.get(pid, 0)
@@ -414,12 +415,15 @@ def _share(df: Any, value: Any) -> Any:
         return value
 
 
-def _thresholds(hashed: Any, wanted: dict[int, int]) -> dict[int, tuple[int, int]]:
+def _thresholds(
+    hashed: Any, wanted: dict[int, int], sizes: dict[int, int]
+) -> dict[int, tuple[int, int]]:
     """Per class code: the (hash, position) of its ``wanted[code]``-th smallest row.
 
     Narrows a range of the signed hash per class with histograms of its top bits (one
     small aggregation per 12 bits) until a bucket holds few enough rows to sort on the
-    driver. Bounded memory whatever the size of the class.
+    driver (a class that small from the start is sorted at once). Bounded memory whatever
+    the size of the class.
     """
     F = _pyspark()
     lo = dict.fromkeys(wanted, -_SIGN)
@@ -436,30 +440,10 @@ def _thresholds(hashed: Any, wanted: dict[int, int]) -> dict[int, tuple[int, int
             cond = c if cond is None else cond | c
         return cond
 
+    small = {j for j in pending if sizes[j] <= _COLLECT_LIMIT}
     while pending:
-        rows = (
-            hashed.filter(in_range(pending))
-            .groupBy("code", F.shiftright("h", shift).alias("bucket"))
-            .count()
-            .collect()
-        )
-        buckets: dict[int, list[tuple[int, int]]] = {j: [] for j in pending}
-        for r in rows:
-            buckets[int(r["code"])].append((int(r["bucket"]), int(r["count"])))
-        small: set[int] = set()
-        for j in sorted(pending):
-            below = 0
-            for bucket, n in sorted(buckets[j]):
-                if below + n >= rank[j]:
-                    rank[j] -= below
-                    lo[j] = max(lo[j], bucket << shift)
-                    hi[j] = min(hi[j], (bucket << shift) + (1 << shift) - 1)
-                    if n <= _COLLECT_LIMIT or shift == 0:
-                        small.add(j)
-                    break
-                below += n
         if small:
-            ties = {j for j in small if shift == 0 and lo[j] == hi[j]}
+            ties = {j for j in small if lo[j] == hi[j]}  # a bucket of one hash value
             collect = small - ties
             if collect:
                 got: dict[int, list[tuple[int, int]]] = {j: [] for j in collect}
@@ -477,6 +461,29 @@ def _thresholds(hashed: Any, wanted: dict[int, int]) -> dict[int, tuple[int, int
                 )
                 found[j] = (lo[j], int(last))
             pending -= small
+            if not pending:
+                break
+        rows = (
+            hashed.filter(in_range(pending))
+            .groupBy("code", F.shiftright("h", shift).alias("bucket"))
+            .count()
+            .collect()
+        )
+        buckets: dict[int, list[tuple[int, int]]] = {j: [] for j in pending}
+        for r in rows:
+            buckets[int(r["code"])].append((int(r["bucket"]), int(r["count"])))
+        small = set()
+        for j in sorted(pending):
+            below = 0
+            for bucket, n in sorted(buckets[j]):
+                if below + n >= rank[j]:
+                    rank[j] -= below
+                    lo[j] = max(lo[j], bucket << shift)
+                    hi[j] = min(hi[j], (bucket << shift) + (1 << shift) - 1)
+                    if n <= _COLLECT_LIMIT or shift == 0:
+                        small.add(j)
+                    break
+                below += n
         shift = max(shift - _BUCKET_BITS, 0)
     return {j: (h + _SIGN, pos) for j, (h, pos) in found.items()}
 
@@ -617,7 +624,7 @@ def downsample(
             hashed = narrow.mapInArrow(
                 _replace(base, mode="hash", thresholds=marker), "code int, h long, pos long"
             )
-            cuts = _thresholds(hashed, wanted)
+            cuts = _thresholds(hashed, wanted, {j: the_plan.classes[j].count for j in wanted})
         base = _replace(base, thresholds=tuple(cuts.get(j) for j in range(len(labels))))
         kept = the_plan.kept
     else:
