@@ -12,9 +12,16 @@ EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 
 @pytest.mark.parametrize(
-    ("script", "rows"), [("quickstart.py", 60_000), ("grid_search.py", 40_000)]
+    ("script", "rows"),
+    [
+        ("quickstart.py", 60_000),
+        ("grid_search.py", 40_000),
+        pytest.param("spark_logreg.py", 60_000, marks=pytest.mark.slow),
+    ],
 )
 def test_example_runs(script, rows):
+    if script.startswith("spark"):
+        pytest.importorskip("pyspark")
     proc = subprocess.run(
         [sys.executable, str(EXAMPLES / script), str(rows)],
         capture_output=True,
