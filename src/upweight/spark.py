@@ -236,9 +236,9 @@ def _count(df: Any, narrow: Any, label: str, kind: str, key: str | None) -> _Cou
     tally = _RowPass(mode="tally", label=label, key=key, seed=0, labels=(), offsets={}, sizes={})
     label_type = df.schema[label].dataType.simpleString()
     grouped = (
-        narrow.mapInArrow(tally, f"pid int, label {label_type}, n long, n_key long")
+        narrow.mapInArrow(tally, f"pid int, label {label_type}, n long, missing_key long")
         .groupBy("pid", "label")
-        .agg(F.sum("n").alias("n"), F.sum("n_key").alias("n_key"))
+        .agg(F.sum("n").alias("n"), F.sum("missing_key").alias("missing_key"))
     )
     rows = grouped.limit(_MAX_GROUPS + 1).collect()
     if len(rows) > _MAX_GROUPS:
@@ -248,7 +248,7 @@ def _count(df: Any, narrow: Any, label: str, kind: str, key: str | None) -> _Cou
         )
     counts = _class_counts([(r["label"], r["n"]) for r in rows], label, kind)
     if key is not None:
-        missing = sum(int(r["n"]) - int(r["n_key"]) for r in rows)
+        missing = sum(int(r["missing_key"]) for r in rows)
         if missing:
             raise InputError(
                 f"key column {key!r} has {missing} missing value(s); pick a key column "
@@ -316,23 +316,20 @@ class _RowPass:
 
     def _tally(self, batch: pa.RecordBatch, pid: int) -> pa.RecordBatch:
         import pyarrow as pa
+        import pyarrow.compute as pc
 
-        columns = {"label": batch.column(batch.schema.get_field_index(self.label))}
-        aggregates: list[tuple[Any, ...]] = [([], "count_all")]
-        if self.key is not None:
-            columns["key"] = batch.column(batch.schema.get_field_index(self.key))
-            aggregates.append(("key", "count"))
-        table = pa.table(columns).group_by("label").aggregate(aggregates)
-        n = table.column("count_all")
-        n_key = table.column("key_count") if self.key is not None else n
+        counts = pc.value_counts(batch.column(batch.schema.get_field_index(self.label)))
+        missing = np.zeros(len(counts), dtype=np.int64)
+        if self.key is not None and len(counts):
+            missing[0] = batch.column(batch.schema.get_field_index(self.key)).null_count
         return pa.RecordBatch.from_arrays(
             [
-                pa.array(np.full(table.num_rows, pid, dtype=np.int32)),
-                table.column("label").combine_chunks(),
-                n.combine_chunks(),
-                n_key.combine_chunks(),
+                pa.array(np.full(len(counts), pid, dtype=np.int32)),
+                counts.field("values"),
+                counts.field("counts"),
+                pa.array(missing),
             ],
-            names=["pid", "label", "n", "n_key"],
+            names=["pid", "label", "n", "missing_key"],
         )
 
     def _codes(self, batch: pa.RecordBatch) -> npt.NDArray[np.int64]:
