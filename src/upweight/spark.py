@@ -264,8 +264,10 @@ def _count(df: Any, narrow: Any, label: str, kind: str, key: str | None) -> _Cou
 class _RowPass:
     """The function ``mapInArrow`` runs on each partition (pickled to the executors).
 
-    ``mode`` is ``"hash"`` (rows of the downsampled classes as class, signed hash,
-    position: for the exact thresholds), ``"count"`` (rows kept per class by
+    ``mode`` is ``"tally"`` (rows per partition and class), ``"window"`` (per class, the
+    rows whose hash falls in a window around the expected cut, and how many fall below
+    it), ``"hash"`` (rows of the downsampled classes as class, signed hash, position: the
+    exact cut when the window missed it), ``"count"`` (rows kept per class by
     ``method="bernoulli"``) or ``"select"`` (the kept rows with their weight column).
     """
 
@@ -279,6 +281,7 @@ class _RowPass:
     method: str = "exact"
     rates: tuple[float, ...] = ()
     thresholds: tuple[tuple[int, int] | None, ...] = ()
+    windows: tuple[tuple[int, int] | None, ...] = ()
     weights: tuple[float, ...] = ()
     weight_col: str = "weight"
 
@@ -352,6 +355,37 @@ class _RowPass:
         column = batch.column(batch.schema.get_field_index(self.key))
         return key_ids(column.to_numpy(zero_copy_only=False))
 
+    def _window(
+        self, batch: pa.RecordBatch, codes: npt.NDArray[np.int64], positions: Any
+    ) -> pa.RecordBatch:
+        import pyarrow as pa
+
+        h = row_hashes(self._ids(batch, positions), self.seed)
+        parts_code, parts_h, parts_pos, parts_n = [], [], [], []
+        for j, window in enumerate(self.windows):
+            if window is None:
+                continue
+            in_class = codes == j
+            low, high = np.uint64(window[0]), np.uint64(window[1])
+            inside = in_class & (h >= low) & (h <= high)
+            below = int(np.count_nonzero(in_class & (h < low)))
+            parts_code.append(np.full(int(inside.sum()) + 1, j, dtype=np.int32))
+            parts_h.append(pa.array((h[inside] ^ np.uint64(_SIGN)).view(np.int64)))
+            parts_h.append(pa.nulls(1, pa.int64()))
+            parts_pos.append(pa.array(positions[inside].astype(np.int64)))
+            parts_pos.append(pa.nulls(1, pa.int64()))
+            parts_n.append(np.zeros(int(inside.sum()), dtype=np.int64))
+            parts_n.append(np.array([below], dtype=np.int64))
+        return pa.RecordBatch.from_arrays(
+            [
+                pa.array(np.concatenate(parts_code)),
+                pa.concat_arrays(parts_h),
+                pa.concat_arrays(parts_pos),
+                pa.array(np.concatenate(parts_n)),
+            ],
+            names=["code", "h", "pos", "n"],
+        )
+
     def _keep(
         self, batch: pa.RecordBatch, codes: npt.NDArray[np.int64], positions: Any
     ) -> npt.NDArray[np.bool_]:
@@ -374,6 +408,8 @@ class _RowPass:
         import pyarrow as pa
 
         codes = self._codes(batch)
+        if self.mode == "window":
+            return self._window(batch, codes, positions)
         if self.mode == "hash":
             wanted = np.isin(codes, [j for j, t in enumerate(self.thresholds) if t is not None])
             ids = self._ids(batch, positions)
@@ -410,6 +446,42 @@ def _share(df: Any, value: Any) -> Any:
         return df.sparkSession.sparkContext.broadcast(value)
     except Exception:  # Spark Connect has no SparkContext: the value travels with the task
         return value
+
+
+def _window_cuts(
+    narrow: Any, base: _RowPass, wanted: dict[int, int], sizes: dict[int, int]
+) -> dict[int, tuple[int, int]]:
+    """Per class code: its cut found in one pass, where the hash window holds it.
+
+    Hashes of distinct positions behave as uniform draws, so the ``n``-th smallest of
+    ``N`` lies near ``n / N`` of the hash range: one pass counts the rows below a window
+    of about 16 standard deviations around it and collects the rows inside. A class
+    whose cut falls outside the window (possible with a key that repeats) is left out of
+    the answer, for :func:`_thresholds`.
+    """
+    windows: list[tuple[int, int] | None] = [None] * len(base.labels)
+    for j, n in wanted.items():
+        spread = 8.0 * math.sqrt(n * (1.0 - n / sizes[j])) + 8.0
+        low = max(0, math.floor((n - spread) / sizes[j] * 2.0**64))
+        high = min(2**64 - 1, math.ceil((n + spread) / sizes[j] * 2.0**64))
+        windows[j] = (low, high)
+    rows = narrow.mapInArrow(
+        _replace(base, mode="window", windows=tuple(windows)), "code int, h long, pos long, n long"
+    ).collect()
+    below = dict.fromkeys(wanted, 0)
+    inside: dict[int, list[tuple[int, int]]] = {j: [] for j in wanted}
+    for r in rows:
+        j = int(r["code"])
+        if r["h"] is None:
+            below[j] += int(r["n"])
+        else:
+            inside[j].append((int(r["h"]) + _SIGN, int(r["pos"])))
+    cuts = {}
+    for j, n in wanted.items():
+        rank = n - below[j]
+        if 1 <= rank <= len(inside[j]):
+            cuts[j] = sorted(inside[j])[rank - 1]
+    return cuts
 
 
 def _thresholds(
@@ -616,12 +688,16 @@ def downsample(
             j: c.kept for j, c in enumerate(the_plan) if c.keep_rate < 1.0 and c.kept < c.count
         }
         cuts: dict[int, tuple[int, int]] = {}
+        sizes = {j: the_plan.classes[j].count for j in wanted}
         if wanted:
-            marker = tuple((0, 0) if j in wanted else None for j in range(len(labels)))
+            cuts = _window_cuts(narrow, base, wanted, sizes)
+        missed = {j: n for j, n in wanted.items() if j not in cuts}
+        if missed:
+            marker = tuple((0, 0) if j in missed else None for j in range(len(labels)))
             hashed = narrow.mapInArrow(
                 _replace(base, mode="hash", thresholds=marker), "code int, h long, pos long"
             )
-            cuts = _thresholds(hashed, wanted, {j: the_plan.classes[j].count for j in wanted})
+            cuts.update(_thresholds(hashed, missed, sizes))
         base = _replace(base, thresholds=tuple(cuts.get(j) for j in range(len(labels))))
         kept = the_plan.kept
     else:
