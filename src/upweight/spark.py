@@ -190,6 +190,8 @@ def profile(df: DataFrame, *, label: str, batch_size: int | None = None) -> Imba
 
     Examples
     --------
+    >>> import os, sys
+    >>> _ = os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # Spark's Python workers
     >>> from pyspark.sql import SparkSession
     >>> import upweight.spark
     >>> spark = SparkSession.builder.master("local[1]").getOrCreate()
@@ -589,9 +591,9 @@ def downsample(
     plan : SamplingPlan, optional
         A ready plan made from these labels' counts, instead of the arguments above.
     method : {"exact", "bernoulli"}, default="exact"
-        ``"exact"`` keeps exactly ``round(N_c / k_c)`` rows of each downsampled class (a
-        few more small passes over the label column find the cut); ``"bernoulli"`` keeps
-        each row with probability ``1 / k_c`` (one pass fewer).
+        ``"exact"`` keeps exactly ``round(N_c / k_c)`` rows of each downsampled class;
+        ``"bernoulli"`` keeps each row with probability ``1 / k_c``. Both read the label
+        column twice before returning (see Notes).
     seed : int, default=0
         The seed; the same seed gives the same rows.
     key : str, optional
@@ -622,15 +624,21 @@ def downsample(
 
     Notes
     -----
-    Spark jobs run: one aggregation for the counts; with ``method="exact"``, two or more
-    small aggregations over the label (and key) column to find each class's cut; with
-    ``method="bernoulli"``, one pass over the label (and key) column to count the rows
-    kept. The weights of ``weights="exact"`` need those counts before the output is
-    written. Without a key, the DataFrame must give the same partitions in every pass
-    (true of files and local data; cache a DataFrame that comes out of a shuffle).
+    Spark jobs run before this returns, each reading only the label (and key) column: one
+    pass counts rows per partition and class; with ``method="exact"``, one more pass
+    finds each class's cut (rows below a window around the expected cut are counted, the
+    few inside are sorted on the driver; should the cut fall outside, as a key that
+    repeats can make it, a histogram search over the hash bits finds it in a few small
+    aggregations); with ``method="bernoulli"``, one pass counts the rows kept (the weights
+    of ``weights="exact"`` need them). The returned DataFrame reads every column once more
+    when it is written or trained on. Without a key, the DataFrame must give the same
+    partitions in every pass (true of files and local data; cache one that comes out of a
+    shuffle).
 
     Examples
     --------
+    >>> import os, sys
+    >>> _ = os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # Spark's Python workers
     >>> from pyspark.sql import SparkSession
     >>> import upweight.spark
     >>> spark = SparkSession.builder.master("local[1]").getOrCreate()
