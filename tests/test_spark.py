@@ -330,6 +330,7 @@ def test_importing_the_module_does_not_import_pyspark():
 # -- training ------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_logistic_regression_on_the_result_is_calibrated_with_weights(spark, tmp_path):
     from pyspark.ml.classification import LogisticRegression
     from pyspark.ml.feature import VectorAssembler
