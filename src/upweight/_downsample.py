@@ -48,7 +48,7 @@ def _check_method(method: Any) -> Method:
 
 
 def resolve_plan(
-    encoded: EncodedLabels,
+    counts: Mapping[Label, int],
     *,
     plan: SamplingPlan | None,
     factor: float | Mapping[Label, float] | None,
@@ -56,8 +56,8 @@ def resolve_plan(
     upweight: float | Mapping[Label, float] | None,
     weights: WeightMode,
 ) -> SamplingPlan:
-    """The plan to apply: ``plan`` checked against the labels, or a new one."""
-    counts = encoded.count_map()
+    """The plan to apply: ``plan`` checked against the class counts, or a new one."""
+    counts = dict(counts)
     if plan is None:
         return make_plan(
             counts, factor=factor, target_share=target_share, upweight=upweight, weights=weights
@@ -119,7 +119,7 @@ def select(
     encoded = encode_labels(y)
     check_two_classes(encoded.count_map())
     the_plan = resolve_plan(
-        encoded,
+        encoded.count_map(),
         plan=plan,
         factor=factor,
         target_share=target_share,
@@ -426,7 +426,7 @@ def downsample_frame(
     encoded = encode_labels(frame.get_column(label).to_native(), name=what)
     check_two_classes(encoded.count_map(), what)
     the_plan = resolve_plan(
-        encoded,
+        encoded.count_map(),
         plan=plan,
         factor=factor,
         target_share=target_share,

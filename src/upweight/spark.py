@@ -44,7 +44,7 @@ import numpy.typing as npt
 from ._counts import as_counts, check_two_classes
 from ._downsample import _check_method, resolve_plan
 from ._exceptions import InputError, LabelError
-from ._labels import EncodedLabels, python_label
+from ._labels import python_label
 from ._plan import SamplingPlan
 from ._profile import ImbalanceProfile, _check_batch_size
 from ._profile import profile as _profile_counts
@@ -664,13 +664,8 @@ def downsample(
 
     narrow = df.select(*[_col(c) for c in dict.fromkeys([label, key]) if c is not None])
     counted = _count(df, narrow, label, kind, key)
-    encoded = EncodedLabels(
-        classes=tuple(counted.counts),
-        codes=np.empty(0, dtype=np.uint8),
-        counts=np.array(list(counted.counts.values()), dtype=np.int64),
-    )
     the_plan = resolve_plan(
-        encoded,
+        counted.counts,
         plan=plan,
         factor=factor,
         target_share=target_share,
