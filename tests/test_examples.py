@@ -12,16 +12,9 @@ EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 
 @pytest.mark.parametrize(
-    ("script", "rows"),
-    [
-        ("quickstart.py", 60_000),
-        ("grid_search.py", 40_000),
-        pytest.param("spark_logreg.py", 60_000, marks=pytest.mark.slow),
-    ],
+    ("script", "rows"), [("quickstart.py", 60_000), ("grid_search.py", 40_000)]
 )
 def test_example_runs(script, rows):
-    if script.startswith("spark"):
-        pytest.importorskip("pyspark")
     proc = subprocess.run(
         [sys.executable, str(EXAMPLES / script), str(rows)],
         capture_output=True,
@@ -30,3 +23,9 @@ def test_example_runs(script, rows):
     )
     assert proc.returncode == 0, proc.stderr
     assert "log loss" in proc.stdout
+
+
+@pytest.mark.slow
+def test_spark_example_runs():
+    pytest.importorskip("pyspark")
+    test_example_runs("spark_logreg.py", 60_000)
