@@ -176,6 +176,27 @@ def test_exact_ties_on_repeated_keys_go_to_the_earlier_position(spark, monkeypat
     assert plan.kept == the_plan.kept
 
 
+@pytest.mark.parametrize("method", ["exact", "bernoulli"])
+def test_same_rows_and_weighted_totals_as_the_file_engine(spark, tmp_path, method):
+    if not hasattr(upweight, "sample_file"):
+        pytest.skip("the file engine (upweight.sample_file) is not in this tree")
+    pytest.importorskip("duckdb")
+    table = labels_table(30_000)
+    pq.write_table(table, tmp_path / "data.parquet", row_group_size=4_000)
+    file_plan = upweight.sample_file(
+        tmp_path / "data.parquet", tmp_path / "out.parquet", label="y", factor=6, method=method
+    )
+    sampled, plan = us.downsample(
+        spark.read.parquet(str(tmp_path / "data.parquet")), label="y", factor=6, method=method
+    )
+    from_file = pq.read_table(tmp_path / "out.parquet")
+    assert np.array_equal(kept_rows(sampled), np.sort(from_file.column("row").to_numpy()))
+    assert plan.weighted_totals == file_plan.weighted_totals
+    totals = weighted_totals(sampled)
+    y, w = from_file.column("y").to_numpy(), from_file.column("weight").to_numpy()
+    assert {c: t for c, (t, _) in totals.items()} == {c: w[y == c].sum() for c in (0, 1)}
+
+
 def test_multiclass_string_labels_with_a_factor_per_class(spark):
     rng = np.random.default_rng(4)
     y = rng.choice(np.array(["a", "b", "c"], dtype=object), size=6_000, p=[0.7, 0.25, 0.05])
