@@ -24,3 +24,9 @@ def test_example_runs(script, rows):
     )
     assert proc.returncode == 0, proc.stderr
     assert "log loss" in proc.stdout
+
+
+@pytest.mark.slow
+def test_spark_example_runs():
+    pytest.importorskip("pyspark")
+    test_example_runs("spark_logreg.py", 60_000)
