@@ -18,6 +18,8 @@ $(VENV)/.installed-core: pyproject.toml | $(BIN)/python
 	@touch $@
 
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	# PyTorch's CPU build first, from this machine's package index, so that nothing pulls
+	# a multi-GB CUDA build; the [test] extra's torch>=2.1 is then already satisfied
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check torch==2.13.0
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[test]"
 	@touch $@ $(VENV)/.installed-core
@@ -40,6 +42,8 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python benchmarks/fit_time.py
 	$(BIN)/python benchmarks/in_memory.py
 	$(BIN)/python benchmarks/boosted_trees.py
+	$(BIN)/python benchmarks/large_file.py
+	$(BIN)/python benchmarks/sweep_large.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,6 +1,6 @@
 """The sweep on a 20M-row Parquet file: 7 factors, logistic regression, upweight and offset.
 
-Generates ``benchmarks/data/imbalanced_20m.parquet`` if it is missing (10 float32
+Generates ``benchmarks/data/imbalanced-20m.parquet`` if it is missing (10 float32
 features f0..f9, an int8 ``label``, about 1 % positives, about 0.9 GB, from
 ``make_imbalanced`` in chunks of 1M rows), runs ``upweight.sweep`` on it, and prints the
 wall time of each stage as a markdown table.
@@ -16,37 +16,10 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
-import pyarrow as pa
-import pyarrow.parquet as pq
 from _common import markdown
+from _data import large_file
 
 import upweight
-from upweight.datasets import make_imbalanced
-
-DATA = Path(__file__).parent / "data"
-CHUNK = 1_000_000
-
-
-def generate(path: Path, rows: int) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    writer = None
-    try:
-        for i, start in enumerate(range(0, rows, CHUNK)):
-            n = min(CHUNK, rows - start)
-            data = make_imbalanced(n, minority_share=0.01, n_features=10, random_state=1000 + i)
-            columns = {f"f{j}": data.X[:, j].astype(np.float32) for j in range(10)}
-            columns["label"] = data.y.astype(np.int8)
-            table = pa.table(columns)
-            if writer is None:
-                writer = pq.ParquetWriter(tmp, table.schema)
-            writer.write_table(table)
-        assert writer is not None
-        writer.close()
-        tmp.replace(path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def main() -> None:
@@ -54,11 +27,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=20_000_000)
     parser.add_argument("--outdir", type=Path, default=None)
     args = parser.parse_args()
-    path = DATA / f"imbalanced_{args.rows // 1_000_000}m.parquet"
-    if not path.exists():
-        start = time.perf_counter()
-        generate(path, args.rows)
-        print(f"generated {path} in {time.perf_counter() - start:.0f} s")
+    path = large_file(args.rows)  # the file of large_file.py, generated on first use
     outdir = args.outdir or Path(tempfile.mkdtemp(prefix="upweight-sweep-"))
     start = time.perf_counter()
     result = upweight.sweep(
