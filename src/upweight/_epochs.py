@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from . import _random
 from ._counts import check_two_classes
 from ._downsample import resolve_plan
 from ._exceptions import InputError, PlanError
@@ -42,11 +43,7 @@ _SEED_MASK = (1 << 63) - 1
 
 def check_seed(seed: Any) -> int:
     """A non-negative int seed (the same on every process of a distributed run)."""
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or int(seed) < 0:
-        raise InputError(
-            f"seed must be a non-negative integer, the same on every process; got {seed!r}"
-        )
-    return int(seed)
+    return _random.check_seed(seed, ", the same on every process")
 
 
 def check_epoch(epoch: Any) -> int:

@@ -37,10 +37,18 @@ import numpy.typing as npt
 
 from ._counts import check_two_classes
 from ._exceptions import FileError, InputError, LabelError, PlanError, UpweightError
-from ._io import PLAN_METADATA_KEY, _interrupts_deferred, _temporary, file_format, plan_sidecar
+from ._io import (
+    PLAN_METADATA_KEY,
+    _fsync,
+    _interrupts_deferred,
+    _temporary,
+    file_format,
+    plan_sidecar,
+)
 from ._labels import encode_labels
 from ._plan import SamplingPlan
 from ._profile import ImbalanceProfile
+from ._random import check_seed
 from ._selection import positions_below, row_hashes
 from ._types import Label, Method, WeightMode
 
@@ -472,13 +480,12 @@ def _select(
     kept: list[npt.NDArray[np.int64]] = []
     per_code = np.zeros(len(plan.classes), dtype=np.int64)
     if method == "bernoulli":
-        # u < rate, with u = (h >> 11) / 2**53, is (h >> 11) < ceil(rate * 2**53): exact
         limits = np.array(
-            [2**53 if whole[j] else math.ceil(c.keep_rate * 2.0**53) for j, c in enumerate(plan)],
+            [_bernoulli_limit(1.0 if whole[j] else c.keep_rate) for j, c in enumerate(plan)],
             dtype=np.uint64,
         )
         for pos, codes, ids in batches():
-            keep = (row_hashes(ids, seed) >> np.uint64(11)) < limits[codes]
+            keep = row_hashes(ids, seed) <= limits[codes]
             per_code += np.bincount(codes[keep], minlength=per_code.size)
             keep &= ~whole[codes]
             kept.append(pos[keep])
@@ -545,13 +552,8 @@ def _one_pass(
     values: list[Label] = [bool(v) if typ == "BOOLEAN" else int(v) for v in range(low, high + 1)]
     rates = np.array([min(1.0, max(0.0, rate_hint(v))) for v in values])
     counts = np.zeros(len(values), dtype=np.int64)
-    top = np.iinfo(np.uint64).max
-    if method == "bernoulli":
-        # (h >> 11) < ceil(rate * 2**53) is h < ceil(rate * 2**53) * 2**11; 0 for whole classes
-        limits = np.array(
-            [math.ceil(r * 2.0**53) * 2**11 - 1 if r < 1.0 else 0 for r in rates],
-            dtype=np.uint64,
-        )
+    if method == "bernoulli":  # classes kept whole (rate 1) hold no candidates
+        limits = np.array([_bernoulli_limit(r) if r < 1.0 else 0 for r in rates], np.uint64)
     found: list[tuple[Any, Any]] = []
     done = 0
     small = np.uint32 if n_rows < 2**32 else np.int64  # candidates take half the memory
@@ -560,7 +562,7 @@ def _one_pass(
         if low:
             codes = codes.astype(np.int64) - low
         counts += np.bincount(codes, minlength=counts.size)
-        bounds = limits if method == "bernoulli" else _exact_bounds(rates, counts, top)
+        bounds = limits if method == "bernoulli" else _exact_bounds(rates, counts)
         hit = positions_below(done, codes, bounds, seed)
         found.append((hit.astype(small, copy=False), codes[hit - done]))
         done += codes.size
@@ -578,7 +580,7 @@ def _one_pass(
     del found
     code_of: dict[Label, int] = {v: j for j, v in enumerate(values)}
     chosen, kept = [], {c.label: c.count for c in plan}
-    final = _exact_bounds(rates, counts, top)
+    final = _exact_bounds(rates, counts)
     for c in plan:
         j = code_of[c.label]
         downsampled = c.keep_rate < 1.0 and (method == "bernoulli" or c.kept < c.count)
@@ -589,7 +591,7 @@ def _one_pass(
         mine = ps[cs == j]
         h = row_hashes(mine, seed)
         if method == "bernoulli":
-            pick = mine[(h >> np.uint64(11)) < np.uint64(math.ceil(c.keep_rate * 2.0**53))]
+            pick = mine[h <= np.uint64(_bernoulli_limit(c.keep_rate))]
         else:
             inside = h <= final[j]
             if inside.sum() < c.kept:
@@ -603,17 +605,31 @@ def _one_pass(
     return plan, positions, kept
 
 
+_TOP = np.iinfo(np.uint64).max
+
+
+def _bernoulli_limit(rate: float) -> int:
+    """The largest hash Bernoulli keeps at ``rate``: ``u < rate`` as ``h <= limit``, exactly.
+
+    With ``u = (h >> 11) / 2**53``, ``u < rate`` is ``(h >> 11) < ceil(rate * 2**53)``,
+    that is ``h <= ceil(rate * 2**53) * 2**11 - 1``.
+    """
+    return int(_TOP) if rate >= 1.0 else math.ceil(rate * 2.0**53) * 2**11 - 1
+
+
 def _exact_bounds(
-    rates: npt.NDArray[np.float64], counts: npt.NDArray[np.int64], top: Any
+    rates: npt.NDArray[np.float64], counts: npt.NDArray[np.int64], slack: Any = 1.0
 ) -> npt.NDArray[np.uint64]:
     """Hash bounds holding the ``round(N / k)`` smallest of ``N`` rows, all but surely.
 
     Eight standard deviations of the binomial count above the keep rate, plus 64 rows'
-    worth for rounding; a bound made with fewer rows than the final count is looser.
+    worth for rounding, times ``slack``; a bound made with fewer rows than the final
+    count is looser. Classes kept whole (rate 1) get bound 0; a bound that would pass
+    every row is the top hash.
     """
     n = np.maximum(counts, 1).astype(np.float64)
-    q = rates + 8.0 * np.sqrt(rates * (1 - rates) / n) + 64.0 / n
-    out = np.full(rates.size, top, dtype=np.uint64)
+    q = rates + slack * (8.0 * np.sqrt(rates * (1 - rates) / n) + 64.0 / n)
+    out = np.full(rates.size, _TOP, dtype=np.uint64)
     out[rates >= 1.0] = 0  # classes kept whole hold no candidates (but the one row hashing 0)
     inside = (q < 1.0) & (rates < 1.0)
     out[inside] = (q[inside] * 2.0**64).astype(np.uint64)
@@ -663,26 +679,19 @@ def _smallest_per_class(
     standard deviations above the ``n / N`` quantile of the uniform hashes, are held; in
     the rare case that a bound falls short, the pass is repeated with a looser one.
     """
-    top = np.iinfo(np.uint64).max
-    slack = dict.fromkeys(targets, 1.0)
-    is_target = np.zeros(len(plan.classes), dtype=bool)
-    is_target[list(targets)] = True
+    totals = np.array([c.count for c in plan], dtype=np.int64)
+    rates = np.ones(totals.size)  # rate 1: not a candidate (bound 0)
+    slack = np.ones(totals.size)
+    is_target = np.zeros(totals.size, dtype=bool)
+    for j, n in targets.items():
+        rates[j], is_target[j] = n / totals[j], True
     while True:
-        bounds = np.full(len(plan.classes), top, dtype=np.uint64)
-        for j, n in targets.items():
-            total = plan.classes[j].count
-            p = n / total
-            q = p + slack[j] * (8.0 * math.sqrt(p * (1 - p) / total) + 64.0 / total)
-            if q < 1.0:
-                bounds[j] = np.uint64(q * 2.0**64)
-        for j in range(len(plan.classes)):
-            if j not in targets:
-                bounds[j] = 0  # not a candidate (hash 0 is one row in 2**64: checked below)
+        bounds = _exact_bounds(rates, totals, slack)
         found: list[tuple[Any, Any, Any]] = []
         for pos, codes, ids in batches():
-            cand = row_hashes(ids, seed) <= bounds[codes]
-            cand &= is_target[codes]
-            found.append((row_hashes(ids[cand], seed), pos[cand], codes[cand]))
+            h = row_hashes(ids, seed)
+            cand = (h <= bounds[codes]) & is_target[codes]  # a row hashing 0 passes bound 0
+            found.append((h[cand], pos[cand], codes[cand]))
         hs = np.concatenate([f[0] for f in found])
         ps = np.concatenate([f[1] for f in found])
         cs = np.concatenate([f[2] for f in found])
@@ -690,7 +699,7 @@ def _smallest_per_class(
         chosen: dict[int, npt.NDArray[np.int64]] = {}
         for j, n in targets.items():
             m = cs == j
-            if m.sum() < n and bounds[j] != top:
+            if m.sum() < n and bounds[j] != _TOP:
                 slack[j] *= 4.0
                 break
             chosen[j] = ps[m][np.lexsort((ps[m], hs[m]))[:n]]
@@ -832,8 +841,7 @@ def _write(
 def _fsync_tree(path: Path) -> None:
     files = [path] if path.is_file() else [p for p in path.rglob("*") if p.is_file()]
     for f in files:
-        with open(f, "rb") as handle:
-            os.fsync(handle.fileno())
+        _fsync(f)
 
 
 def _remove(path: Path) -> None:
@@ -899,12 +907,6 @@ def _release_memory() -> None:
     pa.default_memory_pool().release_unused()
     with contextlib.suppress(OSError, AttributeError, TypeError):
         ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim(0)
-
-
-def _check_seed(seed: Any) -> int:
-    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
-        raise InputError(f"seed must be a whole number >= 0; got {seed!r}")
-    return int(seed)
 
 
 @contextlib.contextmanager
@@ -1063,7 +1065,7 @@ def sample_file(
         raise PlanError(f"weights must be one of {', '.join(WEIGHT_MODES)}; got {weights!r}")
     if not isinstance(weight_col, str) or not weight_col:
         raise InputError(f"weight_col must be a non-empty column name; got {weight_col!r}")
-    seed = _check_seed(seed)
+    seed = check_seed(seed)
     out = Path(dst)
     with _engine(src, threads) as engine:
         kind = _check_output(engine.source, out, overwrite=overwrite)

@@ -13,6 +13,16 @@ from ._types import RandomStateLike
 _SEED_BITS = 63
 
 
+def check_seed(seed: object, hint: str = "") -> int:
+    """A seed given as a plain non-negative integer (files, epochs: no generators here).
+
+    ``hint`` is added to the error, e.g. why the seed must be a plain integer.
+    """
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or int(seed) < 0:
+        raise InputError(f"seed must be a non-negative integer{hint}; got {seed!r}")
+    return int(seed)
+
+
 def resolve_seed(random_state: RandomStateLike) -> int:
     """Turn ``random_state`` into a non-negative integer seed.
 
