@@ -324,7 +324,7 @@ def test_an_existing_output_needs_overwrite(inputs, tmp_path):
 
 
 def test_a_failed_write_leaves_nothing(inputs, tmp_path, monkeypatch):
-    from upweight import _files
+    from upweight import _files, _onepass
 
     real = _files._Engine.execute
 
@@ -332,7 +332,13 @@ def test_a_failed_write_leaves_nothing(inputs, tmp_path, monkeypatch):
         real(self, query)  # the temporary file is complete on disk
         raise _files.FileError("could not write the output: No space left on device")
 
+    def one_pass_write_then_fail(spill, tmp, *args):
+        real_one_pass(spill, tmp, *args)
+        raise OSError(28, "No space left on device")
+
+    real_one_pass = _onepass._write
     monkeypatch.setattr(_files._Engine, "execute", write_then_fail)
+    monkeypatch.setattr(_onepass, "_write", one_pass_write_then_fail)
     out_dir = tmp_path / "out"
     out_dir.mkdir()
     for name in ("o.parquet", "o.csv", "o_dir"):

@@ -578,6 +578,32 @@ def _one_pass(
     ps = np.concatenate([f[0] for f in found])
     cs = np.concatenate([f[1] for f in found])
     del found
+    chosen = _choose(plan, values, ps, cs, rates, counts, method=method, seed=seed)
+    if chosen is None:
+        return None
+    return plan, *chosen
+
+
+def _choose(
+    plan: SamplingPlan,
+    values: list[Label],
+    ps: npt.NDArray[Any],
+    cs: npt.NDArray[Any],
+    rates: npt.NDArray[np.float64],
+    counts: npt.NDArray[np.int64],
+    *,
+    method: Method,
+    seed: int,
+) -> tuple[npt.NDArray[np.int64], dict[Label, int]] | None:
+    """The kept positions of the classes ``plan`` downsamples, from a streaming pass.
+
+    ``ps`` and ``cs`` are the positions (ascending) and class codes (indexes into
+    ``values``) of the rows the pass held: for each class, at least every row whose hash
+    lay below the bound for ``rates`` (the most the class may keep) and ``counts`` (its
+    final count). Returns the positions (ascending) and rows kept per class, or ``None``
+    when the rows held cannot decide: the plan keeps more than ``rates`` allowed, or an
+    exact bound fell short.
+    """
     code_of: dict[Label, int] = {v: j for j, v in enumerate(values)}
     chosen, kept = [], {c.label: c.count for c in plan}
     final = _exact_bounds(rates, counts)
@@ -602,7 +628,7 @@ def _one_pass(
         chosen.append(pick)
         kept[c.label] = int(pick.size)
     positions = np.sort(np.concatenate(chosen)) if chosen else np.empty(0, np.int64)
-    return plan, positions, kept
+    return positions, kept
 
 
 _TOP = np.iinfo(np.uint64).max
@@ -910,8 +936,8 @@ def _release_memory() -> None:
 
 
 @contextlib.contextmanager
-def _engine(src: PathLike, threads: int | None = None) -> Iterator[_Engine]:
-    engine = _Engine(_resolve(src), threads=threads)
+def _engine(src: PathLike | _Source, threads: int | None = None) -> Iterator[_Engine]:
+    engine = _Engine(src if isinstance(src, _Source) else _resolve(src), threads=threads)
     try:
         yield engine
     finally:
@@ -1067,8 +1093,46 @@ def sample_file(
         raise InputError(f"weight_col must be a non-empty column name; got {weight_col!r}")
     seed = check_seed(seed)
     out = Path(dst)
-    with _engine(src, threads) as engine:
-        kind = _check_output(engine.source, out, overwrite=overwrite)
+    source = _resolve(src)
+    kind = _check_output(source, out, overwrite=overwrite)
+
+    def make_plan(counts: dict[Label, int]) -> SamplingPlan:
+        return resolve_plan(
+            counts,
+            plan=plan,
+            factor=factor,
+            target_share=target_share,
+            upweight=upweight,
+            weights=weights,
+        )
+
+    hint = _rate_hint(plan, factor, target_share)
+    one_pass_covers = kind == source.kind == "parquet" and not source.hive and key is None
+    if one_pass_covers and hint is not None and source.n_rows:
+        from ._onepass import sample_parquet
+
+        files, n_rows = source.files, source.n_rows
+        one_pass = _staged(
+            out,
+            kind,
+            lambda tmp: sample_parquet(
+                files,
+                n_rows,
+                tmp,
+                label=label,
+                weight_col=weight_col,
+                rate_hint=hint,
+                majority_only=plan is None and not isinstance(factor, Mapping),
+                make_plan=make_plan,
+                method=method,
+                seed=seed,
+                threads=threads,
+                progress=progress,
+            ),
+        )
+        if one_pass is not None:
+            return one_pass
+    with _engine(source, threads) as engine:
         if any(c == weight_col for c, _ in engine.columns):
             raise InputError(
                 f"column {weight_col!r} already exists in {engine.source.name}; "
@@ -1077,23 +1141,12 @@ def sample_file(
         engine.column_type(label, "label column")
         if key is not None:
             engine.column_type(key, "key column")
-
-        def make_plan(counts: dict[Label, int]) -> SamplingPlan:
-            return resolve_plan(
-                counts,
-                plan=plan,
-                factor=factor,
-                target_share=target_share,
-                upweight=upweight,
-                weights=weights,
-            )
-
         quick = None
         if key is None:
             quick = _one_pass(
                 engine,
                 label=label,
-                rate_hint=_rate_hint(plan, factor, target_share),
+                rate_hint=hint,
                 make_plan=make_plan,
                 method=method,
                 seed=seed,
@@ -1108,10 +1161,8 @@ def sample_file(
             )
         applied = the_plan.applied(kept, method=method, seed=seed)
         _release_memory()
-        staged: list[tuple[Path, Path]] = []
-        try:
-            tmp = _temporary(out)
-            staged.append((tmp, out))
+
+        def write(tmp: Path) -> SamplingPlan:
             _write(
                 engine,
                 applied,
@@ -1123,20 +1174,42 @@ def sample_file(
                 dst=out,
                 progress=progress,
             )
-            sidecar = plan_sidecar(out) if kind == "csv" else None
-            if sidecar is not None:
-                side_tmp = _temporary(sidecar)
-                staged.insert(0, (side_tmp, sidecar))
-                side_tmp.write_text(applied.to_json(), encoding="utf-8")
-            for t, _ in staged:
-                _fsync_tree(t)
-            _commit(staged)
-        except BaseException as exc:
-            for t, _ in staged:
-                _remove(t)
-            if isinstance(exc, OSError) and not isinstance(exc, FileError):
-                raise FileError(f"could not write {out}: {_first_line(exc)}") from None
-            raise
+            return applied
+
+        _staged(out, kind, write)
+    return applied
+
+
+def _staged(
+    out: Path, kind: OutputKind, write: Callable[[Path], SamplingPlan | None]
+) -> SamplingPlan | None:
+    """Run ``write`` into a temporary, then rename it (and the CSV's plan file) into place.
+
+    ``write`` returns the applied plan, or ``None`` when it wrote nothing. On any error,
+    or Ctrl-C, the temporaries are removed and the output is untouched.
+    """
+    staged: list[tuple[Path, Path]] = []
+    try:
+        tmp = _temporary(out)
+        staged.append((tmp, out))
+        applied = write(tmp)
+        if applied is None:
+            _remove(tmp)
+            return None
+        sidecar = plan_sidecar(out) if kind == "csv" else None
+        if sidecar is not None:
+            side_tmp = _temporary(sidecar)
+            staged.insert(0, (side_tmp, sidecar))
+            side_tmp.write_text(applied.to_json(), encoding="utf-8")
+        for t, _ in staged:
+            _fsync_tree(t)
+        _commit(staged)
+    except BaseException as exc:
+        for t, _ in staged:
+            _remove(t)
+        if isinstance(exc, OSError) and not isinstance(exc, FileError):
+            raise FileError(f"could not write {out}: {_first_line(exc)}") from None
+        raise
     return applied
 
 
