@@ -137,14 +137,14 @@ def test_analyze_json_has_the_recommended_factor(files, capsys):
 
 
 def test_an_unexpected_error_is_one_line_too(files, capsys, monkeypatch):
+    import upweight._arrow_path as arrow_path
     import upweight._files as engine
-    import upweight._onepass as one_pass
 
     def broken(*args, **kwargs):
         raise ZeroDivisionError("boom")
 
     monkeypatch.setattr(engine, "_write", broken)
-    monkeypatch.setattr(one_pass, "_write", broken)
+    monkeypatch.setattr(arrow_path, "_write", broken)
     args = ("sample", files["parquet"], "-l", "fraud", "-k", "2", "-o", files["dir"] / "o.pq")
     code, _, err = run(capsys, *args)
     assert code == 1
@@ -275,8 +275,8 @@ def test_bad_input_in_a_real_process_has_no_traceback(files):
 
 @pytest.mark.parametrize("failure", [KeyboardInterrupt, OSError])
 def test_interrupted_or_failed_write_leaves_nothing(files, capsys, monkeypatch, failure):
+    import upweight._arrow_path as arrow_path
     import upweight._files as engine
-    import upweight._onepass as one_pass
 
     out_path = files["dir"] / "out.parquet"
     real_execute = engine._Engine.execute
@@ -285,13 +285,13 @@ def test_interrupted_or_failed_write_leaves_nothing(files, capsys, monkeypatch, 
         real_execute(self, query)  # the temporary file is on disk
         raise failure(28, "No space left on device") if failure is OSError else failure()
 
-    def one_pass_write_then_fail(spill, tmp, *args):
-        real_one_pass(spill, tmp, *args)  # the temporary file is on disk
+    def arrow_write_then_fail(*args, **kwargs):
+        real_arrow_write(*args, **kwargs)  # the temporary file is on disk
         raise failure(28, "No space left on device") if failure is OSError else failure()
 
-    real_one_pass = one_pass._write
+    real_arrow_write = arrow_path._write
     monkeypatch.setattr(engine._Engine, "execute", write_then_fail)
-    monkeypatch.setattr(one_pass, "_write", one_pass_write_then_fail)
+    monkeypatch.setattr(arrow_path, "_write", arrow_write_then_fail)
     before = sorted(p.name for p in files["dir"].iterdir())
     code, _, err = run(capsys, "sample", files["parquet"], "-l", "fraud", "-k", "2", "-o", out_path)
     assert code == (130 if failure is KeyboardInterrupt else 2)

@@ -324,7 +324,7 @@ def test_an_existing_output_needs_overwrite(inputs, tmp_path):
 
 
 def test_a_failed_write_leaves_nothing(inputs, tmp_path, monkeypatch):
-    from upweight import _files, _onepass
+    from upweight import _arrow_path, _files
 
     real = _files._Engine.execute
 
@@ -332,13 +332,13 @@ def test_a_failed_write_leaves_nothing(inputs, tmp_path, monkeypatch):
         real(self, query)  # the temporary file is complete on disk
         raise _files.FileError("could not write the output: No space left on device")
 
-    def one_pass_write_then_fail(spill, tmp, *args):
-        real_one_pass(spill, tmp, *args)
+    def arrow_write_then_fail(*args, **kwargs):
+        real_arrow_write(*args, **kwargs)
         raise OSError(28, "No space left on device")
 
-    real_one_pass = _onepass._write
+    real_arrow_write = _arrow_path._write
     monkeypatch.setattr(_files._Engine, "execute", write_then_fail)
-    monkeypatch.setattr(_onepass, "_write", one_pass_write_then_fail)
+    monkeypatch.setattr(_arrow_path, "_write", arrow_write_then_fail)
     out_dir = tmp_path / "out"
     out_dir.mkdir()
     for name in ("o.parquet", "o.csv", "o_dir"):

@@ -27,7 +27,7 @@ import os
 import re
 import shutil
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -550,30 +550,79 @@ def _one_pass(
     if high - low > 4096:
         return None
     values: list[Label] = [bool(v) if typ == "BOOLEAN" else int(v) for v in range(low, high + 1)]
-    rates = np.array([min(1.0, max(0.0, rate_hint(v))) for v in values])
+    query = f"SELECT {cast} FROM {engine.plain_scan}"
+    batches = ((_class_codes(_ints(b.column(0)), low), None) for b in _batches(engine, query))
+    return _stream_select(
+        batches,
+        n_rows=n_rows,
+        values=values,
+        rates=np.array([min(1.0, max(0.0, rate_hint(v))) for v in values]),
+        make_plan=make_plan,
+        what=f"label column {label!r}",
+        name=engine.source.name,
+        method=method,
+        seed=seed,
+        progress=progress,
+    )
+
+
+def _class_codes(values: npt.NDArray[Any], low: int) -> npt.NDArray[Any]:
+    """Labels ``low, low + 1, ...`` as class codes ``0, 1, ...`` (at most 4,097 classes)."""
+    if not low and values.dtype.itemsize <= 2:
+        return values
+    return (values.astype(np.int64) - low).astype(np.int16)
+
+
+def _stream_select(
+    batches: Iterable[tuple[npt.NDArray[Any], npt.NDArray[np.uint64] | None]],
+    *,
+    n_rows: int,
+    values: list[Label],
+    rates: npt.NDArray[np.float64],
+    make_plan: Callable[[dict[Label, int]], SamplingPlan],
+    what: str,
+    name: str,
+    method: Method,
+    seed: int,
+    progress: ProgressCallback | None,
+) -> tuple[SamplingPlan, npt.NDArray[Any], dict[Label, int]] | None:
+    """Count and select in one streaming pass over class codes (indexes into ``values``).
+
+    Each batch holds the class codes of the next rows and, optionally, their hashes
+    (:func:`upweight._selection.run_hashes`, computed by the caller on another thread).
+
+    ``rates[j]`` is the most class ``j`` may keep, known before counting. Each batch's
+    rows are counted, and the rows whose hash lies below their class's bound are held:
+    the keep rate itself (Bernoulli), or a few standard deviations above it (exact),
+    tightened as rows arrive. Then the plan is made from the counts and :func:`_choose`
+    picks the kept rows among those held. Returns the plan, the kept positions of the
+    classes it downsamples (ascending), and the rows kept per class; or ``None`` when
+    the rows held cannot decide.
+    """
     counts = np.zeros(len(values), dtype=np.int64)
     if method == "bernoulli":  # classes kept whole (rate 1) hold no candidates
         limits = np.array([_bernoulli_limit(r) if r < 1.0 else 0 for r in rates], np.uint64)
     found: list[tuple[Any, Any]] = []
     done = 0
     small = np.uint32 if n_rows < 2**32 else np.int64  # candidates take half the memory
-    for batch in _batches(engine, f"SELECT {cast} FROM {engine.plain_scan}"):
-        codes = _ints(batch.column(0))
-        if low:
-            codes = codes.astype(np.int64) - low
-        counts += np.bincount(codes, minlength=counts.size)
+    for codes, hashes in batches:
+        if counts.size <= 8:  # a few classes: counting each beats bincount's cast to int64
+            counts += [np.count_nonzero(codes == j) for j in range(counts.size)]
+        else:
+            counts += np.bincount(codes, minlength=counts.size)
         bounds = limits if method == "bernoulli" else _exact_bounds(rates, counts)
-        hit = positions_below(done, codes, bounds, seed)
+        if hashes is None:
+            hit = positions_below(done, codes, bounds, seed)
+        else:
+            hit = np.flatnonzero(hashes <= np.take(bounds, codes)) + done
         found.append((hit.astype(small, copy=False), codes[hit - done]))
         done += codes.size
         if progress is not None:
             progress("selecting", done, n_rows)
     if done != n_rows:
-        raise FileError(
-            f"{engine.source.name} changed while it was read; run again once it is complete"
-        )
+        raise FileError(f"{name} changed while it was read; run again once it is complete")
     count_map = {v: int(n) for v, n in zip(values, counts, strict=True) if n}
-    check_two_classes(count_map, f"label column {label!r}")
+    check_two_classes(count_map, what)
     plan = make_plan(count_map)
     ps = np.concatenate([f[0] for f in found])
     cs = np.concatenate([f[1] for f in found])
@@ -1109,7 +1158,7 @@ def sample_file(
     hint = _rate_hint(plan, factor, target_share)
     one_pass_covers = kind == source.kind == "parquet" and not source.hive and key is None
     if one_pass_covers and hint is not None and source.n_rows:
-        from ._onepass import sample_parquet
+        from ._arrow_path import sample_parquet
 
         files, n_rows = source.files, source.n_rows
         one_pass = _staged(
@@ -1122,7 +1171,6 @@ def sample_file(
                 label=label,
                 weight_col=weight_col,
                 rate_hint=hint,
-                majority_only=plan is None and not isinstance(factor, Mapping),
                 make_plan=make_plan,
                 method=method,
                 seed=seed,

@@ -28,6 +28,7 @@ of those kept at a smaller one, so a sweep over factors compares nested samples.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from typing import Any
 
@@ -45,6 +46,7 @@ _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
 _CHUNK = 1 << 20
 _BLOCK = 1 << 14
+_RUN_BLOCK = 1 << 15  # consecutive positions: fewer, larger blocks pay less per call
 _ONE, _G = np.uint64(1), np.uint64(_GOLDEN)
 _S27, _S30, _S31 = np.uint64(27), np.uint64(30), np.uint64(31)
 
@@ -160,20 +162,60 @@ def positions_below(
     The streaming engines' inner loop: rows ``start, start + 1, ...`` of classes
     ``codes``, hashed and compared block by block in the CPU cache.
     """
-    base = np.uint64(_mix64_int(int(seed)))
     n = codes.size
-    z = np.empty(min(n, _BLOCK), dtype=np.uint64)
-    scratch = np.empty_like(z)
-    ids = np.empty_like(z)
+    z = np.empty(min(n, _RUN_BLOCK), dtype=np.uint64)
+    t = np.empty_like(z)
+    b = np.empty_like(z)
     found = []
-    for a in range(0, n, _BLOCK):
-        m = min(_BLOCK, n - a)
-        np.copyto(ids[:m], np.arange(start + a, start + a + m, dtype=np.uint64))
-        _hash_block(ids[:m], base, z[:m], scratch)
-        hit = np.flatnonzero(z[:m] <= bounds[codes[a : a + m]])
+    for a in range(0, n, _RUN_BLOCK):
+        m = min(_RUN_BLOCK, n - a)
+        _run_block(start + a, seed, z[:m], t[:m])
+        np.take(bounds, codes[a : a + m], out=b[:m])
+        hit = np.flatnonzero(z[:m] <= b[:m])
         if hit.size:
             found.append(hit + (start + a))
     return np.concatenate(found) if found else np.empty(0, dtype=np.int64)
+
+
+def run_hashes(start: int, n: int, seed: int) -> npt.NDArray[np.uint64]:
+    """:func:`row_hashes` of the consecutive positions ``start, ..., start + n - 1``.
+
+    Examples
+    --------
+    >>> from upweight._selection import row_hashes, run_hashes
+    >>> bool((run_hashes(10, 5, seed=3) == row_hashes(range(10, 15), seed=3)).all())
+    True
+    """
+    out = np.empty(n, dtype=np.uint64)
+    t = np.empty(min(n, _RUN_BLOCK), dtype=np.uint64)
+    for a in range(0, n, _RUN_BLOCK):
+        m = min(_RUN_BLOCK, n - a)
+        _run_block(start + a, seed, out[a : a + m], t[:m])
+    return out
+
+
+def _run_block(start: int, seed: int, z: npt.NDArray[np.uint64], t: npt.NDArray[np.uint64]) -> None:
+    """Hashes of positions ``start, start + 1, ...`` into ``z``; ``t`` is workspace.
+
+    Consecutive positions need no per-row first step: ``(position + 1) * golden +
+    mix64(seed)`` is a block-wide constant plus a precomputed ramp.
+    """
+    first = (_mix64_int(int(seed)) + start * _GOLDEN) & _MASK64
+    np.add(_ramp()[: z.size], np.uint64(first), out=z)
+    np.right_shift(z, _S30, out=t)
+    z ^= t
+    z *= _M1
+    np.right_shift(z, _S27, out=t)
+    z ^= t
+    z *= _M2
+    np.right_shift(z, _S31, out=t)
+    z ^= t
+
+
+@functools.cache
+def _ramp() -> npt.NDArray[np.uint64]:
+    """``(i + 1) * golden`` modulo 2**64 for ``i`` in a block: the first step's ramp."""
+    return np.arange(1, _RUN_BLOCK + 1, dtype=np.uint64) * _G
 
 
 def row_uniforms(positions: npt.ArrayLike, seed: int) -> npt.NDArray[np.float64]:

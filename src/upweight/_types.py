@@ -19,7 +19,8 @@ Method: TypeAlias = Literal["exact", "bernoulli"]
 Correction: TypeAlias = Literal["upweight", "offset", "none"]
 
 #: Anything that can seed the randomness: None (fresh entropy), an int, or a NumPy generator.
-RandomStateLike: TypeAlias = int | np.integer | np.random.Generator | np.random.RandomState | None
+# (a string, so that numpy.random is not imported to define it)
+RandomStateLike: TypeAlias = "int | np.integer | np.random.Generator | np.random.RandomState | None"
 
 WEIGHT_MODES: tuple[str, ...] = ("factor", "exact", "none")
 METHODS: tuple[str, ...] = ("exact", "bernoulli")

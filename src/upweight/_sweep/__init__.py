@@ -3,11 +3,34 @@
 :func:`sweep` computes (:mod:`._run`), :class:`SweepResult` holds the plain data
 (:mod:`._result`), and the plots and the HTML report only read it (:mod:`._plots`,
 :mod:`._report`). Data access goes through :mod:`._source`.
+
+The names load on first use, so that the command line starts without the sweep's
+imports when it runs another command.
 """
 
 from __future__ import annotations
 
-from ._result import Choice, Recommendation, SweepResult
-from ._run import DEFAULT_FACTORS, sweep
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ._result import Choice, Recommendation, SweepResult
+    from ._run import DEFAULT_FACTORS, sweep
 
 __all__ = ["DEFAULT_FACTORS", "Choice", "Recommendation", "SweepResult", "sweep"]
+
+_HOMES = {
+    "Choice": "._result",
+    "Recommendation": "._result",
+    "SweepResult": "._result",
+    "DEFAULT_FACTORS": "._run",
+    "sweep": "._run",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _HOMES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(_HOMES[name], __name__), name)
+    globals()[name] = value
+    return value

@@ -1,0 +1,367 @@
+"""The file engine's path for Parquet files in and one Parquet file out, on pyarrow.
+
+DuckDB's path (:mod:`upweight._files`) writes the kept rows through a positional join
+against a bitmask, which DuckDB runs on one thread to keep the input's order. When the
+input is Parquet files (not hive-partitioned) with an integer or boolean label and the
+output is one Parquet file, this path does the same work with pyarrow instead:
+
+1. **Select**: the label column alone, row group by row group, through the streaming
+   selection DuckDB's path uses (:func:`upweight._files._stream_select`): class counts,
+   hence the plan, and the kept positions, by the shared scheme of
+   :mod:`upweight._selection`.
+2. **Write**: every row group once, read through a memory map while the previous one is
+   filtered to its kept rows and appended, with the weight column, to the output; the plan
+   goes in the file's key-value metadata.
+
+Memory holds two row groups, one output row group and a few bytes per kept row. The output
+has the same rows, order, values and plan as DuckDB's path; column types are the input's
+Arrow types, every column nullable, as DuckDB writes them.
+
+The path returns ``None`` for what it does not cover, and the caller runs DuckDB's path
+(which also words the errors): a key column, a label column whose row-group statistics
+are missing or show missing values or over 4,096 distinct values, row groups over 256 MB,
+a bound that fell short, or a file pyarrow cannot read.
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import itertools
+import os
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, TypeVar
+
+import numpy as np
+import numpy.typing as npt
+
+from ._io import PLAN_METADATA_KEY
+from ._plan import SamplingPlan
+from ._selection import run_hashes
+from ._types import Label, Method
+
+_MAX_GROUP_BYTES = 256 * 1024 * 1024  # larger row groups stream through DuckDB's path
+_OUT_ROWS = 1 << 20  # rows per output row group
+_MAX_LABEL_RANGE = 4096
+_MAX_WORKERS = 8  # row groups in flight: memory grows with them
+_HASHED_GROUP_ROWS = 1 << 22  # row groups up to this are hashed on the workers
+
+T = TypeVar("T")
+
+
+class _Declined(Exception):
+    """Raised when the input is not covered here: DuckDB's path takes it."""
+
+
+def _numpy_dtype(typ: Any) -> np.dtype[Any] | None:
+    """The NumPy dtype of a fixed-width integer or float Arrow type, else ``None``."""
+    import pyarrow as pa
+
+    if pa.types.is_integer(typ):
+        kind = "i" if pa.types.is_signed_integer(typ) else "u"
+    elif pa.types.is_floating(typ):
+        kind = "f"
+    else:
+        return None
+    return np.dtype(f"{kind}{typ.bit_width // 8}")
+
+
+def _as_numpy(array: Any, dtype: np.dtype[Any]) -> npt.NDArray[Any]:
+    return np.frombuffer(array.buffers()[1], dtype=dtype, count=len(array), offset=array.offset)
+
+
+def _from_numpy(values: npt.NDArray[Any], typ: Any) -> Any:
+    """An Arrow array viewing a NumPy array (``pa.array`` would import pandas)."""
+    import pyarrow as pa
+
+    values = np.ascontiguousarray(values)
+    return pa.Array.from_buffers(typ, values.size, [None, pa.py_buffer(values)])
+
+
+def _array(column: Any) -> Any:
+    """A column as one Arrow array (without copying when it is one already)."""
+    import pyarrow as pa
+
+    if not isinstance(column, pa.ChunkedArray):
+        return column
+    return column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
+
+
+def _take(column: Any, idx: npt.NDArray[np.int64]) -> Any:
+    """Rows ``idx`` of a column: NumPy for plain numbers, Arrow's ``take`` otherwise."""
+    import pyarrow as pa
+
+    array = _array(column)
+    dtype = _numpy_dtype(array.type)
+    if dtype is not None and array.null_count == 0:
+        return _from_numpy(_as_numpy(array, dtype)[idx], array.type)
+    return array.take(_from_numpy(idx.astype(np.int64, copy=False), pa.int64()))
+
+
+def _label_values(column: Any) -> npt.NDArray[Any]:
+    """An integer or boolean column without missing values as NumPy (a view if it can)."""
+    import pyarrow as pa
+
+    array = _array(column)
+    if pa.types.is_boolean(array.type):
+        bits = np.frombuffer(array.buffers()[1], dtype=np.uint8)
+        start = array.offset
+        return np.unpackbits(bits, bitorder="little")[start : start + len(array)]
+    dtype = _numpy_dtype(array.type)
+    assert dtype is not None
+    return _as_numpy(array, dtype)
+
+
+def _label_range(metas: list[Any], label: str) -> tuple[int, int]:
+    """The label's smallest and largest value, from the row groups' statistics."""
+    low: int | None = None
+    high: int | None = None
+    for meta in metas:
+        names = [meta.schema.column(j).path for j in range(meta.num_columns)]
+        if names.count(label) != 1:
+            raise _Declined
+        j = names.index(label)
+        for g in range(meta.num_row_groups):
+            group = meta.row_group(g)
+            if group.total_byte_size > _MAX_GROUP_BYTES:
+                raise _Declined
+            if group.num_rows == 0:
+                continue
+            stats = group.column(j).statistics
+            if stats is None or not stats.has_min_max or stats.null_count != 0:
+                raise _Declined  # missing values, or no statistics: DuckDB's path says so
+            lo, hi = int(stats.min), int(stats.max)
+            low = lo if low is None else min(low, lo)
+            high = hi if high is None else max(high, hi)
+    if low is None or high is None or high - low >= _MAX_LABEL_RANGE:
+        raise _Declined
+    return low, high
+
+
+def _read_group(
+    path: str, meta: Any, group: int, use_threads: bool, columns: list[str] | None
+) -> Any:
+    """One row group, read through a memory map opened for it alone.
+
+    Mapping the file saves copying it into read buffers; closing the map after each row
+    group keeps the pages read from counting as this process's memory.
+    """
+    import pyarrow.parquet as pq
+
+    with pq.ParquetFile(path, memory_map=True, pre_buffer=False, metadata=meta) as f:
+        return f.read_row_group(group, columns=columns, use_threads=use_threads)
+
+
+def _map_groups(
+    files: Iterable[str],
+    metas: list[Any],
+    fn: Callable[[Any, int], T],
+    *,
+    threads: int | None,
+    columns: list[str] | None = None,
+) -> Iterator[T]:
+    """``fn(row_group, first_position)`` for every row group of ``files``, in order.
+
+    Row groups are read and handed to ``fn`` on worker threads, a few ahead of the
+    caller: with many row groups, each worker reads a whole row group on its own (so
+    ``fn`` finds it in the CPU cache); with few, pyarrow decodes each one's columns in
+    parallel instead.
+    """
+    jobs = []
+    start = 0
+    for f, m in zip(files, metas, strict=True):
+        for g in range(m.num_row_groups):
+            jobs.append((f, m, g, start))
+            start += m.row_group(g).num_rows
+    workers = max(1, min(threads or os.cpu_count() or 1, _MAX_WORKERS))
+    per_group = workers > 1 and len(jobs) >= 2 * workers
+    use_threads = workers > 1 and not per_group
+
+    def run(job: tuple[str, Any, int, int]) -> T:
+        path, meta, group, first = job
+        return fn(_read_group(path, meta, group, use_threads, columns), first)
+
+    if workers == 1:
+        yield from map(run, jobs)
+        return
+    pool = ThreadPoolExecutor(workers if per_group else 1, thread_name_prefix="upweight-read")
+    ahead: collections.deque[Future[T]] = collections.deque()
+    try:
+        todo = iter(jobs)
+        for job in itertools.islice(todo, workers + 1):
+            ahead.append(pool.submit(run, job))
+        while ahead:
+            result = ahead.popleft().result()
+            for job in itertools.islice(todo, 1):
+                ahead.append(pool.submit(run, job))
+            yield result
+            del result
+    finally:
+        for future in ahead:
+            future.cancel()
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def sample_parquet(
+    files: tuple[str, ...],
+    n_rows: int,
+    tmp: Path,
+    *,
+    label: str,
+    weight_col: str,
+    rate_hint: Callable[[Label], float],
+    make_plan: Callable[[dict[Label, int]], SamplingPlan],
+    method: Method,
+    seed: int,
+    threads: int | None,
+    progress: Callable[[str, int, int], None] | None,
+) -> SamplingPlan | None:
+    """Downsample Parquet ``files`` into the Parquet file ``tmp``.
+
+    ``rate_hint(v)`` is the most class ``v`` may keep, known before counting. Returns the
+    applied plan, or ``None`` when this path does not cover the input (``tmp`` is then
+    not written).
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from ._files import _class_codes, _stream_select
+
+    try:
+        metas = [pq.read_metadata(f) for f in files]
+        names = metas[0].schema.names
+        if (
+            label not in names
+            or weight_col in names
+            or any(not m.schema.equals(metas[0].schema) for m in metas)
+        ):
+            raise _Declined
+        typ = metas[0].schema.to_arrow_schema().field(label).type
+        boolean = pa.types.is_boolean(typ)
+        if not (pa.types.is_integer(typ) or boolean):
+            raise _Declined
+        low, high = (0, 1) if boolean else _label_range(metas, label)
+        if boolean:
+            _label_range(metas, label)  # the same checks: statistics, no missing values
+        values: list[Label] = [False, True] if boolean else list(range(low, high + 1))
+
+        def label_pass(table: Any, first: int) -> tuple[Any, Any]:
+            codes = _class_codes(_label_values(table.column(0)), low)
+            small = codes.size <= _HASHED_GROUP_ROWS  # else hashed in blocks as compared
+            return codes, run_hashes(first, codes.size, seed) if small else None
+
+        labels = _map_groups(files, metas, label_pass, threads=threads, columns=[label])
+        chosen = _stream_select(
+            labels,
+            n_rows=n_rows,
+            values=values,
+            rates=np.array([min(1.0, max(0.0, rate_hint(v))) for v in values]),
+            make_plan=make_plan,
+            what=f"label column {label!r}",
+            name=", ".join(files),
+            method=method,
+            seed=seed,
+            progress=progress,
+        )
+        if chosen is None:
+            raise _Declined
+        plan, positions, kept = chosen
+        applied = plan.applied(kept, method=method, seed=seed)
+        _write(
+            files,
+            metas,
+            tmp,
+            applied,
+            positions,
+            values=values,
+            low=low,
+            label=label,
+            weight_col=weight_col,
+            method=method,
+            threads=threads,
+            progress=progress,
+        )
+        return applied
+    except (_Declined, pa.ArrowException):
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+        return None
+
+
+def _write(
+    files: tuple[str, ...],
+    metas: list[Any],
+    tmp: Path,
+    applied: SamplingPlan,
+    positions: npt.NDArray[Any],
+    *,
+    values: list[Label],
+    low: int,
+    label: str,
+    weight_col: str,
+    method: Method,
+    threads: int | None,
+    progress: Callable[[str, int, int], None] | None,
+) -> None:
+    """Every column of the kept rows, in input order, with the weight column and the plan.
+
+    A row is kept when its class is kept whole or its position is in ``positions``.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from ._files import _class_codes
+
+    code_of = {v: j for j, v in enumerate(values)}
+    whole = np.zeros(len(values), dtype=bool)
+    weight = np.zeros(len(values))
+    for c in applied:
+        weight[code_of[c.label]] = c.weight
+        whole[code_of[c.label]] = c.keep_rate >= 1.0 or (method == "exact" and c.kept == c.count)
+    n_rows = sum(m.num_rows for m in metas)
+    whole_codes = np.flatnonzero(whole)
+    meta = {PLAN_METADATA_KEY: applied.to_json().encode()}
+
+    def kept_rows(table: Any, first: int) -> tuple[Any, int]:
+        """The row group's kept rows with their weights (on a worker thread)."""
+        codes = _class_codes(_label_values(table.column(label)), low)
+        keep = np.zeros(codes.size, dtype=bool)
+        for j in whole_codes:  # a few classes: one comparison each
+            keep |= codes == j
+        bounds = np.array([first, first + codes.size], dtype=positions.dtype)
+        a, b = np.searchsorted(positions, bounds)
+        keep[positions[a:b] - first] = True
+        idx = np.flatnonzero(keep)
+        columns = [_take(c, idx) for c in table.columns]
+        columns.append(_from_numpy(weight[codes[idx]], pa.float64()))
+        # every column nullable, as DuckDB's path writes them
+        fields = [f.with_nullable(True) for f in table.schema]
+        fields.append(pa.field(weight_col, pa.float64()))
+        schema = pa.schema(fields, metadata=meta)
+        return pa.RecordBatch.from_arrays(columns, schema=schema), first + codes.size
+
+    writer = None
+    pending: list[Any] = []
+    held = 0
+    try:
+        for batch, done in _map_groups(files, metas, kept_rows, threads=threads):
+            if writer is None:
+                plain = [f.name for f in batch.schema if not pa.types.is_floating(f.type)]
+                writer = pq.ParquetWriter(
+                    tmp, batch.schema, compression="snappy", use_dictionary=plain or False
+                )
+            pending.append(batch)
+            held += batch.num_rows
+            if held >= _OUT_ROWS:
+                writer.write_table(pa.Table.from_batches(pending), _OUT_ROWS)
+                pending, held = [], 0
+            if progress is not None:
+                progress("writing", done, n_rows)
+        assert writer is not None
+        if pending:
+            writer.write_table(pa.Table.from_batches(pending), _OUT_ROWS)
+    finally:
+        if writer is not None:
+            writer.close()
