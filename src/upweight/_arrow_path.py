@@ -39,14 +39,13 @@ import numpy.typing as npt
 
 from ._io import PLAN_METADATA_KEY
 from ._plan import SamplingPlan
-from ._selection import run_hashes
+from ._selection import hashes_below
 from ._types import Label, Method
 
 _MAX_GROUP_BYTES = 256 * 1024 * 1024  # larger row groups stream through DuckDB's path
 _OUT_ROWS = 1 << 20  # rows per output row group
 _MAX_LABEL_RANGE = 4096
 _MAX_WORKERS = 8  # row groups in flight: memory grows with them
-_HASHED_GROUP_ROWS = 1 << 22  # row groups up to this are hashed on the workers
 
 T = TypeVar("T")
 
@@ -227,7 +226,13 @@ def sample_parquet(
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from ._files import _class_codes, _stream_select
+    from ._files import (
+        HeldRows,
+        _class_codes,
+        _class_counts,
+        _rate_bounds,
+        _stream_select,
+    )
 
     try:
         metas = [pq.read_metadata(f) for f in files]
@@ -247,17 +252,30 @@ def sample_parquet(
             _label_range(metas, label)  # the same checks: statistics, no missing values
         values: list[Label] = [False, True] if boolean else list(range(low, high + 1))
 
-        def label_pass(table: Any, first: int) -> tuple[Any, Any]:
+        rates = np.array([min(1.0, max(0.0, rate_hint(v))) for v in values])
+
+        def label_pass(table: Any, first: int) -> HeldRows:
+            """A row group's class counts and candidate rows (on a worker thread)."""
             codes = _class_codes(_label_values(table.column(0)), low)
-            small = codes.size <= _HASHED_GROUP_ROWS  # else hashed in blocks as compared
-            return codes, run_hashes(first, codes.size, seed) if small else None
+            counts = _class_counts(codes, len(values))
+            # this row group's counts alone give bounds at least as loose as the
+            # running counts will: every row those bounds hold is among these
+            loose = _rate_bounds(method, rates, counts)
+            pos, pos_h = hashes_below(first, codes, loose, seed)
+            pos_codes = codes[pos - first]
+
+            def held(bounds: npt.NDArray[np.uint64]) -> tuple[Any, Any]:
+                inside = pos_h <= np.take(bounds, pos_codes)
+                return pos[inside], pos_codes[inside]
+
+            return counts, held
 
         labels = _map_groups(files, metas, label_pass, threads=threads, columns=[label])
         chosen = _stream_select(
             labels,
             n_rows=n_rows,
             values=values,
-            rates=np.array([min(1.0, max(0.0, rate_hint(v))) for v in values]),
+            rates=rates,
             make_plan=make_plan,
             what=f"label column {label!r}",
             name=", ".join(files),

@@ -551,9 +551,16 @@ def _one_pass(
         return None
     values: list[Label] = [bool(v) if typ == "BOOLEAN" else int(v) for v in range(low, high + 1)]
     query = f"SELECT {cast} FROM {engine.plain_scan}"
-    batches = ((_class_codes(_ints(b.column(0)), low), None) for b in _batches(engine, query))
+
+    def batches() -> Iterator[HeldRows]:
+        first = 0
+        for batch in _batches(engine, query):
+            codes = _class_codes(_ints(batch.column(0)), low)
+            yield _held_by_hashing(codes, first, len(values), seed)
+            first += codes.size
+
     return _stream_select(
-        batches,
+        batches(),
         n_rows=n_rows,
         values=values,
         rates=np.array([min(1.0, max(0.0, rate_hint(v))) for v in values]),
@@ -573,8 +580,38 @@ def _class_codes(values: npt.NDArray[Any], low: int) -> npt.NDArray[Any]:
     return (values.astype(np.int64) - low).astype(np.int16)
 
 
+#: One batch of a streaming selection: its rows' class counts, and a function giving the
+#: positions and class codes of its rows whose hash is at most their class's bound.
+HeldRows = tuple[npt.NDArray[np.int64], Callable[[npt.NDArray[np.uint64]], tuple[Any, Any]]]
+
+
+def _class_counts(codes: npt.NDArray[Any], n_classes: int) -> npt.NDArray[np.int64]:
+    if n_classes <= 8:  # a few classes: counting each beats bincount's cast to int64
+        return np.array([np.count_nonzero(codes == j) for j in range(n_classes)], np.int64)
+    return np.bincount(codes, minlength=n_classes).astype(np.int64)
+
+
+def _held_by_hashing(codes: npt.NDArray[Any], first: int, n_classes: int, seed: int) -> HeldRows:
+    """A batch of rows ``first, first + 1, ...``, hashed block by block once bounds are known."""
+
+    def held(bounds: npt.NDArray[np.uint64]) -> tuple[Any, Any]:
+        hit = positions_below(first, codes, bounds, seed)
+        return hit, codes[hit - first]
+
+    return _class_counts(codes, n_classes), held
+
+
+def _rate_bounds(
+    method: Method, rates: npt.NDArray[np.float64], counts: npt.NDArray[np.int64]
+) -> npt.NDArray[np.uint64]:
+    """Each class's hash bound once ``counts`` rows are seen: looser for fewer rows."""
+    if method == "bernoulli":  # classes kept whole (rate 1) hold no candidates
+        return np.array([_bernoulli_limit(r) if r < 1.0 else 0 for r in rates], np.uint64)
+    return _exact_bounds(rates, counts)
+
+
 def _stream_select(
-    batches: Iterable[tuple[npt.NDArray[Any], npt.NDArray[np.uint64] | None]],
+    batches: Iterable[HeldRows],
     *,
     n_rows: int,
     values: list[Label],
@@ -586,40 +623,27 @@ def _stream_select(
     seed: int,
     progress: ProgressCallback | None,
 ) -> tuple[SamplingPlan, npt.NDArray[Any], dict[Label, int]] | None:
-    """Count and select in one streaming pass over class codes (indexes into ``values``).
+    """Count and select in one streaming pass over batches of rows, in input order.
 
-    Each batch holds the class codes of the next rows and, optionally, their hashes
-    (:func:`upweight._selection.run_hashes`, computed by the caller on another thread).
-
-    ``rates[j]`` is the most class ``j`` may keep, known before counting. Each batch's
-    rows are counted, and the rows whose hash lies below their class's bound are held:
-    the keep rate itself (Bernoulli), or a few standard deviations above it (exact),
-    tightened as rows arrive. Then the plan is made from the counts and :func:`_choose`
-    picks the kept rows among those held. Returns the plan, the kept positions of the
-    classes it downsamples (ascending), and the rows kept per class; or ``None`` when
-    the rows held cannot decide.
+    ``rates[j]`` is the most class ``j`` (``values[j]``) may keep, known before counting.
+    Each batch's rows are counted, and its rows whose hash lies below their class's
+    bound (:func:`_rate_bounds` for the rows seen so far: the keep rate itself for
+    Bernoulli, a few standard deviations above it for exact, tightened as rows arrive)
+    are held. Then the plan is made from the counts and :func:`_choose` picks the kept
+    rows among those held. Returns the plan, the kept positions of the classes it
+    downsamples (ascending), and the rows kept per class; or ``None`` when the rows held
+    cannot decide.
     """
     counts = np.zeros(len(values), dtype=np.int64)
-    if method == "bernoulli":  # classes kept whole (rate 1) hold no candidates
-        limits = np.array([_bernoulli_limit(r) if r < 1.0 else 0 for r in rates], np.uint64)
     found: list[tuple[Any, Any]] = []
-    done = 0
     small = np.uint32 if n_rows < 2**32 else np.int64  # candidates take half the memory
-    for codes, hashes in batches:
-        if counts.size <= 8:  # a few classes: counting each beats bincount's cast to int64
-            counts += [np.count_nonzero(codes == j) for j in range(counts.size)]
-        else:
-            counts += np.bincount(codes, minlength=counts.size)
-        bounds = limits if method == "bernoulli" else _exact_bounds(rates, counts)
-        if hashes is None:
-            hit = positions_below(done, codes, bounds, seed)
-        else:
-            hit = np.flatnonzero(hashes <= np.take(bounds, codes)) + done
-        found.append((hit.astype(small, copy=False), codes[hit - done]))
-        done += codes.size
+    for batch_counts, held in batches:
+        counts += batch_counts
+        hit, codes = held(_rate_bounds(method, rates, counts))
+        found.append((hit.astype(small, copy=False), codes))
         if progress is not None:
-            progress("selecting", done, n_rows)
-    if done != n_rows:
+            progress("selecting", int(counts.sum()), n_rows)
+    if counts.sum() != n_rows:
         raise FileError(f"{name} changed while it was read; run again once it is complete")
     count_map = {v: int(n) for v, n in zip(values, counts, strict=True) if n}
     check_two_classes(count_map, what)

@@ -162,11 +162,18 @@ def positions_below(
     The streaming engines' inner loop: rows ``start, start + 1, ...`` of classes
     ``codes``, hashed and compared block by block in the CPU cache.
     """
+    return hashes_below(start, codes, bounds, seed)[0]
+
+
+def hashes_below(
+    start: int, codes: npt.NDArray[np.integer[Any]], bounds: npt.NDArray[np.uint64], seed: int
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.uint64]]:
+    """:func:`positions_below`, and those positions' hashes."""
     n = codes.size
     z = np.empty(min(n, _RUN_BLOCK), dtype=np.uint64)
     t = np.empty_like(z)
     b = np.empty_like(z)
-    found = []
+    found, hashes = [], []
     for a in range(0, n, _RUN_BLOCK):
         m = min(_RUN_BLOCK, n - a)
         _run_block(start + a, seed, z[:m], t[:m])
@@ -174,7 +181,10 @@ def positions_below(
         hit = np.flatnonzero(z[:m] <= b[:m])
         if hit.size:
             found.append(hit + (start + a))
-    return np.concatenate(found) if found else np.empty(0, dtype=np.int64)
+            hashes.append(z[hit])
+    if not found:
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.uint64)
+    return np.concatenate(found), np.concatenate(hashes)
 
 
 def run_hashes(start: int, n: int, seed: int) -> npt.NDArray[np.uint64]:
