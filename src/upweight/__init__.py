@@ -36,6 +36,7 @@ from ._exceptions import (
 from ._files import profile_file, read_plan, sample_file
 from ._plan import ClassPlan, SamplingPlan, plan
 from ._profile import BatchView, ImbalanceProfile, profile
+from ._version import __version__
 
 if _typing.TYPE_CHECKING:
     from . import datasets, metrics
@@ -58,13 +59,6 @@ def __getattr__(name: str) -> _typing.Any:
         value = module if name in {"datasets", "metrics"} else getattr(module, name)
         globals()[name] = value
         return value
-    if name == "__version__":
-        from importlib.metadata import PackageNotFoundError, version
-
-        try:
-            return version("upweight")
-        except PackageNotFoundError:  # pragma: no cover - running from a source tree
-            return "0.0.0+unknown"
     raise AttributeError(f"module 'upweight' has no attribute {name!r}")
 
 

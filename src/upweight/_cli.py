@@ -13,14 +13,16 @@ import sys
 from collections.abc import Iterator
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from ._exceptions import PlanError, UpweightError
 from ._types import Label
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.table import Table
 
 app = typer.Typer(
     name="upweight",
@@ -55,6 +57,8 @@ class MethodChoice(StrEnum):
 
 
 def _stdout() -> Console:
+    from rich.console import Console  # (rich loads only when something is printed)
+
     console = Console(highlight=False)
     if not console.is_terminal:
         # logs and pipes: wide enough for the tables not to wrap
@@ -63,6 +67,8 @@ def _stdout() -> Console:
 
 
 def _stderr() -> Console:
+    from rich.console import Console
+
     return Console(stderr=True, highlight=False, soft_wrap=True)
 
 
@@ -84,8 +90,11 @@ def _row_progress(*, quiet: bool) -> Iterator[Any]:
     Yields a callback ``(phase, rows_read, rows_total)`` for the file engine, or ``None``
     when quiet or not on a terminal.
     """
+    if quiet:
+        yield None
+        return
     console = _stderr()
-    if quiet or not console.is_terminal:
+    if not console.is_terminal:
         yield None
         return
     from rich.progress import (
@@ -188,6 +197,8 @@ def _parse_factor(text: str, classes: tuple[Label, ...]) -> float | dict[Label, 
 
 
 def _profile_table(prof: Any) -> Table:
+    from rich.table import Table
+
     table = Table()
     table.add_column("class")
     table.add_column("rows", justify="right")
@@ -420,6 +431,8 @@ def sample(
     size = _size(output)
     if quiet:
         return
+    from rich.table import Table
+
     console = _stdout()
     console.print(f"{data.name} -> {output.name}")
     table_out = Table()
@@ -475,11 +488,10 @@ def _one_line(text: str) -> str:
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the exit code (2 for bad input, 130 if interrupted)."""
     command = typer.main.get_command(app)
-    err = _stderr()
     try:
         result = command.main(args=argv, prog_name="upweight", standalone_mode=False)
     except UpweightError as exc:
-        err.print(f"error: {_one_line(str(exc))}", markup=False)
+        _stderr().print(f"error: {_one_line(str(exc))}", markup=False)
         return EXIT_BAD_INPUT
     except typer.TyperException as exc:
         # typer's usage errors (bad or missing options) and the help shown for no arguments
@@ -488,21 +500,21 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         ctx = getattr(exc, "ctx", None)
         hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
-        err.print(f"error: {_one_line(exc.format_message())}{hint}", markup=False)
+        _stderr().print(f"error: {_one_line(exc.format_message())}{hint}", markup=False)
         return int(getattr(exc, "exit_code", EXIT_BAD_INPUT))
     except (typer.Abort, KeyboardInterrupt):
         result = EXIT_INTERRUPTED
     except Exception as exc:  # a bug, or bad input we did not foresee
         if os.environ.get("UPWEIGHT_DEBUG"):
             raise
-        err.print(
+        _stderr().print(
             f"error: unexpected {type(exc).__name__}: {_one_line(str(exc))} "
             "(please report it; set UPWEIGHT_DEBUG=1 to see the traceback)",
             markup=False,
         )
         return 1
     if result == EXIT_INTERRUPTED:
-        err.print("interrupted; no partial output was left", markup=False)
+        _stderr().print("interrupted; no partial output was left", markup=False)
     return result if isinstance(result, int) else 0
 
 

@@ -46,7 +46,7 @@ _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
 _CHUNK = 1 << 20
 _BLOCK = 1 << 14
-_RUN_BLOCK = 1 << 15  # consecutive positions: fewer, larger blocks pay less per call
+_RUN_BLOCK = 1 << 16  # consecutive positions: larger blocks, fewer calls (measured best)
 _ONE, _G = np.uint64(1), np.uint64(_GOLDEN)
 _S27, _S30, _S31 = np.uint64(27), np.uint64(30), np.uint64(31)
 
