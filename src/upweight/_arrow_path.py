@@ -43,7 +43,7 @@ from ._selection import hashes_below
 from ._types import Label, Method
 
 _MAX_GROUP_BYTES = 256 * 1024 * 1024  # larger row groups stream through DuckDB's path
-_OUT_ROWS = 1 << 20  # rows per output row group
+_OUT_ROWS = 1 << 18  # rows per output row group: written as the input streams, not all at the end
 _MAX_LABEL_RANGE = 4096
 _MAX_WORKERS = 8  # row groups in flight: memory grows with them
 
@@ -231,6 +231,7 @@ def sample_parquet(
         _class_codes,
         _class_counts,
         _rate_bounds,
+        _release_memory,
         _stream_select,
     )
 
@@ -287,6 +288,7 @@ def sample_parquet(
             raise _Declined
         plan, positions, kept = chosen
         applied = plan.applied(kept, method=method, seed=seed)
+        _release_memory()  # what the label pass freed, so that memory stays flat with size
         _write(
             files,
             metas,
