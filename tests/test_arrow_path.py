@@ -1,0 +1,204 @@
+"""The pyarrow path of the file engine: the same output as DuckDB's path, or none at all."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+import upweight
+from upweight import _arrow_path, _files
+
+
+def frame(n: int = 40_000, *, seed: int = 0) -> pa.Table:
+    """Features of several types (nulls included), an int label with a 3% minority."""
+    rng = np.random.default_rng(seed)
+    y = (rng.random(n) < 0.03).astype(np.int64)
+    x = rng.normal(size=n)
+    with_nulls = pa.array(np.where(rng.random(n) < 0.1, np.nan, x), from_pandas=True)
+    return pa.table(
+        {
+            "x": pa.array(x.astype(np.float32)),
+            "maybe": with_nulls,
+            "word": pa.array([f"w{i % 97}" for i in range(n)]),
+            "flag": pa.array(rng.random(n) < 0.5),
+            "when": pa.array(np.arange(n).astype("datetime64[s]").astype("datetime64[us]")),
+            "y": pa.array(y),
+        }
+    )
+
+
+def both_paths(
+    monkeypatch: pytest.MonkeyPatch, src: Path | str, tmp_path: Path, **kwargs
+) -> tuple[pa.Table, pa.Table, upweight.SamplingPlan, upweight.SamplingPlan]:
+    """The output and plan of the pyarrow path, then of DuckDB's path, for one input."""
+    calls: list[int] = []
+    real = _arrow_path._write
+
+    def spy(*args, **kw):
+        calls.append(1)
+        return real(*args, **kw)
+
+    kwargs["overwrite"] = True
+    with monkeypatch.context() as m:
+        m.setattr(_arrow_path, "_write", spy)
+        fast = upweight.sample_file(src, tmp_path / "fast.parquet", **kwargs)
+    assert calls, "the pyarrow path did not run"
+    with monkeypatch.context() as m:
+        m.setattr(_arrow_path, "sample_parquet", lambda *a, **k: None)
+        slow = upweight.sample_file(src, tmp_path / "slow.parquet", **kwargs)
+    return (
+        pq.read_table(tmp_path / "fast.parquet"),
+        pq.read_table(tmp_path / "slow.parquet"),
+        fast,
+        slow,
+    )
+
+
+def assert_same(a: pa.Table, b: pa.Table) -> None:
+    assert a.column_names == b.column_names
+    assert a.num_rows == b.num_rows
+    for name in a.column_names:
+        left, right = a.column(name), b.column(name)
+        if left.type != right.type:  # DuckDB may store a type its own way
+            right = right.cast(left.type)
+        assert left.equals(right), name
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"factor": 10},
+        {"factor": 10, "method": "bernoulli"},
+        {"factor": 7, "weights": "exact"},
+        {"factor": 7, "weights": "none", "seed": 11},
+        {"factor": 4, "upweight": 2.5},
+        {"factor": 10, "threads": 1},
+    ],
+    ids=lambda o: ",".join(f"{k}={v}" for k, v in o.items()),
+)
+def test_same_output_as_duckdbs_path(monkeypatch, tmp_path, options):
+    src = tmp_path / "in.parquet"
+    pq.write_table(frame(), src, row_group_size=3_000)
+    fast, slow, plan_fast, plan_slow = both_paths(monkeypatch, src, tmp_path, label="y", **options)
+    assert plan_fast == plan_slow
+    assert_same(fast, slow)
+    assert upweight.read_plan(tmp_path / "fast.parquet") == plan_fast
+    assert all(f.nullable for f in fast.schema)  # as DuckDB writes them
+
+
+def test_same_rows_as_in_memory_with_many_files_and_row_groups(monkeypatch, tmp_path):
+    table = frame(50_000, seed=3)
+    folder = tmp_path / "parts"
+    folder.mkdir()
+    for i, (start, stop) in enumerate([(0, 1), (1, 17_000), (17_000, 50_000)]):
+        pq.write_table(
+            table.slice(start, stop - start), folder / f"{i}.parquet", row_group_size=4_000
+        )
+    expected = upweight.downsample_frame(table, label="y", factor=12, random_state=9)
+    fast, slow, _, _ = both_paths(monkeypatch, folder, tmp_path, label="y", factor=12, seed=9)
+    assert_same(fast, slow)
+    assert fast.drop_columns(["weight"]).column("x").equals(expected.column("x"))
+
+
+@pytest.mark.parametrize(
+    "labels",
+    [
+        np.array([-3, -3, -1, 5, -3, -3]),  # negative labels, a gap between classes
+        np.array([True, False, False, False, False, False]),
+        np.array([200, 7, 7, 7, 7, 7], dtype=np.uint8),
+    ],
+    ids=["negative", "boolean", "uint8"],
+)
+def test_label_types(monkeypatch, tmp_path, labels):
+    y = np.resize(labels, 30_000)
+    table = pa.table({"x": np.arange(y.size, dtype=np.float64), "y": y})
+    src = tmp_path / "in.parquet"
+    pq.write_table(table, src, row_group_size=5_000)
+    majority = np.unique(y)[np.argmax(np.unique(y, return_counts=True)[1])]
+    factor = {majority.item(): 5}
+    fast, slow, plan_fast, plan_slow = both_paths(
+        monkeypatch, src, tmp_path, label="y", factor=factor
+    )
+    assert plan_fast == plan_slow
+    assert_same(fast, slow)
+
+
+def test_a_plan_and_multiclass_factors(monkeypatch, tmp_path):
+    rng = np.random.default_rng(1)
+    y = rng.choice([0, 1, 2], size=30_000, p=[0.7, 0.25, 0.05])
+    src = tmp_path / "in.parquet"
+    pq.write_table(pa.table({"x": rng.normal(size=y.size), "y": y}), src, row_group_size=2_500)
+    fast, slow, *_ = both_paths(monkeypatch, src, tmp_path, label="y", factor={0: 8, 1: 3})
+    assert_same(fast, slow)
+    plan = upweight.plan(y, factor={0: 8, 1: 3})
+    fast, slow, *_ = both_paths(
+        monkeypatch, src, tmp_path, label="y", plan=plan, method="bernoulli"
+    )
+    assert_same(fast, slow)
+
+
+def declined(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Count the pyarrow path's writes: none when it declines."""
+    calls: list[int] = []
+    real = _arrow_path._write
+
+    def spy(*args, **kw):
+        calls.append(1)
+        return real(*args, **kw)
+
+    monkeypatch.setattr(_arrow_path, "_write", spy)
+    return calls
+
+
+@pytest.mark.parametrize(
+    "case", ["no statistics", "wide label range", "large row groups", "bound fell short"]
+)
+def test_what_the_path_declines_goes_to_duckdb_with_the_same_result(monkeypatch, tmp_path, case):
+    table = frame(20_000, seed=2)
+    if case == "wide label range":
+        table = table.set_column(5, "y", pa.array(np.where(table["y"].to_numpy() == 1, 9_999, 0)))
+    src = tmp_path / "in.parquet"
+    pq.write_table(table, src, row_group_size=3_000, write_statistics=case != "no statistics")
+    if case == "large row groups":
+        monkeypatch.setattr(_arrow_path, "_MAX_GROUP_BYTES", 1_000)
+    if case == "bound fell short":
+        monkeypatch.setattr(_files, "_choose", lambda *a, **k: None)
+    calls = declined(monkeypatch)
+    applied = upweight.sample_file(src, tmp_path / "out.parquet", label="y", factor=6, seed=1)
+    assert not calls
+    expected, plan = upweight.downsample_frame(
+        table, label="y", factor=6, random_state=1, return_plan=True
+    )
+    assert applied == plan
+    got = pq.read_table(tmp_path / "out.parquet")
+    assert got.column("x").equals(expected.column("x"))
+    assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+def test_other_outputs_and_keys_go_to_duckdb(monkeypatch, tmp_path):
+    src = tmp_path / "in.parquet"
+    pq.write_table(frame(10_000), src)
+    calls = declined(monkeypatch)
+    upweight.sample_file(src, tmp_path / "out.csv", label="y", factor=5)
+    upweight.sample_file(src, tmp_path / "out_dir", label="y", factor=5)
+    upweight.sample_file(src, tmp_path / "keyed.parquet", label="y", factor=5, key="word")
+    upweight.sample_file(src, tmp_path / "share.parquet", label="y", target_share=0.2)
+    assert not calls
+
+
+def test_a_bad_page_midway_gives_duckdbs_error_and_leaves_nothing(tmp_path):
+    src = tmp_path / "in.parquet"
+    pq.write_table(frame(20_000), src, row_group_size=5_000)
+    # damage a feature's page header in the third row group: the label pass reads
+    # fine, and the write pass fails after writing part of the output
+    at = pq.read_metadata(src).row_group(2).column(0).data_page_offset
+    data = bytearray(src.read_bytes())
+    data[at : at + 64] = b"\xff" * 64
+    src.write_bytes(bytes(data))
+    with pytest.raises((upweight.FileError, upweight.InputError)):
+        upweight.sample_file(src, tmp_path / "out.parquet", label="y", factor=5)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.parquet"]
