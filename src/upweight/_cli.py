@@ -381,7 +381,7 @@ def sample(
     threads: Annotated[
         int | None,
         typer.Option(
-            "--threads", min=1, help="DuckDB threads (default: one per core); output is the same."
+            "--threads", min=1, help="Reading threads (default: one per core); output is the same."
         ),
     ] = None,
     weight_col: Annotated[
@@ -397,8 +397,9 @@ def sample(
     """Downsample a file's majority class and write it with a weight column.
 
     Keeps every minority row and one in K majority rows, adds the weight column, and
-    writes OUTPUT atomically (a temporary file renamed into place). Streams with DuckDB
-    in bounded memory, so inputs larger than memory are fine. Parquet output carries the
+    writes OUTPUT atomically (a temporary file renamed into place). Streams in bounded
+    memory (pyarrow for Parquet to Parquet, DuckDB otherwise), so inputs larger than
+    memory are fine. Parquet output carries the
     sampling plan in its metadata (key 'upweight.plan'); CSV output gets OUTPUT.plan.json.
     """
     from ._files import profile_file, sample_file

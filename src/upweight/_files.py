@@ -1,15 +1,20 @@
-"""The file engine: downsample CSV and Parquet files larger than memory, on DuckDB.
+"""The file engine: downsample CSV and Parquet files larger than memory.
 
 DuckDB (embedded, no server) reads the files, in parallel and in bounded memory. The work
-takes three passes, each reading only what it needs:
+takes up to three passes, each reading only what it needs:
 
-1. **Count**: the label column alone, grouped: class counts, hence the plan.
+1. **Count**: the label column alone, grouped: class counts, hence the plan. (For Parquet
+   with integer or boolean labels, counting and selecting share one pass.)
 2. **Select**: the row position and label of the rows of downsampled classes (and the key
    column, if any) stream through NumPy, which applies the shared selection scheme of
    :mod:`upweight._selection` and keeps the positions of the chosen rows (a few bytes per
    kept row; nothing per dropped row).
 3. **Write**: every column, filtered to the kept positions, with the weight column added,
    written by DuckDB to a temporary file that replaces the output only when complete.
+
+Parquet files in and one Parquet file out take a faster road to the same output
+(:mod:`upweight._arrow_path`): pyarrow reads the label column, then every column once, on
+worker threads, because DuckDB keeps the input's order in pass 3 on one thread only.
 
 A row's position is its place in the input: row ``i`` of the ``j``-th file (files sorted
 by path) has position ``i`` plus the rows of the files before it. Positions come from the
@@ -1084,13 +1089,14 @@ def sample_file(
 ) -> SamplingPlan:
     """Downsample a file larger than memory and write it with a weight column.
 
-    Streams the input with DuckDB in three passes (count the labels; select rows from
-    their positions and labels; write every column of the kept rows), in bounded memory
-    and in parallel. The output keeps the input's row order and carries the applied plan:
-    in Parquet key-value metadata under ``upweight.plan`` (see :func:`read_plan`), or next
-    to a CSV output as ``OUT.plan.json``. It is written to a temporary name and renamed
-    into place only when complete: an error or Ctrl-C leaves no partial output, and an
-    input is never overwritten.
+    Streams the input in bounded memory and in parallel: the labels first (class counts,
+    hence the plan, and the rows to keep, from their positions and labels), then every
+    column of the kept rows. Parquet to Parquet runs on pyarrow, everything else on
+    DuckDB; both give the same output. The output keeps the input's row order and
+    carries the applied plan: in Parquet key-value metadata under ``upweight.plan`` (see
+    :func:`read_plan`), or next to a CSV output as ``OUT.plan.json``. It is written to a
+    temporary name and renamed into place only when complete: an error or Ctrl-C leaves
+    no partial output, and an input is never overwritten.
 
     Parameters
     ----------
@@ -1122,7 +1128,8 @@ def sample_file(
     overwrite : bool, default=False
         Replace ``dst`` if it exists.
     threads : int, optional
-        DuckDB threads (default: one per core). The output does not depend on it.
+        Threads reading the input (default: one per core). The output does not depend on
+        it.
     progress : callable, optional
         Called as ``progress(phase, rows_read, rows_total)`` while the passes run;
         ``phase`` is ``"selecting"`` or ``"writing"``.
