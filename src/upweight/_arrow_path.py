@@ -37,7 +37,7 @@ from typing import Any, TypeVar
 import numpy as np
 import numpy.typing as npt
 
-from ._io import PLAN_METADATA_KEY
+from ._io import PLAN_METADATA_KEY, _flushing
 from ._plan import SamplingPlan
 from ._selection import hashes_below
 from ._types import Label, Method
@@ -365,23 +365,24 @@ def _write(
     writer = None
     pending: list[Any] = []
     held = 0
-    try:
-        for batch, done in _map_groups(files, metas, kept_rows, threads=threads):
-            if writer is None:
-                plain = [f.name for f in batch.schema if not pa.types.is_floating(f.type)]
-                writer = pq.ParquetWriter(
-                    tmp, batch.schema, compression="snappy", use_dictionary=plain or False
-                )
-            pending.append(batch)
-            held += batch.num_rows
-            if held >= _OUT_ROWS:
+    with _flushing(tmp):  # the disk writes while the rest is computed
+        try:
+            for batch, done in _map_groups(files, metas, kept_rows, threads=threads):
+                if writer is None:
+                    plain = [f.name for f in batch.schema if not pa.types.is_floating(f.type)]
+                    writer = pq.ParquetWriter(
+                        tmp, batch.schema, compression="snappy", use_dictionary=plain or False
+                    )
+                pending.append(batch)
+                held += batch.num_rows
+                if held >= _OUT_ROWS:
+                    writer.write_table(pa.Table.from_batches(pending), _OUT_ROWS)
+                    pending, held = [], 0
+                if progress is not None:
+                    progress("writing", done, n_rows)
+            assert writer is not None
+            if pending:
                 writer.write_table(pa.Table.from_batches(pending), _OUT_ROWS)
-                pending, held = [], 0
-            if progress is not None:
-                progress("writing", done, n_rows)
-        assert writer is not None
-        if pending:
-            writer.write_table(pa.Table.from_batches(pending), _OUT_ROWS)
-    finally:
-        if writer is not None:
-            writer.close()
+        finally:
+            if writer is not None:
+                writer.close()
