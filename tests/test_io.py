@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from upweight import FileError
@@ -44,3 +46,20 @@ def test_atomic_path_replaces_only_on_success(tmp_path):
 def test_a_csv_plan_goes_beside_it():
     assert plan_sidecar("out/o.csv").name == "o.csv.plan.json"
     assert plan_sidecar("o.parquet") is None
+
+
+def test_flushing_a_file_while_it_is_written(tmp_path):
+    import threading
+
+    from upweight._io import _flushing
+
+    path = tmp_path / "growing.bin"
+    with _flushing(path, every=0.01):  # the file does not exist yet: no error
+        time.sleep(0.03)
+        with open(path, "wb") as f:
+            for _ in range(5):
+                f.write(b"x" * 100_000)
+                f.flush()
+                time.sleep(0.02)
+    assert path.stat().st_size == 500_000
+    assert not [t for t in threading.enumerate() if t.name == "upweight-flush"]
