@@ -147,10 +147,14 @@ def _read_group(
     Mapping the file saves copying it into read buffers; closing the map after each row
     group keeps the pages read from counting as this process's memory.
     """
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
-    with pq.ParquetFile(path, memory_map=True, pre_buffer=False, metadata=meta) as f:
-        return f.read_row_group(group, columns=columns, use_threads=use_threads)
+    try:
+        with pq.ParquetFile(path, memory_map=True, pre_buffer=False, metadata=meta) as f:
+            return f.read_row_group(group, columns=columns, use_threads=use_threads)
+    except (OSError, pa.ArrowException) as exc:  # a damaged page: DuckDB's path words it
+        raise _Declined from exc
 
 
 def _map_groups(
@@ -208,6 +212,7 @@ def sample_parquet(
     n_rows: int,
     tmp: Path,
     *,
+    name: str,
     label: str,
     weight_col: str,
     rate_hint: Callable[[Label], float],
@@ -236,7 +241,10 @@ def sample_parquet(
     )
 
     try:
-        metas = [pq.read_metadata(f) for f in files]
+        try:
+            metas = [pq.read_metadata(f) for f in files]
+        except (OSError, pa.ArrowException) as exc:
+            raise _Declined from exc
         names = metas[0].schema.names
         if (
             label not in names
@@ -279,7 +287,7 @@ def sample_parquet(
             rates=rates,
             make_plan=make_plan,
             what=f"label column {label!r}",
-            name=", ".join(files),
+            name=name,
             method=method,
             seed=seed,
             progress=progress,

@@ -582,6 +582,8 @@ def _class_codes(values: npt.NDArray[Any], low: int) -> npt.NDArray[Any]:
     """Labels ``low, low + 1, ...`` as class codes ``0, 1, ...`` (at most 4,097 classes)."""
     if not low and values.dtype.itemsize <= 2:
         return values
+    if values.dtype.kind == "u":  # uint64 labels may not fit int64; values >= low
+        return (values - values.dtype.type(low)).astype(np.int16)
     return (values.astype(np.int64) - low).astype(np.int16)
 
 
@@ -1199,6 +1201,7 @@ def sample_file(
                 files,
                 n_rows,
                 tmp,
+                name=source.name,
                 label=label,
                 weight_col=weight_col,
                 rate_hint=hint,
