@@ -204,3 +204,66 @@ def test_a_bad_page_midway_gives_duckdbs_error_and_leaves_nothing(tmp_path):
         upweight.sample_file(src, tmp_path / "out.parquet", label="y", factor=5)
     assert "could not write" not in str(caught.value)  # a reading problem, said as one
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.parquet"]
+
+
+def test_nested_columns_are_told_apart_from_top_level_ones(tmp_path):
+    rng = np.random.default_rng(0)
+    y = (rng.random(5_000) < 0.05).astype(np.int64)
+    nested = pa.array([{"weight": 1.0, "y": 0}] * y.size)
+    src = tmp_path / "in.parquet"
+    pq.write_table(pa.table({"s": nested, "y": y}), src)
+    # a field named "weight" inside a struct does not clash with the weight column
+    upweight.sample_file(src, tmp_path / "a.parquet", label="y", factor=5)
+    assert pq.read_table(tmp_path / "a.parquet").column_names == ["s", "y", "weight"]
+    # a top-level one does, and a label found only inside a struct is not the label
+    pq.write_table(pa.table({"weight": nested, "y": y}), src)
+    with pytest.raises(upweight.InputError, match="already exists"):
+        upweight.sample_file(src, tmp_path / "b.parquet", label="y", factor=5)
+    pq.write_table(pa.table({"s": nested, "x": y}), src)
+    with pytest.raises(upweight.UpweightError, match="'y'"):
+        upweight.sample_file(src, tmp_path / "c.parquet", label="y", factor=5)
+
+
+def test_numpy_factors_with_bernoulli(tmp_path):
+    table = frame(30_000, seed=4)
+    src = tmp_path / "in.parquet"
+    pq.write_table(table, src, row_group_size=4_000)
+    factor = {0: np.int64(10)}
+    applied = upweight.sample_file(
+        src, tmp_path / "out.parquet", label="y", factor=factor, method="bernoulli", seed=2
+    )
+    expected, plan = upweight.downsample_frame(
+        table, label="y", factor=factor, method="bernoulli", random_state=2, return_plan=True
+    )
+    assert applied == plan
+    assert pq.read_table(tmp_path / "out.parquet").column("x").equals(expected.column("x"))
+
+
+def test_sliced_arrow_arrays_are_read_from_their_offset():
+    array = pa.array(np.arange(10, dtype=np.int64)).slice(3)
+    assert _arrow_path._as_numpy(array, np.dtype(np.int64)).tolist() == list(range(3, 10))
+    assert _files._ints(pa.array(np.arange(10, dtype=np.int16)).slice(7)).tolist() == [7, 8, 9]
+
+
+def test_an_error_in_the_label_pass_stops_the_readers(tmp_path):
+    import threading
+
+    src = tmp_path / "in.parquet"
+    table = pa.table({"x": np.arange(50_000.0), "y": np.zeros(50_000, dtype=np.int64)})
+    pq.write_table(table, src, row_group_size=1_000)
+    with pytest.raises(upweight.LabelError, match="only one class"):
+        upweight.sample_file(src, tmp_path / "out.parquet", label="y", factor=5)
+    assert not [t for t in threading.enumerate() if t.name.startswith("upweight-read")]
+
+
+def test_a_file_that_changes_during_the_run_is_left_to_duckdb(monkeypatch, tmp_path):
+    table = frame(20_000, seed=6)
+    src = tmp_path / "in.parquet"
+    pq.write_table(table, src, row_group_size=3_000)
+    ticks = iter(range(10**6))  # a new size and time on every look
+    monkeypatch.setattr(_arrow_path, "_stamp", lambda path: (next(ticks), 0))
+    calls = declined(monkeypatch)
+    upweight.sample_file(src, tmp_path / "out.parquet", label="y", factor=5)
+    assert not calls
+    expected = upweight.downsample_frame(table, label="y", factor=5, random_state=0)
+    assert pq.read_table(tmp_path / "out.parquet").column("x").equals(expected.column("x"))

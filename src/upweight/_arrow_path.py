@@ -29,7 +29,7 @@ import collections
 import contextlib
 import itertools
 import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
@@ -43,7 +43,9 @@ from ._selection import hashes_below
 from ._types import Label, Method
 
 _MAX_GROUP_BYTES = 256 * 1024 * 1024  # larger row groups stream through DuckDB's path
-_OUT_ROWS = 1 << 18  # rows per output row group: written as the input streams, not all at the end
+# output row groups: written as the input streams (not all at the end), in bounded memory
+_OUT_ROWS = 1 << 18
+_OUT_BYTES = 64 * 1024 * 1024
 _MAX_LABEL_RANGE = 4096
 _MAX_WORKERS = 8  # row groups in flight: memory grows with them
 
@@ -68,7 +70,9 @@ def _numpy_dtype(typ: Any) -> np.dtype[Any] | None:
 
 
 def _as_numpy(array: Any, dtype: np.dtype[Any]) -> npt.NDArray[Any]:
-    return np.frombuffer(array.buffers()[1], dtype=dtype, count=len(array), offset=array.offset)
+    """A fixed-width Arrow array without nulls as a NumPy view (slices included)."""
+    offset = array.offset * dtype.itemsize  # Arrow counts elements, NumPy bytes
+    return np.frombuffer(array.buffers()[1], dtype=dtype, count=len(array), offset=offset)
 
 
 def _from_numpy(values: npt.NDArray[Any], typ: Any) -> Any:
@@ -139,18 +143,34 @@ def _label_range(metas: list[Any], label: str) -> tuple[int, int]:
     return low, high
 
 
+def _stamp(path: str) -> tuple[int, int]:
+    """A file's size and modification time: what changes if it is rewritten or cut."""
+    st = os.stat(path)
+    return st.st_size, st.st_mtime_ns
+
+
 def _read_group(
-    path: str, meta: Any, group: int, use_threads: bool, columns: list[str] | None
+    path: str,
+    meta: Any,
+    group: int,
+    use_threads: bool,
+    columns: list[str] | None,
+    stamp: tuple[int, int],
 ) -> Any:
     """One row group, read through a memory map opened for it alone.
 
-    Mapping the file saves copying it into read buffers; closing the map after each row
-    group keeps the pages read from counting as this process's memory.
+    Mapping the file saves copying it into read buffers (a tenth of the run); closing the
+    map after each row group keeps the pages read from counting as this process's memory.
+    A file changed since the run began is left to DuckDB's path, which says so: a mapped
+    file cut short *while* a row group is read would end the process (SIGBUS), as with
+    any memory-mapped reader.
     """
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     try:
+        if _stamp(path) != stamp:
+            raise _Declined
         with pq.ParquetFile(path, memory_map=True, pre_buffer=False, metadata=meta) as f:
             return f.read_row_group(group, columns=columns, use_threads=use_threads)
     except (OSError, pa.ArrowException) as exc:  # a damaged page: DuckDB's path words it
@@ -162,9 +182,10 @@ def _map_groups(
     metas: list[Any],
     fn: Callable[[Any, int], T],
     *,
+    stamps: dict[str, tuple[int, int]],
     threads: int | None,
     columns: list[str] | None = None,
-) -> Iterator[T]:
+) -> Generator[T, None, None]:
     """``fn(row_group, first_position)`` for every row group of ``files``, in order.
 
     Row groups are read and handed to ``fn`` on worker threads, a few ahead of the
@@ -184,7 +205,7 @@ def _map_groups(
 
     def run(job: tuple[str, Any, int, int]) -> T:
         path, meta, group, first = job
-        return fn(_read_group(path, meta, group, use_threads, columns), first)
+        return fn(_read_group(path, meta, group, use_threads, columns, stamps[path]), first)
 
     if workers == 1:
         yield from map(run, jobs)
@@ -242,17 +263,19 @@ def sample_parquet(
 
     try:
         try:
+            stamps = {f: _stamp(f) for f in files}
             metas = [pq.read_metadata(f) for f in files]
         except (OSError, pa.ArrowException) as exc:
             raise _Declined from exc
-        names = metas[0].schema.names
+        arrow_schema = metas[0].schema.to_arrow_schema()
+        names = arrow_schema.names  # top-level columns (the Parquet schema lists leaves)
         if (
             label not in names
             or weight_col in names
             or any(not m.schema.equals(metas[0].schema) for m in metas)
         ):
             raise _Declined
-        typ = metas[0].schema.to_arrow_schema().field(label).type
+        typ = arrow_schema.field(label).type
         boolean = pa.types.is_boolean(typ)
         if not (pa.types.is_integer(typ) or boolean):
             raise _Declined
@@ -279,19 +302,22 @@ def sample_parquet(
 
             return counts, held
 
-        labels = _map_groups(files, metas, label_pass, threads=threads, columns=[label])
-        chosen = _stream_select(
-            labels,
-            n_rows=n_rows,
-            values=values,
-            rates=rates,
-            make_plan=make_plan,
-            what=f"label column {label!r}",
-            name=name,
-            method=method,
-            seed=seed,
-            progress=progress,
-        )
+        # closed on the way out, so that an error stops the readers at once
+        with contextlib.closing(
+            _map_groups(files, metas, label_pass, stamps=stamps, threads=threads, columns=[label])
+        ) as labels:
+            chosen = _stream_select(
+                labels,
+                n_rows=n_rows,
+                values=values,
+                rates=rates,
+                make_plan=make_plan,
+                what=f"label column {label!r}",
+                name=name,
+                method=method,
+                seed=seed,
+                progress=progress,
+            )
         if chosen is None:
             raise _Declined
         plan, positions, kept = chosen
@@ -308,6 +334,7 @@ def sample_parquet(
             label=label,
             weight_col=weight_col,
             method=method,
+            stamps=stamps,
             threads=threads,
             progress=progress,
         )
@@ -330,6 +357,7 @@ def _write(
     label: str,
     weight_col: str,
     method: Method,
+    stamps: dict[str, tuple[int, int]],
     threads: int | None,
     progress: Callable[[str, int, int], None] | None,
 ) -> None:
@@ -372,10 +400,11 @@ def _write(
 
     writer = None
     pending: list[Any] = []
-    held = 0
-    with _flushing(tmp):  # the disk writes while the rest is computed
+    held = held_bytes = 0
+    groups = _map_groups(files, metas, kept_rows, stamps=stamps, threads=threads)
+    with _flushing(tmp), contextlib.closing(groups):  # the disk writes while we compute
         try:
-            for batch, done in _map_groups(files, metas, kept_rows, threads=threads):
+            for batch, done in groups:
                 if writer is None:
                     plain = [f.name for f in batch.schema if not pa.types.is_floating(f.type)]
                     writer = pq.ParquetWriter(
@@ -383,14 +412,15 @@ def _write(
                     )
                 pending.append(batch)
                 held += batch.num_rows
-                if held >= _OUT_ROWS:
-                    writer.write_table(pa.Table.from_batches(pending), _OUT_ROWS)
-                    pending, held = [], 0
+                held_bytes += batch.nbytes
+                if held >= _OUT_ROWS or held_bytes >= _OUT_BYTES:
+                    writer.write_table(pa.Table.from_batches(pending), held)
+                    pending, held, held_bytes = [], 0, 0
                 if progress is not None:
                     progress("writing", done, n_rows)
             assert writer is not None
             if pending:
-                writer.write_table(pa.Table.from_batches(pending), _OUT_ROWS)
+                writer.write_table(pa.Table.from_batches(pending), held)
         finally:
             if writer is not None:
                 writer.close()

@@ -28,6 +28,7 @@ from __future__ import annotations
 import contextlib
 import glob
 import math
+import numbers
 import os
 import re
 import shutil
@@ -692,8 +693,8 @@ def _choose(
         downsampled = c.keep_rate < 1.0 and (method == "bernoulli" or c.kept < c.count)
         if not downsampled:
             continue
-        if c.keep_rate > rates[j] * (1 + 1e-12):
-            return None  # the plan keeps more than the bound held
+        if c.keep_rate > rates[j] * (1 + 1e-12) or rates[j] >= 1.0:
+            return None  # the plan keeps more than the bound held (nothing, at rate 1)
         mine = ps[cs == j]
         h = row_hashes(mine, seed)
         if method == "bernoulli":
@@ -750,11 +751,13 @@ def _ints(array: Any) -> npt.NDArray[Any]:
     """
     import pyarrow as pa
 
-    typ = array.type
-    if not pa.types.is_integer(typ) or array.null_count:
+    from ._arrow_path import _as_numpy, _numpy_dtype
+
+    if not pa.types.is_integer(array.type) or array.null_count:
         return np.asarray(array.to_numpy(zero_copy_only=False))
-    dtype = np.dtype(f"{'i' if pa.types.is_signed_integer(typ) else 'u'}{typ.bit_width // 8}")
-    return np.frombuffer(array.buffers()[1], dtype=dtype, count=len(array), offset=array.offset)
+    dtype = _numpy_dtype(array.type)
+    assert dtype is not None
+    return _as_numpy(array, dtype)
 
 
 def _batches(engine: _Engine, query: str) -> Iterator[Any]:
@@ -990,10 +993,14 @@ def _rate_hint(
         return lambda v: rates.get(v, 1.0)
     if target_share is not None or factor is None:
         return None
+
+    def number(f: Any) -> bool:  # NumPy scalars and fractions too, not booleans
+        return isinstance(f, numbers.Real) and not isinstance(f, bool | np.bool_)
+
     if isinstance(factor, Mapping):
-        given = {k: float(f) for k, f in factor.items() if isinstance(f, int | float)}
+        given = {k: float(f) for k, f in factor.items() if number(f)}
         return lambda v: 1.0 / given[v] if given.get(v, 0) >= 1 else 1.0
-    if isinstance(factor, int | float) and not isinstance(factor, bool) and factor >= 1:
+    if number(factor) and factor >= 1:
         return lambda v: 1.0 / float(factor)
     return None
 

@@ -80,13 +80,14 @@ def _flushing(path: Path, every: float = 0.25) -> Iterator[None]:
     import threading
 
     stop = threading.Event()
+    sync = getattr(os, "fdatasync", os.fsync)  # macOS and Windows have fsync only
 
     def flush() -> None:
         while not stop.wait(every):
             with contextlib.suppress(OSError):
                 fd = os.open(path, os.O_RDONLY)
                 try:
-                    os.fdatasync(fd)
+                    sync(fd)
                 finally:
                     os.close(fd)
 
