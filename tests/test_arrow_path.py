@@ -63,7 +63,7 @@ def assert_same(a: pa.Table, b: pa.Table) -> None:
     assert a.num_rows == b.num_rows
     for name in a.column_names:
         left, right = a.column(name), b.column(name)
-        if left.type != right.type:  # DuckDB may store a type its own way
+        if left.type != right.type:  # DuckDB's path stores a few types its own way
             right = right.cast(left.type)
         assert left.equals(right), name
 

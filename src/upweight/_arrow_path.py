@@ -13,9 +13,11 @@ output is one Parquet file, this path does the same work with pyarrow instead:
    filtered to its kept rows and appended, with the weight column, to the output; the plan
    goes in the file's key-value metadata.
 
-Memory holds two row groups, one output row group and a few bytes per kept row. The output
-has the same rows, order, values and plan as DuckDB's path; column types are the input's
-Arrow types, every column nullable, as DuckDB writes them.
+Memory holds a few row groups, one output row group and a few bytes per kept row. The
+output has the same rows, order, values and plan as DuckDB's path, every column nullable
+as DuckDB writes them; column types are the input's Arrow types, where DuckDB's path
+stores a few its own way (half floats as floats, millisecond timestamps as microseconds,
+large strings as strings, dictionary columns decoded).
 
 The path returns ``None`` for what it does not cover, and the caller runs DuckDB's path
 (which also words the errors): a key column, a label column whose row-group statistics
