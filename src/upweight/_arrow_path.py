@@ -281,9 +281,9 @@ def sample_parquet(
         boolean = pa.types.is_boolean(typ)
         if not (pa.types.is_integer(typ) or boolean):
             raise _Declined
-        low, high = (0, 1) if boolean else _label_range(metas, label)
+        low, high = _label_range(metas, label)  # from statistics: no missing values
         if boolean:
-            _label_range(metas, label)  # the same checks: statistics, no missing values
+            low, high = 0, 1
         values: list[Label] = [False, True] if boolean else list(range(low, high + 1))
 
         rates = np.array([min(1.0, max(0.0, rate_hint(v))) for v in values])
@@ -370,14 +370,14 @@ def _write(
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from ._files import _class_codes
+    from ._files import _class_codes, _kept_whole
 
     code_of = {v: j for j, v in enumerate(values)}
     whole = np.zeros(len(values), dtype=bool)
     weight = np.zeros(len(values))
     for c in applied:
         weight[code_of[c.label]] = c.weight
-        whole[code_of[c.label]] = c.keep_rate >= 1.0 or (method == "exact" and c.kept == c.count)
+        whole[code_of[c.label]] = _kept_whole(c, method)
     n_rows = sum(m.num_rows for m in metas)
     whole_codes = np.flatnonzero(whole)
     meta = {PLAN_METADATA_KEY: applied.to_json().encode()}

@@ -32,7 +32,6 @@ import numbers
 import os
 import re
 import shutil
-import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,6 +44,7 @@ from ._counts import check_two_classes
 from ._exceptions import FileError, InputError, LabelError, PlanError, UpweightError
 from ._io import (
     PLAN_METADATA_KEY,
+    _every,
     _fsync,
     _interrupts_deferred,
     _temporary,
@@ -52,7 +52,7 @@ from ._io import (
     plan_sidecar,
 )
 from ._labels import encode_labels
-from ._plan import SamplingPlan
+from ._plan import ClassPlan, SamplingPlan
 from ._profile import ImbalanceProfile
 from ._random import check_seed
 from ._selection import positions_below, row_hashes
@@ -459,10 +459,7 @@ def _select(
     # in input order, so that a row's position is its place in the stream
     query = f"SELECT {code} END AS code, {ident} AS ident FROM {engine.plain_scan}"
     n_rows = plan.n_rows
-    # rows of a class are all kept when its keep rate is 1, or (exact) when it keeps them all
-    whole = np.array(
-        [c.keep_rate >= 1.0 or (method == "exact" and c.kept >= c.count) for c in plan]
-    )
+    whole = np.array([_kept_whole(c, method) for c in plan])
 
     def batches() -> Iterator[tuple[npt.NDArray[np.int64], npt.NDArray[Any], Any]]:
         done = 0
@@ -665,6 +662,11 @@ def _stream_select(
     return plan, *chosen
 
 
+def _kept_whole(c: ClassPlan, method: Method) -> bool:
+    """Whether every row of a class is kept: its keep rate is 1, or (exact) it keeps all."""
+    return c.keep_rate >= 1.0 or (method == "exact" and c.kept >= c.count)
+
+
 def _choose(
     plan: SamplingPlan,
     values: list[Label],
@@ -690,8 +692,7 @@ def _choose(
     final = _exact_bounds(rates, counts)
     for c in plan:
         j = code_of[c.label]
-        downsampled = c.keep_rate < 1.0 and (method == "bernoulli" or c.kept < c.count)
-        if not downsampled:
+        if _kept_whole(c, method):
             continue
         if c.keep_rate > rates[j] * (1 + 1e-12) or rates[j] >= 1.0:
             return None  # the plan keeps more than the bound held (nothing, at rate 1)
@@ -891,22 +892,15 @@ def _polling(engine: _Engine, total: int, progress: ProgressCallback | None) -> 
     if progress is None:
         yield
         return
-    stop = threading.Event()
 
     def poll() -> None:
-        while not stop.wait(0.2):
-            with contextlib.suppress(Exception):
-                pct = float(engine.con.query_progress())
-                if pct >= 0:
-                    progress("writing", int(total * min(pct, 100.0) / 100.0), total)
+        with contextlib.suppress(Exception):
+            pct = float(engine.con.query_progress())
+            if pct >= 0:
+                progress("writing", int(total * min(pct, 100.0) / 100.0), total)
 
-    thread = threading.Thread(target=poll, daemon=True)
-    thread.start()
-    try:
+    with _every(0.2, poll, "upweight-progress"):
         yield
-    finally:
-        stop.set()
-        thread.join()
     progress("writing", total, total)
 
 
@@ -1196,12 +1190,12 @@ def sample_file(
         )
 
     hint = _rate_hint(plan, factor, target_share)
-    one_pass_covers = kind == source.kind == "parquet" and not source.hive and key is None
-    if one_pass_covers and hint is not None and source.n_rows:
+    arrow_covers = kind == source.kind == "parquet" and not source.hive and key is None
+    if arrow_covers and hint is not None and source.n_rows:
         from ._arrow_path import sample_parquet
 
         files, n_rows = source.files, source.n_rows
-        one_pass = _staged(
+        written = _staged(
             out,
             kind,
             lambda tmp: sample_parquet(
@@ -1219,8 +1213,8 @@ def sample_file(
                 progress=progress,
             ),
         )
-        if one_pass is not None:
-            return one_pass
+        if written is not None:  # else DuckDB's path takes it
+            return written
     with _engine(source, threads) as engine:
         if any(c == weight_col for c, _ in engine.columns):
             raise InputError(

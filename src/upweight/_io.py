@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Literal
 
@@ -71,33 +71,42 @@ def _fsync(path: Path) -> None:
 
 
 @contextlib.contextmanager
-def _flushing(path: Path, every: float = 0.25) -> Iterator[None]:
-    """While a file is being written, send what it holds to disk every ``every`` seconds.
-
-    On a side thread, so that the disk works while the writer computes; the final
-    :func:`_fsync` before the rename then has only the tail left to wait for.
-    """
+def _every(seconds: float, task: Callable[[], None], name: str) -> Iterator[None]:
+    """Run ``task`` every ``seconds`` on a side thread while the block runs."""
     import threading
 
     stop = threading.Event()
-    sync = getattr(os, "fdatasync", os.fsync)  # macOS and Windows have fsync only
 
-    def flush() -> None:
-        while not stop.wait(every):
-            with contextlib.suppress(OSError):
-                fd = os.open(path, os.O_RDONLY)
-                try:
-                    sync(fd)
-                finally:
-                    os.close(fd)
+    def loop() -> None:
+        while not stop.wait(seconds):
+            task()
 
-    thread = threading.Thread(target=flush, name="upweight-flush", daemon=True)
+    thread = threading.Thread(target=loop, name=name, daemon=True)
     thread.start()
     try:
         yield
     finally:
         stop.set()
         thread.join()
+
+
+def _flushing(path: Path, every: float = 0.25) -> contextlib.AbstractContextManager[None]:
+    """While a file is being written, send what it holds to disk every ``every`` seconds.
+
+    On a side thread, so that the disk works while the writer computes; the final
+    :func:`_fsync` before the rename then has only the tail left to wait for.
+    """
+    sync = getattr(os, "fdatasync", os.fsync)  # macOS and Windows have fsync only
+
+    def flush() -> None:
+        with contextlib.suppress(OSError):
+            fd = os.open(path, os.O_RDONLY)
+            try:
+                sync(fd)
+            finally:
+                os.close(fd)
+
+    return _every(every, flush, "upweight-flush")
 
 
 @contextlib.contextmanager

@@ -54,8 +54,8 @@ _S27, _S30, _S31 = np.uint64(27), np.uint64(30), np.uint64(31)
 def _mix64_int(z: int) -> int:
     """SplitMix64's finaliser on a Python int (used once per seed)."""
     z &= _MASK64
-    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
-    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK64
+    z = ((z ^ (z >> 30)) * int(_M1)) & _MASK64
+    z = ((z ^ (z >> 27)) * int(_M2)) & _MASK64
     return z ^ (z >> 31)
 
 
@@ -140,10 +140,14 @@ def _hash_block(
     scratch: npt.NDArray[np.uint64],
 ) -> None:
     """SplitMix64 of ``ids`` into ``z`` (same length), using ``scratch`` as workspace."""
-    t = scratch[: z.size]
     np.add(ids, _ONE, out=z)
     z *= _G
     z += base
+    _mix64(z, scratch[: z.size])
+
+
+def _mix64(z: npt.NDArray[np.uint64], t: npt.NDArray[np.uint64]) -> None:
+    """SplitMix64's finaliser on ``z`` in place; ``t`` (same length) is workspace."""
     np.right_shift(z, _S30, out=t)
     z ^= t
     z *= _M1
@@ -212,14 +216,7 @@ def _run_block(start: int, seed: int, z: npt.NDArray[np.uint64], t: npt.NDArray[
     """
     first = (_mix64_int(int(seed)) + start * _GOLDEN) & _MASK64
     np.add(_ramp()[: z.size], np.uint64(first), out=z)
-    np.right_shift(z, _S30, out=t)
-    z ^= t
-    z *= _M1
-    np.right_shift(z, _S27, out=t)
-    z ^= t
-    z *= _M2
-    np.right_shift(z, _S31, out=t)
-    z ^= t
+    _mix64(z, t)
 
 
 @functools.cache
