@@ -437,8 +437,8 @@ def test_data_and_plan_appear_together_or_not_at_all(inputs, tmp_path, monkeypat
     out = tmp_path / "out"
     out.mkdir()
     monkeypatch.setattr(os, "replace", second_rename_fails)
-    with pytest.raises(FileError, match="Input/output error"):
-        upweight.sample_file(inputs["parquet"], out / "o.csv", label="y", factor=2)
+    with pytest.raises(FileError, match="Input/output error"):  # (overwrite: os.replace)
+        upweight.sample_file(inputs["parquet"], out / "o.csv", label="y", factor=2, overwrite=True)
     assert calls == ["o.csv.plan.json", "o.csv"]
     assert list(out.iterdir()) == []
 
@@ -453,6 +453,6 @@ def test_ctrl_c_between_the_two_renames_waits_for_both(inputs, tmp_path, monkeyp
     out = tmp_path / "out"
     out.mkdir()
     monkeypatch.setattr(os, "replace", interrupted_rename)
-    with pytest.raises(KeyboardInterrupt):
-        upweight.sample_file(inputs["parquet"], out / "o.csv", label="y", factor=2)
+    with pytest.raises(KeyboardInterrupt):  # (overwrite: os.replace)
+        upweight.sample_file(inputs["parquet"], out / "o.csv", label="y", factor=2, overwrite=True)
     assert sorted(p.name for p in out.iterdir()) == ["o.csv", "o.csv.plan.json"]

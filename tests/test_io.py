@@ -51,10 +51,10 @@ def test_a_csv_plan_goes_beside_it():
 def test_flushing_a_file_while_it_is_written(tmp_path):
     import threading
 
-    from upweight._io import _flushing
+    from upweight._io import flushing
 
     path = tmp_path / "growing.bin"
-    with _flushing(path, every=0.01):  # the file does not exist yet: no error
+    with flushing(path, every_seconds=0.01):  # the file does not exist yet: no error
         time.sleep(0.03)
         with open(path, "wb") as f:
             for _ in range(5):

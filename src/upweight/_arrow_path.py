@@ -39,7 +39,7 @@ from typing import Any, TypeVar
 import numpy as np
 import numpy.typing as npt
 
-from ._io import PLAN_METADATA_KEY, _flushing
+from ._io import PLAN_METADATA_KEY, flushing
 from ._plan import SamplingPlan
 from ._selection import hashes_below
 from ._types import Label, Method
@@ -404,7 +404,7 @@ def _write(
     pending: list[Any] = []
     held = held_bytes = 0
     groups = _map_groups(files, metas, kept_rows, stamps=stamps, threads=threads)
-    with _flushing(tmp), contextlib.closing(groups):  # the disk writes while we compute
+    with flushing(tmp), contextlib.closing(groups):  # the disk writes while we compute
         try:
             for batch, done in groups:
                 if writer is None:

@@ -6,23 +6,21 @@ standard error and exit code 2; nothing is written.
 
 from __future__ import annotations
 
-import contextlib
+import functools
 import json
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
 
+from . import _console as ui
+from . import _signals
 from ._exceptions import PlanError, UpweightError
 from ._types import Label
-
-if TYPE_CHECKING:
-    from rich.console import Console
-    from rich.table import Table
 
 app = typer.Typer(
     name="upweight",
@@ -54,108 +52,6 @@ class MethodChoice(StrEnum):
 
     exact = "exact"
     bernoulli = "bernoulli"
-
-
-def _stdout() -> Console:
-    from rich.console import Console  # (rich loads only when something is printed)
-
-    console = Console(highlight=False)
-    if not console.is_terminal:
-        # logs and pipes: wide enough for the tables not to wrap
-        console = Console(highlight=False, width=max(console.width, 120))
-    return console
-
-
-def _stderr() -> Console:
-    from rich.console import Console
-
-    return Console(stderr=True, highlight=False, soft_wrap=True)
-
-
-@contextlib.contextmanager
-def _status(text: str, *, quiet: bool) -> Iterator[Any]:
-    """A spinner on standard error while work runs; silent when quiet or not a terminal."""
-    console = _stderr()
-    if quiet or not console.is_terminal:
-        yield None
-        return
-    with console.status(text) as status:
-        yield status
-
-
-@contextlib.contextmanager
-def _row_progress(*, quiet: bool) -> Iterator[Any]:
-    """A rich progress display of rows read and rows per second, one line per phase.
-
-    Yields a callback ``(phase, rows_read, rows_total)`` for the file engine, or ``None``
-    when quiet or not on a terminal.
-    """
-    if quiet:
-        yield None
-        return
-    console = _stderr()
-    if not console.is_terminal:
-        yield None
-        return
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TaskID,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
-
-    class _RowsPerSecond(TextColumn):
-        def __init__(self) -> None:
-            super().__init__("")
-
-        def render(self, task: Any) -> Any:
-            from rich.text import Text
-
-            speed = task.finished_speed or task.speed
-            return Text(f"{speed / 1e6:,.1f}M rows/s" if speed else "", style="progress.data.speed")
-
-    tasks: dict[str, TaskID] = {}
-    with Progress(
-        TextColumn("{task.description:<10}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("rows"),
-        _RowsPerSecond(),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
-        console=console,
-        transient=True,
-    ) as bar:
-
-        def update(phase: str, done: int, total: int) -> None:
-            if phase not in tasks:
-                tasks[phase] = bar.add_task(phase, total=total)
-            bar.update(tasks[phase], completed=done, total=total)
-
-        yield update
-
-
-def _fmt_label(label: Label) -> str:
-    return str(label)
-
-
-def _fmt_int(n: int) -> str:
-    return f"{n:,}"
-
-
-def _fmt_share(x: float) -> str:
-    if x == 0:
-        return "0%"
-    if x < 0.0001:
-        return f"{100 * x:.4f}%"
-    return f"{100 * x:.2f}%"
-
-
-def _fmt_number(x: float) -> str:
-    return f"{x:.4g}"
 
 
 def _parse_factor(text: str, classes: tuple[Label, ...]) -> float | dict[Label, float]:
@@ -196,47 +92,6 @@ def _parse_factor(text: str, classes: tuple[Label, ...]) -> float | dict[Label, 
     return factors
 
 
-def _profile_table(prof: Any) -> Table:
-    from rich.table import Table
-
-    table = Table()
-    table.add_column("class")
-    table.add_column("rows", justify="right")
-    table.add_column("share", justify="right")
-    shares = prof.shares
-    for label, count in zip(prof.classes, prof.counts, strict=True):
-        role = " (majority)" if label == prof.majority else ""
-        table.add_row(f"{_fmt_label(label)}{role}", _fmt_int(count), _fmt_share(shares[label]))
-    return table
-
-
-def _print_profile(console: Console, prof: Any, *, title: str) -> None:
-    console.print(title)
-    console.print(_profile_table(prof))
-    console.print(
-        f"rows: {_fmt_int(prof.n_rows)}   minority share: {_fmt_share(prof.minority_share)}   "
-        f"imbalance ratio: {prof.imbalance_ratio:,.1f} : 1   severity: {prof.severity}"
-        + (
-            f" (rarest class {_fmt_label(prof.rarest)} against the majority)"
-            if len(prof.classes) > 2
-            else ""
-        )
-    )
-    view = prof.batch
-    if view is not None:
-        console.print(
-            f"batches of {view.batch_size}: {view.expected:.3g} example(s) of class "
-            f"{_fmt_label(view.label)} per batch on average; "
-            f"{_fmt_share(view.p_none)} of batches hold none"
-        )
-        with contextlib.suppress(UpweightError):
-            k = prof.recommend_factor(view.batch_size)
-            console.print(
-                f"smallest factor for at least one class-{_fmt_label(view.label)} example in "
-                f"95% of batches of {view.batch_size}: k = {k}"
-            )
-
-
 DataArgument = Annotated[
     Path,
     typer.Argument(
@@ -256,7 +111,7 @@ def _version_callback(value: bool) -> None:
     if value:
         from . import __version__
 
-        _stdout().print(f"upweight {__version__}")
+        ui.stdout().print(f"upweight {__version__}")
         raise typer.Exit()
 
 
@@ -277,7 +132,29 @@ def _root(
     """
 
 
+class _Stopped(Exception):
+    """An interruption carried past typer, which would turn it into a bare exit code 130."""
+
+    def __init__(self, interruption: KeyboardInterrupt) -> None:
+        super().__init__(str(interruption))
+        self.interruption = interruption
+
+
+def _guarded(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Let an interruption of ``command`` reach :func:`main`, which says which signal it was."""
+
+    @functools.wraps(command)
+    def run_command(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except KeyboardInterrupt as exc:
+            raise _Stopped(exc) from None
+
+    return run_command
+
+
 @app.command()
+@_guarded
 def analyze(
     data: DataArgument,
     label: LabelOption,
@@ -300,15 +177,16 @@ def analyze(
     """
     from ._files import profile_file
 
-    with _status(f"counting {data.name}", quiet=as_json):
+    with ui.status(f"counting {data.name}", quiet=as_json):
         prof = profile_file(data, label=label, batch_size=batch_size)
     if as_json:
-        _stdout().print_json(json.dumps(prof.to_dict()))
+        ui.stdout().print_json(json.dumps(prof.to_dict()))
         return
-    _print_profile(_stdout(), prof, title=f"{data.name}: label {label!r}")
+    ui.print_profile(ui.stdout(), prof, title=f"{data.name}: label {label!r}")
 
 
 @app.command()
+@_guarded
 def sample(
     data: DataArgument,
     label: LabelOption,
@@ -412,7 +290,7 @@ def sample(
         # class names in --factor pairs are matched to the labels: only then count them here
         classes = profile_file(data, label=label).classes if "=" in factor else ()
         factor_value = _parse_factor(factor, tuple(classes))
-    with _row_progress(quiet=quiet) as progress:
+    with ui.row_progress(quiet=quiet) as progress:
         applied = sample_file(
             data,
             output,
@@ -434,7 +312,7 @@ def sample(
         return
     from rich.table import Table
 
-    console = _stdout()
+    console = ui.stdout()
     console.print(f"{data.name} -> {output.name}")
     table_out = Table()
     for name in ("class", "rows before", "share before", "factor", "rows after", "share after"):
@@ -443,26 +321,26 @@ def sample(
     shares_after = applied.training_shares
     for c in applied:
         table_out.add_row(
-            _fmt_label(c.label),
-            _fmt_int(c.count),
-            _fmt_share(c.count / applied.n_rows),
-            _fmt_number(c.factor),
-            _fmt_int(c.kept),
-            _fmt_share(shares_after[c.label]),
-            _fmt_number(c.weight),
+            ui.fmt_label(c.label),
+            ui.fmt_int(c.count),
+            ui.fmt_share(c.count / applied.n_rows),
+            ui.fmt_number(c.factor),
+            ui.fmt_int(c.kept),
+            ui.fmt_share(shares_after[c.label]),
+            ui.fmt_number(c.weight),
         )
     console.print(table_out)
     before, after = profile(applied.counts), profile(applied.kept)
     console.print(
-        f"before: minority share {_fmt_share(before.minority_share)}, imbalance ratio "
+        f"before: minority share {ui.fmt_share(before.minority_share)}, imbalance ratio "
         f"{before.imbalance_ratio:,.1f} : 1, {before.severity}; after: minority share "
-        f"{_fmt_share(after.minority_share)}, imbalance ratio {after.imbalance_ratio:,.1f} : 1, "
+        f"{ui.fmt_share(after.minority_share)}, imbalance ratio {after.imbalance_ratio:,.1f} : 1, "
         f"{after.severity}"
     )
     sidecar = output.with_name(output.name + ".plan.json")
     where = f"plan in {sidecar.name}" if sidecar.exists() else "plan in its metadata"
     console.print(
-        f"wrote {output} ({_fmt_int(applied.n_kept)} of {_fmt_int(applied.n_rows)} rows, "
+        f"wrote {output} ({ui.fmt_int(applied.n_kept)} of {ui.fmt_int(applied.n_rows)} rows, "
         f"{size / 1e6:.1f} MB; weights: {applied.weight_mode}; method: {applied.method}; "
         f"seed: {applied.seed}; {where})"
     )
@@ -478,44 +356,62 @@ def _size(path: Path) -> int:
 from ._sweep._command import demo as _demo_command  # noqa: E402
 from ._sweep._command import sweep as _sweep_command  # noqa: E402
 
-app.command(name="sweep")(_sweep_command)
-app.command(name="demo")(_demo_command)
-
-
-def _one_line(text: str) -> str:
-    return " ".join(text.split())
+app.command(name="sweep")(_guarded(_sweep_command))
+app.command(name="demo")(_guarded(_demo_command))
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the command line; return the exit code (2 for bad input, 130 if interrupted)."""
+    """Run the command line; return the exit code.
+
+    0 on success; 2 for bad input or a fault of the system (a full disk, a folder that may
+    not be written), with one line on standard error; ``128 + signal`` when interrupted
+    (130 for Ctrl-C, 143 for SIGTERM, 129 for SIGHUP), after cleaning up.
+    """
+    with _signals.handled():
+        return _main(argv)
+
+
+def _main(argv: list[str] | None) -> int:
     command = typer.main.get_command(app)
+    err = ui.stderr
     try:
         result = command.main(args=argv, prog_name="upweight", standalone_mode=False)
     except UpweightError as exc:
-        _stderr().print(f"error: {_one_line(str(exc))}", markup=False)
+        err().print(f"error: {ui.one_line(str(exc))}")
         return EXIT_BAD_INPUT
     except typer.TyperException as exc:
         # typer's usage errors (bad or missing options) and the help shown for no arguments
         if type(exc).__name__ == "NoArgsIsHelpError":
-            _stdout().print(exc.format_message(), markup=False)
+            ui.stdout().print(exc.format_message())
             return 0
         ctx = getattr(exc, "ctx", None)
         hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
-        _stderr().print(f"error: {_one_line(exc.format_message())}{hint}", markup=False)
+        err().print(f"error: {ui.one_line(exc.format_message())}{hint}")
         return int(getattr(exc, "exit_code", EXIT_BAD_INPUT))
-    except (typer.Abort, KeyboardInterrupt):
-        result = EXIT_INTERRUPTED
+    except (typer.Abort, KeyboardInterrupt, _Stopped) as exc:
+        cause = exc.interruption if isinstance(exc, _Stopped) else exc
+        stop = cause if isinstance(cause, _signals.Interrupted) else _signals.Interrupted()
+        if not getattr(cause, "reported", False):
+            err().print(f"{stop.describe()}; no partial output was left")
+        return stop.exit_code
+    except OSError as exc:  # the system's fault, not ours: a full disk, a read-only folder
+        from ._io import describe_os_error, hint_for
+
+        err().print(f"error: {ui.one_line(describe_os_error(exc))}; {hint_for(exc)}")
+        return EXIT_BAD_INPUT
+    except MemoryError:
+        err().print(
+            "error: out of memory; free memory, or pass fewer rows (a file input is streamed)"
+        )
+        return EXIT_BAD_INPUT
     except Exception as exc:  # a bug, or bad input we did not foresee
         if os.environ.get("UPWEIGHT_DEBUG"):
             raise
-        _stderr().print(
-            f"error: unexpected {type(exc).__name__}: {_one_line(str(exc))} "
-            "(please report it; set UPWEIGHT_DEBUG=1 to see the traceback)",
-            markup=False,
+        err().print(
+            f"error: unexpected {type(exc).__name__}: {ui.one_line(str(exc))} "
+            "(please report it; set UPWEIGHT_DEBUG=1 to see the traceback)"
         )
         return 1
-    if result == EXIT_INTERRUPTED:
-        _stderr().print("interrupted; no partial output was left", markup=False)
     return result if isinstance(result, int) else 0
 
 

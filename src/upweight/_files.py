@@ -31,7 +31,6 @@ import math
 import numbers
 import os
 import re
-import shutil
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,16 +39,20 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
+from . import _signals
 from ._counts import check_two_classes
 from ._exceptions import FileError, InputError, LabelError, PlanError, UpweightError
 from ._io import (
     PLAN_METADATA_KEY,
-    _every,
-    _fsync,
-    _interrupts_deferred,
-    _temporary,
+    commit,
+    every,
     file_format,
+    file_state,
+    fsync_tree,
     plan_sidecar,
+    remove,
+    remove_stale_temporaries,
+    temporary,
 )
 from ._labels import encode_labels
 from ._plan import ClassPlan, SamplingPlan
@@ -57,6 +60,7 @@ from ._profile import ImbalanceProfile
 from ._random import check_seed
 from ._selection import positions_below, row_hashes
 from ._types import Label, Method, WeightMode
+from ._validation import thread_count
 
 __all__ = ["profile_file", "read_plan", "sample_file"]
 
@@ -78,22 +82,80 @@ class _Source:
     rows_per_file: tuple[int, ...] | None  # Parquet only: from the footers
     hive: bool
     name: str
+    origin: str = ""  # what the user gave: a file, a folder or a glob
+    states: tuple[tuple[int, int], ...] = ()  # size and time stamp of each file, when resolved
 
     @property
     def n_rows(self) -> int | None:
         return None if self.rows_per_file is None else sum(self.rows_per_file)
 
+    def check_unchanged(self) -> None:
+        """Refuse to go on if a file changed, or a folder gained or lost files, since resolved.
+
+        Called after each pass over the input and before an output is put in place, so a
+        file written while it is read never yields an output (or a profile) that mixes
+        its old and new rows.
+        """
+        for f, state in zip(self.files, self.states, strict=True):
+            try:
+                now: tuple[int, int] | None = file_state(f)
+            except OSError:
+                now = None
+            if now != state:
+                raise FileError(
+                    f"{Path(f).name} changed while it was read (its size or time stamp "
+                    "moved); run again once nothing writes to it"
+                )
+        if self.origin and self.origin != self.files[0]:
+            with contextlib.suppress(FileError):
+                now_files = tuple(str(p) for p in _expand(self.origin)[0])
+                if now_files != self.files:
+                    raise FileError(
+                        f"{self.name} gained or lost files while it was read; run again once "
+                        "nothing writes to it"
+                    )
+
 
 # -- resolving the input ---------------------------------------------------------------------
+def _hidden(parts: Iterable[str]) -> bool:
+    """Whether a path holds a hidden or underscore-prefixed part, which readers skip.
+
+    Spark and Hive skip them in data folders: ``.ipynb_checkpoints/``, ``_temporary/``,
+    ``_SUCCESS``, and the temporary folders of a run that was killed.
+    """
+    return any(part.startswith((".", "_")) for part in parts)
+
+
+def _fixed_prefix(pattern: str) -> Path:
+    """The leading folders of a glob that hold no wildcard."""
+    parts = Path(pattern).parts
+    fixed = []
+    for part in parts[:-1]:
+        if _GLOB_CHARS.search(part):
+            break
+        fixed.append(part)
+    return Path(*fixed) if fixed else Path()
+
+
 def _expand(src: PathLike) -> tuple[list[Path], str, Path | None]:
-    """The files behind ``src``, sorted by path; and the directory they came from."""
+    """The files behind ``src``, sorted by path; and the directory they came from.
+
+    A name that exists is taken as it is, even with ``*``, ``?`` or ``[`` in it; only a
+    name that does not exist is a glob. In a folder, and below a glob's fixed folders,
+    hidden and underscore-prefixed entries are skipped at every depth.
+    """
     text = os.fspath(src)
-    if _GLOB_CHARS.search(text):
-        files = sorted(Path(p) for p in glob.glob(text, recursive=True) if Path(p).is_file())
+    path = Path(text)
+    if not path.exists() and _GLOB_CHARS.search(text):
+        prefix = _fixed_prefix(text)
+        files = sorted(
+            Path(p)
+            for p in glob.glob(text, recursive=True)
+            if Path(p).is_file() and not _hidden(Path(p).relative_to(prefix).parts)
+        )
         if not files:
             raise FileError(f"no file matches {text}; check the pattern")
         return files, text, None
-    path = Path(text)
     if not path.exists():
         raise FileError(f"file not found: {path}")
     if path.is_dir():
@@ -101,7 +163,7 @@ def _expand(src: PathLike) -> tuple[list[Path], str, Path | None]:
             p
             for p in path.rglob("*")
             if p.is_file()
-            and not p.name.startswith((".", "_"))
+            and not _hidden(p.relative_to(path).parts)
             and p.name.lower().endswith((".parquet", ".pq"))
         )
         if not files:
@@ -123,8 +185,10 @@ def _resolve(src: PathLike) -> _Source:
     if len(kinds) > 1:
         raise FileError(f"{name} mixes CSV and Parquet files; give files of one format")
     kind = kinds.pop()
+    states = []
     for p in files:
         _check_file(p)
+        states.append(file_state(p))
     if kind == "csv":
         for p in files:
             _check_csv_header(p)
@@ -132,7 +196,15 @@ def _resolve(src: PathLike) -> _Source:
     hive = directory is not None and any(
         "=" in part for p in files for part in p.relative_to(directory).parts[:-1]
     )
-    return _Source(kind, tuple(str(p) for p in files), rows, hive, name)
+    return _Source(
+        kind,
+        tuple(str(p) for p in files),
+        rows,
+        hive,
+        name,
+        origin=os.fspath(src),
+        states=tuple(states),
+    )
 
 
 def _open_text(path: Path) -> Any:
@@ -235,11 +307,18 @@ def _float(value: float) -> str:
     return f"CAST({_quote(repr(float(value)))} AS DOUBLE)"
 
 
-def _scan(source: _Source, *, positions: bool) -> str:
-    """A FROM clause with every input column, in input order; with ``__pos`` if asked."""
+def _scan(source: _Source, *, positions: bool, types: Mapping[str, str] | None = None) -> str:
+    """A FROM clause with every input column, in input order; with ``__pos`` if asked.
+
+    ``types`` overrides the column types DuckDB's CSV sniffer picks from its sample.
+    """
     files = "[" + ", ".join(_quote(f) for f in source.files) + "]"
     if source.kind == "csv":
-        scan = f"read_csv({files}, header = true, delim = ',')"
+        override = ""
+        if types:
+            pairs = ", ".join(f"{_quote(name)}: {_quote(typ)}" for name, typ in types.items())
+            override = f", types = {{{pairs}}}"
+        scan = f"read_csv({files}, header = true, delim = ','{override})"
         if not positions:
             return scan
         return f"(SELECT *, row_number() OVER () - 1 AS __pos FROM {scan})"
@@ -276,6 +355,12 @@ class _Engine:
         self.scan = _scan(source, positions=True)
         self.plain_scan = _scan(source, positions=False)
         self.columns = self._columns()
+        if source.kind == "csv":
+            types = _csv_types(self)
+            if types:
+                self.scan = _scan(source, positions=True, types=types)
+                self.plain_scan = _scan(source, positions=False, types=types)
+                self.columns = self._columns()
 
     def close(self) -> None:
         self.con.close()
@@ -296,12 +381,12 @@ class _Engine:
         try:
             return fn()
         except duckdb.InterruptException:
-            raise KeyboardInterrupt from None
+            raise _signals.current() from None
         except duckdb.Error as exc:
             raise self._error(exc) from None
-        except RuntimeError as exc:  # what a query interrupted by Ctrl-C raises
+        except RuntimeError as exc:  # what a query stopped by a signal raises
             if "interrupted" in str(exc).lower():
-                raise KeyboardInterrupt from None
+                raise _signals.current() from None
             raise
 
     def _error(self, exc: Exception) -> UpweightError:
@@ -316,6 +401,16 @@ class _Engine:
                     f"{where}: ragged CSV: line {line.group(1) if line else '?'} has "
                     f"{found.group(2)} fields where the header has {found.group(1)}; "
                     "fix the file (quote fields that hold commas)"
+                )
+            converting = re.search(
+                r'converting column "(.*?)"\. Could not convert string "(.*?)" to \'(\w+)\'', text
+            )
+            if converting:
+                column, value, typ = converting.groups()
+                return InputError(
+                    f"{where}: line {line.group(1) if line else '?'}, column {column!r} holds "
+                    f"{value!r}, which is not a {typ} like the values before it; fix that "
+                    "value, or convert the column to text"
                 )
             return _ragged_line(self.source) or InputError(
                 f"{where}: cannot parse the CSV: {first}"
@@ -336,6 +431,63 @@ class _Engine:
                 return typ
         names = ", ".join(c for c, _ in self.columns[:20])
         raise InputError(f"{what} {name!r} not found in {self.source.name}; columns are: {names}")
+
+
+_INTEGER_TYPES = frozenset(
+    {
+        "TINYINT",
+        "SMALLINT",
+        "INTEGER",
+        "BIGINT",
+        "HUGEINT",
+        "UTINYINT",
+        "USMALLINT",
+        "UINTEGER",
+        "UBIGINT",
+        "UHUGEINT",
+    }
+)
+_CSV_TYPES: dict[tuple[tuple[str, ...], tuple[tuple[int, int], ...]], dict[str, str]] = {}
+
+
+def _csv_types(engine: _Engine) -> dict[str, str]:
+    """Column types that hold every value of a CSV input, decided from the whole input.
+
+    DuckDB's sniffer picks types from a sample of the first rows, and its cast from text
+    to an integer type rounds: a column of integers that holds ``60000.25`` after the
+    sample would come out as ``60000``. So every column sniffed as an integer is read
+    once as text, and one that holds anything but whole numbers is read as ``DOUBLE``
+    (if every value is a number) or ``VARCHAR``. Other types fail loudly on a value that
+    does not fit (see :meth:`_Engine._error`). Returns the overrides (often none); they
+    are remembered while the files stay unchanged.
+    """
+    source = engine.source
+    key = (source.files, source.states)
+    if key in _CSV_TYPES:
+        return _CSV_TYPES[key]
+    integers = [name for name, typ in engine.columns if typ in _INTEGER_TYPES]
+    overrides: dict[str, str] = {}
+    if integers:
+        files = "[" + ", ".join(_quote(f) for f in source.files) + "]"
+        whole = r"'^\s*[-+]?[0-9]+\s*$'"
+        checks = []
+        for name in integers:
+            v = _ident(name)
+            odd = f"{v} IS NOT NULL AND NOT regexp_matches({v}, {whole})"
+            checks.append(f"count(*) FILTER (WHERE {odd})")
+            checks.append(f"count(*) FILTER (WHERE {odd} AND TRY_CAST({v} AS DOUBLE) IS NULL)")
+        row = engine.one(
+            f"SELECT {', '.join(checks)} FROM "
+            f"read_csv({files}, header = true, delim = ',', all_varchar = true)"
+        )
+        for i, name in enumerate(integers):
+            not_whole, not_number = row[2 * i], row[2 * i + 1]
+            if not_whole:
+                overrides[name] = "VARCHAR" if not_number else "DOUBLE"
+    if len(_CSV_TYPES) > 32:
+        _CSV_TYPES.clear()
+    _CSV_TYPES[key] = overrides
+    return overrides
 
 
 def _ragged_line(source: _Source) -> InputError | None:
@@ -850,6 +1002,42 @@ def _output_kind(dst: Path) -> OutputKind:
     )
 
 
+def _output_path(dst: PathLike) -> Path:
+    """The output as a path with a name: ``.`` and ``..`` become the folders they stand for."""
+    out = Path(dst)
+    if out.name in ("", "..", "."):
+        out = Path(os.path.abspath(out))
+    if not out.name:
+        raise FileError(f"output {os.fspath(dst)!r} has no name; give a file or folder name")
+    return out
+
+
+def _foreign_file(folder: Path) -> Path | None:
+    """A file in ``folder`` that upweight did not write there, if any.
+
+    A folder output holds only Parquet parts that carry the plan in their metadata (and
+    hidden or underscore-prefixed files that readers skip); anything else is somebody
+    else's, and a folder holding it is never replaced.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    for p in sorted(folder.rglob("*")):
+        if p.is_dir() and not p.is_symlink():
+            continue
+        if _hidden(p.relative_to(folder).parts):
+            continue
+        if not p.is_file() or p.suffix.lower() not in {".parquet", ".pq"}:
+            return p
+        try:
+            meta = pq.read_metadata(p).metadata or {}
+        except (pa.ArrowException, OSError):
+            return p
+        if PLAN_METADATA_KEY not in meta:
+            return p
+    return None
+
+
 def _check_output(source: _Source, dst: Path, *, overwrite: bool) -> OutputKind:
     """Refuse an output that would lose data; return its kind."""
     kind = _output_kind(dst)
@@ -867,6 +1055,14 @@ def _check_output(source: _Source, dst: Path, *, overwrite: bool) -> OutputKind:
         raise FileError(f"output {dst} is a file; give a directory name, or .parquet / .csv")
     if dst.exists() and not overwrite:
         raise FileError(f"output {dst} exists; pass --overwrite to replace it")
+    if kind == "directory" and dst.is_dir():
+        foreign = _foreign_file(dst)
+        if foreign is not None:
+            raise FileError(
+                f"output folder {dst} holds {foreign.relative_to(dst)}, which upweight did not "
+                "write; --overwrite replaces only a folder that upweight wrote: give a new "
+                "folder name"
+            )
     sidecar = plan_sidecar(dst) if kind == "csv" else None
     if sidecar is not None and sidecar.exists() and (sidecar.is_dir() or not overwrite):
         raise FileError(f"{sidecar}, where the plan goes, exists; pass --overwrite or remove it")
@@ -899,7 +1095,7 @@ def _polling(engine: _Engine, total: int, progress: ProgressCallback | None) -> 
             if pct >= 0:
                 progress("writing", int(total * min(pct, 100.0) / 100.0), total)
 
-    with _every(0.2, poll, "upweight-progress"):
+    with every(0.2, poll, "upweight-progress"):
         yield
     progress("writing", total, total)
 
@@ -941,41 +1137,21 @@ def _write(
     engine.con.unregister("__mask")
 
 
-def _fsync_tree(path: Path) -> None:
-    files = [path] if path.is_file() else [p for p in path.rglob("*") if p.is_file()]
-    for f in files:
-        _fsync(f)
+def _commit(staged: list[tuple[Path, Path]], *, overwrite: bool) -> None:
+    """Rename temporaries into place together; a signal waits until all are renamed.
 
-
-def _remove(path: Path) -> None:
-    if path.is_dir():
-        shutil.rmtree(path, ignore_errors=True)
-    else:
-        with contextlib.suppress(FileNotFoundError):
-            path.unlink()
-
-
-def _commit(staged: list[tuple[Path, Path]]) -> None:
-    """Rename temporaries into place together; Ctrl-C waits until all are renamed."""
-    with _interrupts_deferred():
-        done: list[tuple[Path, Path | None]] = []
+    If one rename fails (an output appeared meanwhile), the ones already made are undone.
+    """
+    with _signals.deferred():
+        done: list[Path] = []
         try:
             for tmp, final in staged:
-                old = None
-                if final.is_dir():  # a directory cannot be replaced in one rename
-                    old = _temporary(final)
-                    os.replace(final, old)
-                os.replace(tmp, final)
-                done.append((final, old))
+                commit(tmp, final, overwrite=overwrite)
+                done.append(final)
         except BaseException:
-            for final, old in done:
-                _remove(final)
-                if old is not None:
-                    os.replace(old, final)
+            for final in done:
+                remove(final)
             raise
-        for _, old in done:
-            if old is not None:
-                _remove(old)
 
 
 def _rate_hint(
@@ -1069,6 +1245,7 @@ def profile_file(src: PathLike, *, label: str, batch_size: int | None = None) ->
 
     with _engine(src) as engine:
         counts = _count(engine, label)
+        engine.source.check_unchanged()
     return profile(counts, batch_size=batch_size)
 
 
@@ -1175,9 +1352,11 @@ def sample_file(
     if not isinstance(weight_col, str) or not weight_col:
         raise InputError(f"weight_col must be a non-empty column name; got {weight_col!r}")
     seed = check_seed(seed)
-    out = Path(dst)
+    threads = thread_count(threads)
+    out = _output_path(dst)
     source = _resolve(src)
     kind = _check_output(source, out, overwrite=overwrite)
+    remove_stale_temporaries(out.parent)
 
     def make_plan(counts: dict[Label, int]) -> SamplingPlan:
         return resolve_plan(
@@ -1212,6 +1391,8 @@ def sample_file(
                 threads=threads,
                 progress=progress,
             ),
+            overwrite=overwrite,
+            source=source,
         )
         if written is not None:  # else DuckDB's path takes it
             return written
@@ -1259,37 +1440,45 @@ def sample_file(
             )
             return applied
 
-        _staged(out, kind, write)
+        _staged(out, kind, write, overwrite=overwrite, source=source)
     return applied
 
 
 def _staged(
-    out: Path, kind: OutputKind, write: Callable[[Path], SamplingPlan | None]
+    out: Path,
+    kind: OutputKind,
+    write: Callable[[Path], SamplingPlan | None],
+    *,
+    overwrite: bool,
+    source: _Source,
 ) -> SamplingPlan | None:
     """Run ``write`` into a temporary, then rename it (and the CSV's plan file) into place.
 
     ``write`` returns the applied plan, or ``None`` when it wrote nothing. On any error,
-    or Ctrl-C, the temporaries are removed and the output is untouched.
+    or an interruption, the temporaries are removed and the output is untouched. Before
+    the rename the input is checked again: if it changed while it was read, nothing is
+    written.
     """
     staged: list[tuple[Path, Path]] = []
     try:
-        tmp = _temporary(out)
+        tmp = temporary(out)
         staged.append((tmp, out))
         applied = write(tmp)
         if applied is None:
-            _remove(tmp)
+            remove(tmp)
             return None
         sidecar = plan_sidecar(out) if kind == "csv" else None
         if sidecar is not None:
-            side_tmp = _temporary(sidecar)
+            side_tmp = temporary(sidecar)
             staged.insert(0, (side_tmp, sidecar))
             side_tmp.write_text(applied.to_json(), encoding="utf-8")
         for t, _ in staged:
-            _fsync_tree(t)
-        _commit(staged)
+            fsync_tree(t)
+        source.check_unchanged()
+        _commit(staged, overwrite=overwrite)
     except BaseException as exc:
         for t, _ in staged:
-            _remove(t)
+            remove(t)
         if isinstance(exc, OSError) and not isinstance(exc, FileError):
             raise FileError(f"could not write {out}: {_first_line(exc)}") from None
         raise
@@ -1374,6 +1563,7 @@ def read_labels(src: PathLike, *, label: str) -> Any:
         _count(engine, label)  # the same checks as sampling: missing, mixed, one class
         col = _ident(label)
         batches = list(_batches(engine, f"SELECT {col} FROM {engine.plain_scan}"))
+        engine.source.check_unchanged()
     return pa.chunked_array([b.column(0) for b in batches]).combine_chunks()
 
 
@@ -1396,4 +1586,6 @@ def read_rows(src: PathLike, positions: npt.ArrayLike, *, columns: list[str] | N
         engine.con.register("__mask", _mask(pos, n_rows))
         cols = ", ".join(f"s.{_ident(c)}" for c in names)
         query = f"SELECT {cols} FROM {engine.plain_scan} AS s POSITIONAL JOIN __mask AS m"
-        return engine.run(lambda: engine.con.sql(f"{query} WHERE m.__keep").to_arrow_table())
+        table = engine.run(lambda: engine.con.sql(f"{query} WHERE m.__keep").to_arrow_table())
+        engine.source.check_unchanged()
+        return table

@@ -1,17 +1,46 @@
-"""Reading and writing CSV and Parquet files: clear errors, atomic writes."""
+"""Writing files safely: formats by extension, temporary names, atomic commits.
+
+Every output goes first to a temporary name in its destination's folder and is renamed
+into place only when complete, so an error, Ctrl-C or ``kill`` never leaves half a file
+under the real name. Temporary names are hidden (a leading dot, so that directory
+readers skip them, as Spark and Hive do) and say who made them::
+
+    .train.parquet.upweight-<host>-<pid>-<random>.tmp
+
+A process killed with SIGKILL cannot remove its temporaries; the next run writing into
+the same folder does (:func:`remove_stale_temporaries`), once it is sure their process
+is gone: same host, and no process with that PID, or one started after the file was
+last written.
+
+Without ``overwrite``, the final rename never replaces anything: when another run
+created the output meanwhile, it fails with :class:`~upweight.FileError` and the other
+run's file stays (``renameat2(RENAME_NOREPLACE)`` on Linux; a hard link elsewhere).
+"""
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
-import uuid
+import re
+import secrets
+import shutil
+import socket
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Literal
 
+from . import _signals
 from ._exceptions import FileError
 
-__all__ = ["atomic_path", "file_format", "plan_sidecar"]
+__all__ = [
+    "atomic_path",
+    "commit",
+    "file_format",
+    "plan_sidecar",
+    "remove_stale_temporaries",
+    "temporary",
+]
 
 FileFormat = Literal["csv", "parquet"]
 
@@ -37,41 +66,221 @@ def file_format(path: str | os.PathLike[str]) -> FileFormat:
     )
 
 
-@contextlib.contextmanager
-def atomic_path(dst: str | os.PathLike[str]) -> Iterator[Path]:
-    """A temporary path next to ``dst`` that replaces ``dst`` only if the block succeeds.
-
-    On any error or interrupt the temporary file is removed and ``dst`` is untouched.
-    """
-    final = Path(dst)
-    tmp = _temporary(final)
-    try:
-        yield tmp
-        _fsync(tmp)
-        os.replace(tmp, final)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
-        raise
-
-
 def plan_sidecar(path: str | os.PathLike[str]) -> Path | None:
     """Where a CSV output's plan goes (``OUT.plan.json``); Parquet keeps it inside."""
     p = Path(path)
     return p.with_name(p.name + ".plan.json") if file_format(p) == "csv" else None
 
 
-def _temporary(final: Path) -> Path:
-    return final.with_name(f".{final.name}.{uuid.uuid4().hex[:12]}.tmp")
+# -- temporary names ---------------------------------------------------------------------
+_TEMPORARY = re.compile(r"^\..*\.upweight-(?P<host>[A-Za-z0-9_]+)-(?P<pid>\d+)-[0-9a-f]{8}\.tmp$")
+_STEM_CHARS = 80  # the final name's share of a temporary name (file names stop at 255 bytes)
 
 
-def _fsync(path: Path) -> None:
+def _host() -> str:
+    return re.sub(r"[^A-Za-z0-9]", "_", socket.gethostname())[:40] or "host"
+
+
+def temporary(final: str | os.PathLike[str]) -> Path:
+    """A fresh hidden temporary name next to ``final``, tagged with this host and process."""
+    path = Path(final)
+    if not path.name:
+        raise FileError(f"output {os.fspath(final)!r} has no name; give a file or folder name")
+    stem = path.name[:_STEM_CHARS]
+    tag = f"upweight-{_host()}-{os.getpid()}-{secrets.token_hex(4)}"
+    return path.with_name(f".{stem}.{tag}.tmp")
+
+
+def _process_start(pid: int) -> float | None:
+    """When process ``pid`` started (seconds since the epoch), where the system tells."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as handle:
+            fields = handle.read().rsplit(")", 1)[1].split()
+        ticks = int(fields[19])  # field 22 of stat: start time in clock ticks after boot
+        with open("/proc/stat", encoding="ascii") as handle:
+            boot = next(int(line.split()[1]) for line in handle if line.startswith("btime"))
+        return boot + ticks / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError, StopIteration):
+        return None
+
+
+def _owner_gone(pid: int, written: float) -> bool:
+    """Whether the process that wrote a temporary (last at ``written``) has ended."""
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except (PermissionError, OSError):
+        return False  # alive, another user's
+    started = _process_start(pid)
+    return started is not None and started > written + 2.0  # the PID was reused since
+
+
+def remove_stale_temporaries(folder: str | os.PathLike[str]) -> list[Path]:
+    """Remove the temporaries that dead upweight processes of this host left in ``folder``.
+
+    Returns the paths removed. Temporaries of running processes, of other hosts (a shared
+    file system), and every other file are left alone.
+    """
+    removed: list[Path] = []
+    host = _host()
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return removed
+    for entry in entries:
+        match = _TEMPORARY.match(entry.name)
+        if match is None or match["host"] != host:
+            continue
+        try:
+            written = entry.stat(follow_symlinks=False).st_mtime
+        except OSError:
+            continue
+        if not _owner_gone(int(match["pid"]), written):
+            continue
+        path = Path(entry.path)
+        with contextlib.suppress(OSError):
+            if entry.is_dir(follow_symlinks=False):
+                shutil.rmtree(path)
+            else:
+                path.unlink()
+            removed.append(path)
+    return removed
+
+
+# -- committing --------------------------------------------------------------------------
+_AT_FDCWD = -100
+_RENAME_NOREPLACE = 1
+
+
+def _renameat2() -> Callable[..., int] | None:
+    """The C library's ``renameat2``, where there is one (Linux, glibc 2.28 or newer)."""
+    import ctypes
+    import ctypes.util
+
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        function = libc.renameat2
+    except (OSError, AttributeError):
+        return None
+    function.argtypes = [
+        ctypes.c_int,
+        ctypes.c_char_p,
+        ctypes.c_int,
+        ctypes.c_char_p,
+        ctypes.c_uint,
+    ]
+    function.restype = ctypes.c_int
+    return function
+
+
+_RENAMEAT2: list[Callable[..., int] | None] = []
+
+
+def rename_noreplace(src: str | os.PathLike[str], dst: str | os.PathLike[str]) -> None:
+    """Rename ``src`` to ``dst``, failing with :class:`FileExistsError` if ``dst`` exists.
+
+    One system call on Linux (``renameat2`` with ``RENAME_NOREPLACE``), so no other
+    process can slip in between the check and the rename. Elsewhere, or on a file system
+    that lacks it, a file is hard-linked then unlinked (the link fails if ``dst``
+    exists); a folder is renamed after a check.
+    """
+    import ctypes
+
+    if not _RENAMEAT2:
+        _RENAMEAT2.append(_renameat2())
+    function = _RENAMEAT2[0]
+    if function is not None:
+        result = function(_AT_FDCWD, os.fsencode(src), _AT_FDCWD, os.fsencode(dst), 1)
+        if result == 0:
+            return
+        code = ctypes.get_errno()
+        if code not in (errno.EINVAL, errno.ENOSYS, errno.ENOTSUP, errno.EPERM):
+            raise OSError(code, os.strerror(code), os.fspath(dst))
+    if os.path.isdir(src):
+        if os.path.lexists(dst):
+            raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), os.fspath(dst))
+        os.rename(src, dst)
+        return
+    os.link(src, dst)
+    os.unlink(src)
+
+
+def commit(tmp: Path, final: Path, *, overwrite: bool) -> None:
+    """Rename the finished ``tmp`` to ``final``.
+
+    With ``overwrite``, an existing ``final`` is replaced (a folder by moving it aside
+    first, since one rename cannot replace a non-empty folder). Without it, an output
+    that appeared since the run checked is never replaced: :class:`FileError`.
+    """
+    if not overwrite:
+        try:
+            rename_noreplace(tmp, final)
+        except FileExistsError:
+            raise FileError(
+                f"{final} appeared while this run was writing it (another run?); it was "
+                "left as it is: run again with --overwrite (overwrite=True) to replace it"
+            ) from None
+        return
+    if final.is_dir() and not final.is_symlink():
+        aside = temporary(final)
+        os.replace(final, aside)
+        try:
+            os.replace(tmp, final)
+        except BaseException:
+            os.replace(aside, final)
+            raise
+        shutil.rmtree(aside, ignore_errors=True)
+        return
+    os.replace(tmp, final)
+
+
+def remove(path: Path) -> None:
+    """Remove a temporary file or folder, if it is there."""
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+
+
+@contextlib.contextmanager
+def atomic_path(dst: str | os.PathLike[str], *, overwrite: bool = True) -> Iterator[Path]:
+    """A temporary path next to ``dst`` that becomes ``dst`` only if the block succeeds.
+
+    On any error or interrupt the temporary is removed and ``dst`` is untouched. Without
+    ``overwrite``, an existing ``dst`` is never replaced (see :func:`commit`).
+    """
+    final = Path(dst)
+    tmp = temporary(final)
+    try:
+        yield tmp
+        fsync_tree(tmp)
+        with _signals.deferred():
+            commit(tmp, final, overwrite=overwrite)
+    except BaseException:
+        remove(tmp)
+        raise
+
+
+def fsync_path(path: Path) -> None:
+    """Send a file's data to disk."""
     with open(path, "rb") as handle:
         os.fsync(handle.fileno())
 
 
+def fsync_tree(path: Path) -> None:
+    """Send a file's data, or every file's of a folder, to disk."""
+    files = [path] if path.is_file() else [p for p in path.rglob("*") if p.is_file()]
+    for f in files:
+        fsync_path(f)
+
+
+# -- writing on a side thread ------------------------------------------------------------
 @contextlib.contextmanager
-def _every(seconds: float, task: Callable[[], None], name: str) -> Iterator[None]:
+def every(seconds: float, task: Callable[[], None], name: str) -> Iterator[None]:
     """Run ``task`` every ``seconds`` on a side thread while the block runs."""
     import threading
 
@@ -90,11 +299,11 @@ def _every(seconds: float, task: Callable[[], None], name: str) -> Iterator[None
         thread.join()
 
 
-def _flushing(path: Path, every: float = 0.25) -> contextlib.AbstractContextManager[None]:
-    """While a file is being written, send what it holds to disk every ``every`` seconds.
+def flushing(path: Path, every_seconds: float = 0.25) -> contextlib.AbstractContextManager[None]:
+    """While a file is being written, send what it holds to disk every ``every_seconds``.
 
     On a side thread, so that the disk works while the writer computes; the final
-    :func:`_fsync` before the rename then has only the tail left to wait for.
+    :func:`fsync_path` before the rename then has only the tail left to wait for.
     """
     sync = getattr(os, "fdatasync", os.fsync)  # macOS and Windows have fsync only
 
@@ -106,23 +315,28 @@ def _flushing(path: Path, every: float = 0.25) -> contextlib.AbstractContextMana
             finally:
                 os.close(fd)
 
-    return _every(every, flush, "upweight-flush")
+    return every(every_seconds, flush, "upweight-flush")
 
 
-@contextlib.contextmanager
-def _interrupts_deferred() -> Iterator[None]:
-    """Hold Ctrl-C until the block ends, so that two renames are not split by it."""
-    import signal
-    import threading
+def file_state(path: str | os.PathLike[str]) -> tuple[int, int]:
+    """A file's size and modification time (ns): what changes when it is written."""
+    st = os.stat(path)
+    return st.st_size, st.st_mtime_ns
 
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    received: list[int] = []
-    previous = signal.signal(signal.SIGINT, lambda signum, frame: received.append(signum))
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous if previous is not None else signal.SIG_DFL)
-        if received:
-            raise KeyboardInterrupt
+
+def describe_os_error(exc: OSError) -> str:
+    """An OS error in a few words: what failed, on which path."""
+    what = exc.strerror or type(exc).__name__
+    where = exc.filename if exc.filename is not None else ""
+    return f"{what}: {where}" if where else what
+
+
+def hint_for(exc: OSError) -> str:
+    """What to do about an OS error, in a few words."""
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+        return "free some space or write elsewhere"
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return "check the folder's permissions or write elsewhere"
+    if exc.errno in (errno.ENOTDIR, errno.EISDIR, errno.EEXIST):
+        return "a file stands where a folder is expected, or the other way round"
+    return "check the path and try again"

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import numbers
+import os
 from typing import Any
 
-from ._exceptions import UpweightError
+from ._exceptions import InputError, UpweightError
 
-__all__ = ["positive_int", "whole_number"]
+__all__ = ["MAX_THREADS_PER_CORE", "positive_int", "thread_count", "whole_number"]
+
+#: Reading threads beyond this many per core only add overhead.
+MAX_THREADS_PER_CORE = 4
 
 
 def whole_number(value: Any) -> int | None:
@@ -27,3 +31,15 @@ def positive_int(value: Any, name: str, error: type[UpweightError]) -> int:
     if number is None or number < 1:
         raise error(f"{name} must be a positive integer; got {value!r}")
     return number
+
+
+def thread_count(value: Any) -> int | None:
+    """``threads=`` as a positive int, capped at :data:`MAX_THREADS_PER_CORE` per core.
+
+    ``None`` (one per core) passes through. More threads than that only add overhead (a
+    request for 100,000 would spend minutes starting them), so the count is capped.
+    """
+    if value is None:
+        return None
+    number = positive_int(value, "threads", InputError)
+    return min(number, MAX_THREADS_PER_CORE * (os.cpu_count() or 1))

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from .. import _console as ui
 from .._exceptions import PlanError
 
 if TYPE_CHECKING:
@@ -63,46 +64,22 @@ def parse_list(text: str, option: str, *, numbers: bool = True) -> list[Any]:
 
 
 @contextlib.contextmanager
-def _progress(quiet: bool) -> Iterator[Any]:
-    """A progress bar across configurations on standard error (silent when not a terminal)."""
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+def _carry_on_hint(output: Path) -> Iterator[None]:
+    """On an interruption, say what was kept, and exit with ``128 + signal``."""
+    from .. import _signals
 
-    console = Console(stderr=True)
-    if quiet or not console.is_terminal:
-        yield None
-        return
-    bar = Progress(
-        TextColumn("configurations"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TextColumn("{task.description}"),
-        console=console,
-        transient=True,
-    )
-    with bar:
-        task = bar.add_task("starting", total=None)
-
-        def update(done: int, total: int, text: str) -> None:
-            bar.update(task, completed=done, total=total, description=text)
-
-        yield update
-
-
-@contextlib.contextmanager
-def _carry_on_hint(output: Path, err: Any) -> Iterator[None]:
-    """On Ctrl-C, say what was kept, and exit with 130."""
     try:
         yield
-    except KeyboardInterrupt:
-        stored = len(list((output / "runs").glob("*.json"))) if (output / "runs").is_dir() else 0
-        err.print(
-            f"interrupted; {stored} finished run(s) are stored in {output}: run the same "
-            "command again to carry on",
-            markup=False,
+    except KeyboardInterrupt as exc:
+        stop = exc if isinstance(exc, _signals.Interrupted) else _signals.Interrupted()
+        runs = output / "runs"
+        stored = len(list(runs.glob("*.json"))) if runs.is_dir() else 0
+        ui.stderr().print(
+            f"{stop.describe()}; {stored} finished run(s) are stored in {output}: run the "
+            "same command again to carry on"
         )
-        raise SystemExit(130) from None
+        stop.reported = True  # type: ignore[attr-defined]
+        raise stop from None
 
 
 def print_summary(console: Console, result: SweepResult, *, truth: Any = None) -> None:
@@ -227,10 +204,9 @@ def sweep(
     writes OUTPUT/report.html, OUTPUT/results.parquet and OUTPUT/plots/. Finished
     configurations are kept in OUTPUT, so a rerun (after Ctrl-C) skips them.
     """
-    from .._cli import _stderr, _stdout
     from ._run import sweep as run_sweep
 
-    with _progress(quiet) as progress, _carry_on_hint(output, _stderr()):
+    with ui.sweep_progress(quiet) as progress, _carry_on_hint(output):
         result = run_sweep(
             data,
             label=label,
@@ -252,7 +228,7 @@ def sweep(
         )
     if quiet:
         return
-    console = _stdout()
+    console = ui.stdout()
     print_summary(console, result)
     console.print(f"report: {output / 'report.html'}")
 
@@ -281,12 +257,11 @@ def demo(
     """
     import time
 
-    from .._cli import _print_profile, _stdout
     from .._demo import run_demo
 
-    console = _stdout()
+    console = ui.stdout()
     start = time.perf_counter()
-    with _progress(quiet or as_json) as progress:
+    with ui.sweep_progress(quiet or as_json) as progress:
         result, truth = run_demo(
             rows,
             seed=seed,
@@ -302,7 +277,7 @@ def demo(
         return
     if quiet:
         return
-    _print_profile(console, result.profile, title=f"Generated data: {rows:,} rows, seed {seed}")
+    ui.print_profile(console, result.profile, title=f"Generated data: {rows:,} rows, seed {seed}")
     console.print()
     print_summary(console, result, truth=truth)
     console.print(

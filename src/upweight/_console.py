@@ -1,0 +1,223 @@
+"""Console output for the command line and the sweep command: tables, progress, numbers.
+
+One rule keeps user text safe: the consoles are made with rich's markup and emoji codes
+off, so a label such as ``[red]legit`` or a column named ``[/bold]`` prints as it is,
+never as a style (or a crash). Text that *should* be styled is built as
+:class:`rich.text.Text` here, not written as markup. rich loads only when something is
+printed, so commands start fast.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
+
+from ._exceptions import UpweightError
+from ._types import Label
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.table import Table
+
+__all__ = [
+    "fmt_int",
+    "fmt_label",
+    "fmt_number",
+    "fmt_share",
+    "one_line",
+    "print_profile",
+    "profile_table",
+    "row_progress",
+    "status",
+    "stderr",
+    "stdout",
+    "sweep_progress",
+]
+
+
+def _console(**options: Any) -> Console:
+    from rich.console import Console
+
+    return Console(highlight=False, markup=False, emoji=False, **options)
+
+
+def stdout() -> Console:
+    """The console for results; 120 columns wide when not a terminal (logs, pipes)."""
+    console = _console()
+    if not console.is_terminal:
+        # logs and pipes: wide enough for the tables not to wrap
+        console = _console(width=max(console.width, 120))
+    return console
+
+
+def stderr() -> Console:
+    """The console for errors, warnings and progress."""
+    return _console(stderr=True, soft_wrap=True)
+
+
+def one_line(text: str) -> str:
+    """``text`` with its line breaks and runs of spaces made single spaces."""
+    return " ".join(str(text).split())
+
+
+@contextlib.contextmanager
+def status(text: str, *, quiet: bool) -> Iterator[Any]:
+    """A spinner on standard error while work runs; silent when quiet or not a terminal."""
+    console = stderr()
+    if quiet or not console.is_terminal:
+        yield None
+        return
+    from rich.text import Text
+
+    with console.status(Text(text)) as spinner:
+        yield spinner
+
+
+@contextlib.contextmanager
+def row_progress(*, quiet: bool) -> Iterator[Callable[[str, int, int], None] | None]:
+    """A rich progress display of rows read and rows per second, one line per phase.
+
+    Yields a callback ``(phase, rows_read, rows_total)`` for the file engine, or ``None``
+    when quiet or not on a terminal.
+    """
+    if quiet:
+        yield None
+        return
+    console = stderr()
+    if not console.is_terminal:
+        yield None
+        return
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TaskID,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    class _RowsPerSecond(TextColumn):
+        def __init__(self) -> None:
+            super().__init__("")
+
+        def render(self, task: Any) -> Any:
+            from rich.text import Text
+
+            speed = task.finished_speed or task.speed
+            return Text(f"{speed / 1e6:,.1f}M rows/s" if speed else "", style="progress.data.speed")
+
+    tasks: dict[str, TaskID] = {}
+    with Progress(
+        TextColumn("{task.description:<10}", markup=False),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("rows"),
+        _RowsPerSecond(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=True,
+    ) as bar:
+
+        def update(phase: str, done: int, total: int) -> None:
+            if phase not in tasks:
+                tasks[phase] = bar.add_task(phase, total=total)
+            bar.update(tasks[phase], completed=done, total=total)
+
+        yield update
+
+
+@contextlib.contextmanager
+def sweep_progress(quiet: bool) -> Iterator[Callable[[int, int, str], None] | None]:
+    """A progress bar across a sweep's configurations (silent when not a terminal)."""
+    console = stderr()
+    if quiet or not console.is_terminal:
+        yield None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    bar = Progress(
+        TextColumn("configurations"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.description}", markup=False),
+        console=console,
+        transient=True,
+    )
+    with bar:
+        task = bar.add_task("starting", total=None)
+
+        def update(done: int, total: int, text: str) -> None:
+            bar.update(task, completed=done, total=total, description=text)
+
+        yield update
+
+
+def fmt_label(label: Label) -> str:
+    """A class label as text."""
+    return str(label)
+
+
+def fmt_int(n: int) -> str:
+    """``1234567`` as ``1,234,567``."""
+    return f"{n:,}"
+
+
+def fmt_share(x: float) -> str:
+    """A share as a percentage, with more digits when it is tiny."""
+    if x == 0:
+        return "0%"
+    if x < 0.0001:
+        return f"{100 * x:.4f}%"
+    return f"{100 * x:.2f}%"
+
+
+def fmt_number(x: float) -> str:
+    """A factor or a weight, in four significant digits."""
+    return f"{x:.4g}"
+
+
+def profile_table(prof: Any) -> Table:
+    """Rows and share per class, the majority marked."""
+    from rich.table import Table
+
+    table = Table()
+    table.add_column("class")
+    table.add_column("rows", justify="right")
+    table.add_column("share", justify="right")
+    shares = prof.shares
+    for label, count in zip(prof.classes, prof.counts, strict=True):
+        role = " (majority)" if label == prof.majority else ""
+        table.add_row(f"{fmt_label(label)}{role}", fmt_int(count), fmt_share(shares[label]))
+    return table
+
+
+def print_profile(console: Console, prof: Any, *, title: str) -> None:
+    """A profile as ``upweight analyze`` prints it: table, severity, batches."""
+    console.print(title)
+    console.print(profile_table(prof))
+    console.print(
+        f"rows: {fmt_int(prof.n_rows)}   minority share: {fmt_share(prof.minority_share)}   "
+        f"imbalance ratio: {prof.imbalance_ratio:,.1f} : 1   severity: {prof.severity}"
+        + (
+            f" (rarest class {fmt_label(prof.rarest)} against the majority)"
+            if len(prof.classes) > 2
+            else ""
+        )
+    )
+    view = prof.batch
+    if view is not None:
+        console.print(
+            f"batches of {view.batch_size}: {view.expected:.3g} example(s) of class "
+            f"{fmt_label(view.label)} per batch on average; "
+            f"{fmt_share(view.p_none)} of batches hold none"
+        )
+        with contextlib.suppress(UpweightError):
+            k = prof.recommend_factor(view.batch_size)
+            console.print(
+                f"smallest factor for at least one class-{fmt_label(view.label)} example in "
+                f"95% of batches of {view.batch_size}: k = {k}"
+            )
