@@ -339,11 +339,11 @@ def cases(draw: Any, formats: list[str], *, late: bool = False) -> Case:
         changes = {
             "int": ["0.5", "60000.25", "-1.5e3", "abc", "", "99999999999999999999", "1e5"],
             "uint64": ["0.5", "abc", "", "-1", "18446744073709551616"],
-            "float": ["abc", "", "1", "nan", "2024-01-01"],
+            "float": ["abc", "", "1", "nan", "2024-01-01", "1e400"],
             "bool": ["maybe", "", "2", "1.5"],
             "str": ["123", "", "true"],
             "date": ["2024-02-30", "yesterday", "", "2024-01-01 10:00:00"],
-            "ts": ["noon", "", "2024-01-01"],
+            "ts": ["noon", "", "2024-01-01", "2024-01-01 10:00:00+05:00"],
         }[target.kind]
         text = draw(st.sampled_from(changes))
         case.late = (target.name, row, text)
@@ -472,8 +472,17 @@ def reference_labels(case: Case) -> list[Any]:
     values = list(label.values)
     if case.late is not None and case.late[0] == case.label:
         text = case.late[2]
-        number = _number(text)
-        values[case.late[1]] = None if not text else number if number is not None else text
+        if not text:
+            values[case.late[1]] = None
+            return values
+        typed = _typed_text(text)
+        kinds = {type(v) for v in values if v is not None}
+        if typed is not None and (type(typed) in kinds or (isinstance(typed, int | float) and
+                                                           kinds <= {int, float})):
+            values[case.late[1]] = typed
+        else:  # a value of another kind: the column holds text
+            values = [csv_text(v) for v in values]
+            values[case.late[1]] = text
     return values
 
 
@@ -857,7 +866,18 @@ def _csv_hash_first(case: Case) -> bool:
         case.columns[0].name])
 
 
+def _late_time_of_day(case: Case) -> bool:
+    return case.late is not None and case.column(case.late[0]).kind in ("date", "ts") and (
+        ":" in case.late[2])
+
+
+def _late_float_overflow(case: Case) -> bool:
+    return case.late is not None and case.late[2] == "1e400"
+
+
 KNOWN_DEFECTS = {
+    "D6 CSV late time of day or offset dropped": _late_time_of_day,
+    "D7 CSV late 1e400 read as inf": _late_float_overflow,
     "D4a CSV quote sniffed as an apostrophe": _csv_apostrophes,
     "D4b CSV quotes after the sniffing sample": _csv_late_quotes,
     "D5 CSV rows starting with # dropped": _csv_hash_first,
