@@ -282,6 +282,15 @@ def test_sample_killed_more_often(data, expected_samples, tmp_path, kind, sig, t
                  rng.uniform(0.0, seconds * 1.1))
 
 
+@pytest.mark.parametrize("delay", [0.03, 0.08])
+def test_ctrl_c_while_starting_prints_no_traceback(data, tmp_path, delay):
+    """Ctrl-C in the first moments (while Python loads upweight) still ends in one line."""
+    args = sample_args(data["parquet"], tmp_path / "o.parquet")
+    code, stdout, stderr, sent, pid = kill_at(args, signal.SIGINT, delay)
+    check_stopped(signal.SIGINT, code, stderr, sent)
+    assert not temporaries(tmp_path, planted={})
+
+
 def test_sample_removes_what_a_killed_run_left(data, expected_samples, tmp_path):
     """A SIGKILLed run's temporaries (this host, a dead PID) go with the next run."""
     folder = tmp_path / "out"
