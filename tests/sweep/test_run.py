@@ -254,3 +254,17 @@ def test_nan_features_go_through_to_models_that_handle_them(small_data):
 def test_infinite_features_are_refused_for_every_model(small_data, model):
     with pytest.raises(InputError, match=r"infinite values: .x1. \(207\)"):
         upweight.sweep(_with_nan(small_data, np.inf), y=small_data.y, model=model, **FAST)
+
+
+def test_nulls_in_a_file_are_missing_values_too(small_data, tmp_path):
+    table = small_data.to_arrow(label="y")
+    values = table.column(1).to_pylist()
+    for i in range(0, len(values), 301):
+        values[i] = None
+    table = table.set_column(1, "balance", pa.array(values, pa.float64()))
+    path = tmp_path / "data.parquet"
+    pq.write_table(table, path)
+    with pytest.raises(InputError, match=r"missing values \(NaN or null\): 'balance'"):
+        upweight.sweep(path, label="y", **FAST)
+    result = upweight.sweep(path, label="y", model="hgb", factors=[1, 5], **FAST)
+    assert len(result.results) == 6

@@ -71,9 +71,10 @@ _OUR_SHAPES = re.compile(
 Fill = Callable[[Path], None]
 
 
-def report_files() -> list[str]:
+def report_files(*, convergence: bool = True) -> list[str]:
     """What :meth:`SweepResult.save` writes: the table, the report and every plot."""
-    return ["results.parquet", "report.html", *(f"plots/{name}.png" for name in PLOTS)]
+    plots = [name for name in PLOTS if convergence or name != "convergence"]
+    return ["results.parquet", "report.html", *(f"plots/{name}.png" for name in plots)]
 
 
 def _reason(exc: OSError) -> str:

@@ -219,8 +219,9 @@ class SweepResult:
         """
         from ._outdir import OutputFolder, report_files
 
-        with OutputFolder.open(outdir, targets=report_files(), overwrite=True) as folder:
-            folder.claim(report_files())
+        names = report_files(convergence=bool(self.convergence))
+        with OutputFolder.open(outdir, targets=names, overwrite=True) as folder:
+            folder.claim(names)
             return self._save_into(folder)
 
     def _save_into(self, folder: OutputFolder) -> Path:

@@ -562,7 +562,7 @@ def _sweep(
         if convergence:
             targets += [f"runs/{key}.json" for key in conv_keys]
         if report:
-            targets += report_files()
+            targets += report_files(convergence=convergence)
         folder = OutputFolder.open(
             outdir,
             targets=targets,

@@ -56,8 +56,9 @@ class Source(Protocol):
 
 
 def _numeric_matrix(frame: Any, columns: list[str], where: str) -> npt.NDArray[Any]:
-    """A 2-D float array from the named columns of a pyarrow Table."""
+    """A 2-D float array from the named columns of a pyarrow Table; nulls become NaN."""
     import pyarrow as pa
+    import pyarrow.compute as pc
 
     if not columns:
         raise InputError(f"{where} has no feature column besides the label")
@@ -78,13 +79,9 @@ def _numeric_matrix(frame: Any, columns: list[str], where: str) -> npt.NDArray[A
     dtype = np.float32 if all_float32 else np.float64
     out = np.empty((frame.num_rows, len(columns)), dtype=dtype)
     for j, column in enumerate(arrays):
-        values = column.to_numpy() if column.null_count == 0 else None
-        if values is None:
-            raise InputError(
-                f"feature column {columns[j]!r} of {where} has {column.null_count} missing "
-                "value(s); fill or drop them first"
-            )
-        out[:, j] = values
+        if column.null_count:  # missing values become NaN; the model decides (_check_values)
+            column = pc.fill_null(pc.cast(column, pa.float64()), np.nan)
+        out[:, j] = column.to_numpy()
     return out
 
 
@@ -197,8 +194,9 @@ def _check_values(X: Any, names: tuple[str, ...], where: str, model: str, allow_
     missing = per_column(np.isnan(values))
     if missing.any() and not allow_nan:
         raise InputError(
-            f"feature columns of {where} hold NaN (missing values): {named(missing)}; model "
-            f"{model!r} cannot fit them: fill or drop them first, or use --model hgb, "
+            f"feature columns of {where} hold missing values (NaN or null): "
+            f"{named(missing)}; model {model!r} cannot fit them: fill or drop them first, "
+            "or use --model hgb, "
             "lightgbm or xgboost (model='hgb', ...), which handle missing values"
         )
 
