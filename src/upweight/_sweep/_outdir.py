@@ -453,7 +453,7 @@ class OutputFolder:
 
     # -- reading and writing ----------------------------------------------------------------
     def read_json(self, name: str) -> Any:
-        """A listed JSON file's content; ``_DAMAGED`` when it cannot be read or parsed."""
+        """A listed JSON file's content (None if absent); ``DAMAGED`` if it cannot be parsed."""
         path = self.path / name
         if name not in self.files or not os.path.lexists(path):
             return None
