@@ -137,6 +137,35 @@ def _fixed_prefix(pattern: str) -> Path:
     return Path(*fixed) if fixed else Path()
 
 
+def is_glob(src: PathLike) -> bool:
+    """Whether ``src`` is read as a glob: a name that does not exist, with wildcards."""
+    text = os.fspath(src)
+    return not Path(text).exists() and _GLOB_CHARS.search(text) is not None
+
+
+def glob_matches(pattern: PathLike, path: PathLike) -> bool:
+    """Whether ``path`` would be matched by the glob ``pattern`` (``**`` included).
+
+    For files that do not exist yet: an output that a glob input would read back.
+    Both are made absolute first.
+    """
+    parts = re.split(r"(\*\*/?|\*|\?|\[[^\]]*\])", os.path.abspath(os.fspath(pattern)))
+    regex = []
+    for part in parts:
+        if part in ("**", "**/"):
+            regex.append(r"(?:.*/)?" if part == "**/" else r".*")
+        elif part == "*":
+            regex.append(r"[^/]*")
+        elif part == "?":
+            regex.append(r"[^/]")
+        elif part.startswith("[") and part.endswith("]") and len(part) > 2:
+            inner = part[1:-1]
+            regex.append("[" + ("^" + inner[1:] if inner.startswith("!") else inner) + "]")
+        else:
+            regex.append(re.escape(part))
+    return re.fullmatch("".join(regex), os.path.abspath(os.fspath(path))) is not None
+
+
 def _expand(src: PathLike) -> tuple[list[Path], str, Path | None]:
     """The files behind ``src``, sorted by path; and the directory they came from.
 

@@ -178,6 +178,19 @@ def test_an_output_folder_inside_a_directory_input_is_refused(data, tmp_path):
     assert on_disk(folder) == {"part-0.parquet"}
 
 
+def test_an_output_the_input_glob_would_read_back_is_refused(data, tmp_path):
+    folder = tmp_path / "dataset"
+    folder.mkdir()
+    pq.write_table(data.to_arrow(label="y"), folder / "part-0.parquet")
+    fast = {**FAST, "report": True}  # results.parquet is what the glob would read back
+    with pytest.raises(FileError, match="matches the input pattern"):
+        upweight.sweep(folder / "*.parquet", label="y", outdir=folder, overwrite=True, **fast)
+    with pytest.raises(FileError, match="matches the input pattern"):
+        upweight.sweep(folder / "**" / "*.parquet", label="y", outdir=folder / "s", **fast)
+    assert on_disk(folder) == {"part-0.parquet"}
+    upweight.sweep(folder / "*.parquet", label="y", outdir=folder / "sweep", **fast)  # fine
+
+
 # -- one writer at a time ---------------------------------------------------------------------
 def test_a_second_sweep_into_a_folder_being_written_is_refused(data, tmp_path):
     out = tmp_path / "out"

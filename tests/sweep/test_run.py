@@ -268,3 +268,11 @@ def test_nulls_in_a_file_are_missing_values_too(small_data, tmp_path):
         upweight.sweep(path, label="y", **FAST)
     result = upweight.sweep(path, label="y", model="hgb", factors=[1, 5], **FAST)
     assert len(result.results) == 6
+
+
+def test_seeds_beyond_64_bits_are_refused(small_data):
+    from upweight import InputError
+
+    for seed, repeats in ((2**64, 1), (2**64 - 1, 2)):
+        with pytest.raises(InputError, match="2\\*\\*64"):
+            upweight.sweep(small_data.X, y=small_data.y, factors=[1], seed=seed, repeats=repeats)

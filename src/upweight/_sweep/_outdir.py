@@ -35,6 +35,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from .._exceptions import FileError
+from .._files import glob_matches
 from .._io import (
     _TEMPORARY,
     atomic_path,
@@ -121,12 +122,19 @@ class OutputFolder:
     Use :meth:`open`; close it (or use it as a context manager) to release the lock.
     """
 
-    def __init__(self, path: Path, inputs: Iterable[Path], input_folder: Path | None) -> None:
+    def __init__(
+        self,
+        path: Path,
+        inputs: Iterable[Path],
+        input_folder: Path | None,
+        input_pattern: str | None = None,
+    ) -> None:
         self.path = path
         self.files: set[str] = set()
         self.settings: dict[str, Any] = {}
         self._inputs = {Path(p).resolve() for p in inputs}
         self._input_folder = None if input_folder is None else Path(input_folder).resolve()
+        self._input_pattern = input_pattern
         self._lock: int | None = None
         self._who = "upweight sweep"
 
@@ -142,6 +150,7 @@ class OutputFolder:
         who: str = "upweight sweep",
         inputs: Iterable[Path] = (),
         input_folder: Path | None = None,
+        input_pattern: str | None = None,
     ) -> OutputFolder:
         """Check the folder, create it if need be, lock it, and claim ``targets``.
 
@@ -155,11 +164,11 @@ class OutputFolder:
             Refuse a folder holding any file that is not listed (the demo's rule).
         who
             The program in messages (``upweight sweep``, ``upweight demo``).
-        inputs, input_folder
-            The input files, and the directory they come from: never written, never
-            written into.
+        inputs, input_folder, input_pattern
+            The input files, the directory they come from, and the glob that matched
+            them: never written, never written into, never matched by an output.
         """
-        folder = cls(_named(path), inputs, input_folder)
+        folder = cls(_named(path), inputs, input_folder, input_pattern)
         folder._who = who
         try:
             folder._open(list(targets), overwrite=overwrite, strict=strict)
@@ -228,6 +237,12 @@ class OutputFolder:
             )
         for name in targets:
             target = (self.path / name).resolve()
+            if self._input_pattern is not None and glob_matches(self._input_pattern, target):
+                raise FileError(
+                    f"output {self.path / name} matches the input pattern "
+                    f"{self._input_pattern}: the next run would read it as data; choose "
+                    "another output folder"
+                )
             if target in self._inputs:
                 raise FileError(
                     f"output {self.path / name} would overwrite the input {target}; choose "

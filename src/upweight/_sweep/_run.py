@@ -39,6 +39,7 @@ from .._labels import EncodedLabels, encode_labels
 from .._plan import SamplingPlan, check_factor
 from .._plan import plan as make_plan
 from .._profile import profile
+from .._random import SEED_LIMIT, check_seed
 from .._selection import _mix64_int, row_hashes
 from .._types import CORRECTIONS
 from .._validation import positive_int
@@ -481,9 +482,12 @@ def _sweep(
         raise InputError(f"tolerance must be a relative tolerance in [0, 1); got {tolerance!r}")
     if not isinstance(precision, numbers.Real) or not 0 < float(precision) < 1:
         raise InputError(f"precision must be in (0, 1); got {precision!r}")
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
-        raise InputError(f"seed must be a non-negative integer; got {seed!r}")
-    seed = int(seed)
+    seed = check_seed(seed)
+    if seed + repeats > SEED_LIMIT:  # repeat r selects with seed + r
+        raise InputError(
+            f"seed + repeats must stay below 2**64 (repeat r draws with seed + r); got seed "
+            f"{seed:,} and {repeats} repeat(s)"
+        )
     timings: dict[str, float] = {}
 
     clock = time.perf_counter()
@@ -571,6 +575,7 @@ def _sweep(
             who=who,
             inputs=source.inputs,
             input_folder=source.input_folder,
+            input_pattern=source.input_pattern,
         )
     try:
         reuse = folder is not None and folder.begin(

@@ -34,9 +34,11 @@ class Source(Protocol):
 
     description: str
     feature_names: tuple[str, ...]
-    #: The input files (never written), and the directory they come from, if any.
+    #: The input files (never written), the directory they come from, if any, and the
+    #: glob they were matched by, if any (outputs it would match are refused).
     inputs: tuple[Path, ...]
     input_folder: Path | None
+    input_pattern: str | None
 
     def labels(self) -> npt.NDArray[Any]:
         """All labels, in row order (read once, then cached)."""
@@ -216,6 +218,7 @@ class ArraySource:
 
     inputs: tuple[Path, ...] = ()
     input_folder: Path | None = None
+    input_pattern: str | None = None
 
     def __init__(self, X: Any, y: Any = None, *, label: str | None = None) -> None:
         self.description = f"in-memory {type(X).__name__}"
@@ -313,13 +316,14 @@ class FileSource:
     """
 
     def __init__(self, path: str | os.PathLike[str], *, label: str) -> None:
-        from .._files import _expand, column_names
+        from .._files import _expand, column_names, is_glob
 
         self.path = path
         names, self.description = column_names(path)
         files, _, folder = _expand(path)
         self.inputs: tuple[Path, ...] = tuple(files)
         self.input_folder: Path | None = folder
+        self.input_pattern: str | None = os.fspath(path) if is_glob(path) else None
         self._model = "logreg"
         self._allow_nan = False
         if label not in names:
