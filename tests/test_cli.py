@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -362,3 +364,88 @@ def test_sample_streams_a_directory_to_a_directory_with_a_key(files, capsys):
         0: got.filter(pa.compute.equal(got["fraud"], 0)).num_rows,
         1: got.filter(pa.compute.equal(got["fraud"], 1)).num_rows,
     }
+
+
+@pytest.fixture(scope="module")
+def big_csv(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("big") / "big.csv"
+    pacsv.write_csv(make_imbalanced(1_000_000, random_state=0).to_arrow(label="y"), path)
+    return path
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("signum", "code"), [(signal.SIGTERM, 143), (signal.SIGHUP, 129)])
+def test_sigterm_and_sighup_end_a_run_like_ctrl_c(big_csv, tmp_path, signum, code):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "upweight",
+            "sample",
+            str(big_csv),
+            "-l",
+            "y",
+            "-k",
+            "2",
+            "-o",
+            str(out / "o.parquet"),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and proc.poll() is None:
+        if any(p.name.endswith(".tmp") for p in out.iterdir()):
+            break  # the write pass has begun
+        time.sleep(0.01)
+    proc.send_signal(signum)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == code, err
+    name = signal.Signals(signum).name
+    assert err == f"stopped by {name}; no partial output was left\n"
+    assert sorted(p.name for p in out.iterdir()) == ["notes.txt"]
+
+
+def test_user_text_is_printed_as_it_is_never_as_markup(tmp_path, capsys):
+    n = 5_000
+    labels = np.where(np.arange(n) % 50 == 0, "[/bold]", "[red]legit :smile:")
+    src = tmp_path / "markup.parquet"
+    pq.write_table(pa.table({"x": np.arange(n, dtype=float), "[b]label": labels}), src)
+    code, out, err = run(
+        capsys, "sample", src, "-l", "[b]label", "-k", "5", "-o", tmp_path / "o.pq"
+    )
+    assert code == 0, err
+    assert "[/bold]" in out and "[red]legit :smile:" in out
+    code, out, err = run(capsys, "analyze", src, "-l", "[b]label", "-b", "16")
+    assert code == 0, err
+    assert "[b]label" in out and "class-[/bold] example" in out
+    code, _, err = run(capsys, "analyze", src, "-l", "[red]missing")
+    assert code == 2 and "'[red]missing' not found" in err
+
+
+def test_a_label_column_of_ids_is_refused_in_a_second(tmp_path, capsys):
+    src = tmp_path / "ids.parquet"
+    pq.write_table(pa.table({"id": np.arange(100_000), "x": np.zeros(100_000)}), src)
+    start = time.monotonic()
+    code, _, err = run(capsys, "analyze", src, "-l", "id")
+    assert code == 2 and "looks like an id" in err and err.count("\n") == 1
+    assert time.monotonic() - start < 30
+
+
+def test_odd_values_get_one_line(files, capsys, monkeypatch):
+    monkeypatch.chdir(files["dir"])
+    out = files["dir"] / "o.parquet"
+    for args, words in (
+        (["--seed", str(2**64)], "below 2**64"),
+        (["--upweight", "1e308"], "weights too large"),
+        (["-o", "."], "would overwrite the input"),  # the input is in that folder
+    ):
+        argv = ["sample", files["parquet"], "-l", "fraud", "-k", "5", "-o", out, *args]
+        code, _, err = run(capsys, *argv)
+        assert code == 2 and err.startswith("error: ") and err.count("\n") == 1, err
+        assert words in err
+        assert not out.exists()

@@ -46,3 +46,40 @@ def test_demo_structure_on_small_data(tmp_path):
     ]
     assert result.split["test"]["rows"] == 5_000 and truth.n == 5_000
     assert (tmp_path / "demo" / "report.html").exists()
+
+
+def test_demo_refuses_a_folder_of_other_files(tmp_path):
+    from upweight import FileError
+
+    out = tmp_path / "demo"
+    out.mkdir()
+    (out / "notes.md").write_text("mine")
+    with pytest.raises(FileError, match=r"notes\.md.*upweight did not write"):
+        run_demo(10_000, outdir=out, factors=[1], convergence=False)
+    assert [p.name for p in out.iterdir()] == ["notes.md"]
+
+
+def test_demo_replaces_its_own_earlier_results_without_a_flag(tmp_path):
+    out = tmp_path / "demo"
+    run_demo(10_000, seed=1, outdir=out, factors=[1, 5], convergence=False)
+    result, _ = run_demo(12_000, seed=2, outdir=out, factors=[1, 5], convergence=False)
+    assert result.profile.n_rows == 12_000
+    # a file of the user's among the demo's own: refused, nothing removed
+    (out / "runs" / "notes.txt").write_text("mine")
+    from upweight import FileError
+
+    with pytest.raises(FileError, match=r"runs/notes\.txt"):
+        run_demo(10_000, seed=1, outdir=out, factors=[1, 5], convergence=False)
+    assert (out / "runs" / "notes.txt").read_text() == "mine"
+    assert (out / "report.html").exists()
+
+
+def test_demo_at_the_smallest_size_runs_with_the_default_factors(tmp_path, capsys):
+    from upweight._cli import main
+
+    code = main(["demo", "--rows", "10000", "-o", str(tmp_path / "d"), "--no-convergence", "-q"])
+    _, err = capsys.readouterr()
+    assert code == 0, err
+    code = main(["demo", "--rows", "10000", "-o", str(tmp_path / "e"), "-k", "1,100000", "-q"])
+    _, err = capsys.readouterr()
+    assert code == 2 and err.count("\n") == 1 and "larger than the" in err

@@ -456,3 +456,180 @@ def test_ctrl_c_between_the_two_renames_waits_for_both(inputs, tmp_path, monkeyp
     with pytest.raises(KeyboardInterrupt):  # (overwrite: os.replace)
         upweight.sample_file(inputs["parquet"], out / "o.csv", label="y", factor=2, overwrite=True)
     assert sorted(p.name for p in out.iterdir()) == ["o.csv", "o.csv.plan.json"]
+
+
+# -- hostile input: types, hidden folders, names, races ----------------------------------------
+def _late_csv(path: Path, tail: str, rows: int = 60_000) -> None:
+    """``x,label`` rows: integers and 0 / 1 labels for ``rows`` rows, then ``tail``."""
+    x = np.arange(rows)
+    label = (x % 50 == 0).astype(int)
+    body = "\n".join(f"{a},{b}" for a, b in zip(x.tolist(), label.tolist(), strict=True))
+    path.write_text(f"x,label\n{body}\n{tail}")
+
+
+@pytest.mark.parametrize("ext", ["parquet", "csv"])
+def test_csv_types_hold_values_found_after_the_sniffers_sample(tmp_path, ext):
+    src = tmp_path / "late.csv"
+    _late_csv(src, "60000.25,0\n60001,1\n")
+    out = tmp_path / f"out.{ext}"
+    upweight.sample_file(src, out, label="label", factor=1)
+    got = read(out)
+    assert got.column("x").to_pylist()[-2:] == [60000.25, 60001.0]  # never rounded
+    assert got.num_rows == 60_002
+
+
+def test_a_csv_label_that_turns_continuous_late_is_refused(tmp_path):
+    src = tmp_path / "late.csv"
+    _late_csv(src, "7,0.5\n")
+    with pytest.raises(LabelError, match="continuous"):
+        upweight.profile_file(src, label="label")
+
+
+def test_a_late_csv_value_that_fits_no_type_names_its_line_and_column(tmp_path):
+    src = tmp_path / "dates.csv"
+    rows = [f"2026-01-{i % 28 + 1:02d},{int(i % 50 == 0)}" for i in range(30_000)]
+    src.write_text("day,label\n" + "\n".join(rows) + "\nsoon,0\n")
+    with pytest.raises(InputError, match=r"line 30002, column 'day' holds 'soon'"):
+        upweight.sample_file(src, tmp_path / "o.parquet", label="label", factor=2)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dates.csv"]
+
+
+def test_a_csv_column_that_turns_to_text_late_is_read_as_text(tmp_path):
+    src = tmp_path / "ids.csv"
+    _late_csv(src, "A-17,0\n")
+    upweight.sample_file(src, tmp_path / "o.parquet", label="label", factor=1)
+    assert pq.read_table(tmp_path / "o.parquet").column("x").to_pylist()[-1] == "A-17"
+
+
+def test_hidden_and_underscore_folders_are_skipped_at_every_depth(inputs, table, tmp_path):
+    hive = inputs["hive"]
+    first = hive / "day=2026-01-01" / "data.parquet"
+    for junk in (
+        hive / ".ipynb_checkpoints" / "data-checkpoint.parquet",
+        hive / "_temporary" / "0" / "part-0.parquet",
+        hive / "day=2026-01-02" / "_temporary" / "part-1.parquet",
+        hive / ".out.upweight-host-1-0123abcd.tmp" / "data_0.parquet",
+        hive / "day=2026-01-03" / ".hidden" / "part.parquet",
+    ):
+        junk.parent.mkdir(parents=True, exist_ok=True)
+        junk.write_bytes(first.read_bytes())
+    assert upweight.profile_file(hive, label="y").n_rows == table.num_rows
+    glob = tmp_path / "hive" / "**" / "*.parquet"
+    assert upweight.profile_file(glob, label="y").n_rows == table.num_rows
+
+
+def test_an_existing_name_with_glob_characters_is_read_as_it_is(inputs, tmp_path):
+    odd = tmp_path / "data [2026] v?.parquet"
+    odd.write_bytes(inputs["parquet"].read_bytes())
+    bait = pq.read_table(inputs["parquet"]).slice(0, 1_000)
+    pq.write_table(bait, tmp_path / "data 2 v1.parquet")  # what the name matches as a glob
+    assert upweight.profile_file(odd, label="y").n_rows == 60_000
+    out = tmp_path / "out [x].csv"
+    upweight.sample_file(odd, out, label="y", factor=5)
+    assert upweight.read_plan(out).n_rows == 60_000
+
+
+def test_a_csv_that_grows_while_it_is_read_gives_no_output(inputs, tmp_path):
+    src = tmp_path / "growing.csv"
+    src.write_bytes(inputs["csv"].read_bytes())
+    appended = []
+
+    def append_once(phase: str, done: int, total: int) -> None:
+        if not appended:
+            with open(src, "a") as handle:
+                handle.write("\n".join("1.0,1.0,1.0,1.0,1.0,1" for _ in range(957)) + "\n")
+            appended.append(phase)
+
+    out = tmp_path / "out"
+    out.mkdir()
+    with pytest.raises(FileError, match="changed while it was read"):
+        upweight.sample_file(src, out / "o.parquet", label="y", factor=5, progress=append_once)
+    assert appended and list(out.iterdir()) == []
+
+
+@pytest.mark.parametrize("source", ["parquet", "csv"])
+def test_two_runs_writing_one_new_output_do_not_both_succeed(inputs, tmp_path, source):
+    out = tmp_path / "out.parquet"
+
+    def another_run_finishes_first(phase: str, done: int, total: int) -> None:
+        if not out.exists():
+            out.write_bytes(b"the other run's output")
+
+    with pytest.raises(FileError, match="appeared while this run was writing it"):
+        upweight.sample_file(
+            inputs[source], out, label="y", factor=5, progress=another_run_finishes_first
+        )
+    assert out.read_bytes() == b"the other run's output"
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
+
+
+def test_two_processes_racing_for_one_output(inputs, tmp_path):
+    wins = 0
+    for trial in range(5):
+        out = tmp_path / f"race{trial}.parquet"
+        procs = [cli("sample", inputs["csv"], "-l", "y", "-k", "5", "-o", out) for _ in range(2)]
+        codes = [p.wait(timeout=120) for p in procs]
+        errs = [p.stderr.read() for p in procs]
+        assert sorted(codes) in ([0, 2], [0, 0][:0] or [0, 2]), errs
+        assert any("appeared while this run" in e or "exists" in e for e in errs)
+        wins += codes.count(0)
+        assert pq.read_table(out).num_rows == upweight.read_plan(out).n_kept
+    assert wins == 5
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+def test_overwrite_replaces_only_a_folder_upweight_wrote(inputs, tmp_path):
+    folder = tmp_path / "train"
+    upweight.sample_file(inputs["parquet"], folder, label="y", factor=5)
+    upweight.sample_file(inputs["parquet"], folder, label="y", factor=10, overwrite=True)
+    assert upweight.read_plan(folder).factors[0] == 10.0
+    (folder / "notes.txt").write_text("mine")
+    with pytest.raises(FileError, match=r"holds notes\.txt, which upweight did not write"):
+        upweight.sample_file(inputs["parquet"], folder, label="y", factor=2, overwrite=True)
+    assert (folder / "notes.txt").read_text() == "mine"
+    user = tmp_path / "user"
+    (user / "sub").mkdir(parents=True)
+    (user / "sub" / "data.parquet").write_bytes(inputs["parquet"].read_bytes())  # no plan
+    with pytest.raises(FileError, match="upweight did not write"):
+        upweight.sample_file(inputs["parquet"], user, label="y", factor=2, overwrite=True)
+    assert (user / "sub" / "data.parquet").exists()
+
+
+def test_the_current_folder_as_output_is_refused_not_a_crash(inputs, tmp_path, monkeypatch):
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "notes.txt").write_text("mine")
+    monkeypatch.chdir(work)
+    for overwrite in (False, True):
+        with pytest.raises(FileError):
+            upweight.sample_file(inputs["parquet"], ".", label="y", factor=5, overwrite=overwrite)
+    assert sorted(p.name for p in work.iterdir()) == ["notes.txt"]
+
+
+def test_a_huge_thread_count_is_capped(inputs, tmp_path):
+    from upweight._validation import thread_count
+
+    assert thread_count(100_000) == 4 * (os.cpu_count() or 1)
+    assert thread_count(None) is None and thread_count(1) == 1
+    with pytest.raises(InputError, match="threads must be a positive integer"):
+        thread_count(0)
+    start = time.monotonic()
+    upweight.sample_file(inputs["csv"], tmp_path / "o.parquet", label="y", factor=5, threads=10**5)
+    assert time.monotonic() - start < 60
+
+
+def test_seeds_beyond_64_bits_are_refused_not_wrapped(inputs, tmp_path):
+    with pytest.raises(InputError, match="below 2\\*\\*64"):
+        upweight.sample_file(inputs["parquet"], tmp_path / "o.pq", label="y", factor=5, seed=2**64)
+    with pytest.raises(InputError, match="below 2\\*\\*64"):
+        upweight.downsample(np.zeros((10, 1)), [0] * 8 + [1] * 2, factor=2, random_state=2**64)
+    assert not (tmp_path / "o.pq").exists()
+
+
+def test_a_label_that_looks_like_an_id_is_refused_quickly(tmp_path):
+    src = tmp_path / "ids.parquet"
+    pq.write_table(pa.table({"id": np.arange(100_000), "x": np.zeros(100_000)}), src)
+    start = time.monotonic()
+    with pytest.raises(LabelError, match="looks like an id"):
+        upweight.profile_file(src, label="id")
+    assert time.monotonic() - start < 30

@@ -63,3 +63,88 @@ def test_flushing_a_file_while_it_is_written(tmp_path):
                 time.sleep(0.02)
     assert path.stat().st_size == 500_000
     assert not [t for t in threading.enumerate() if t.name == "upweight-flush"]
+
+
+def test_temporary_names_are_hidden_and_say_who_made_them(tmp_path):
+    import os
+
+    from upweight._io import temporary
+
+    tmp = temporary(tmp_path / "train.parquet")
+    assert tmp.parent == tmp_path
+    assert tmp.name.startswith(".train.parquet.upweight-") and tmp.name.endswith(".tmp")
+    assert f"-{os.getpid()}-" in tmp.name
+    long = temporary(tmp_path / ("x" * 250 + ".parquet"))  # file names stop at 255 bytes
+    assert len(long.name) < 200
+    with pytest.raises(FileError, match="has no name"):
+        temporary("")
+
+
+def test_without_overwrite_an_output_that_appeared_meanwhile_is_never_replaced(tmp_path):
+    target = tmp_path / "out.txt"
+    with (
+        pytest.raises(FileError, match="appeared while this run was writing it"),
+        atomic_path(target, overwrite=False) as tmp,
+    ):
+        tmp.write_text("mine")
+        target.write_text("theirs")  # another run got there first
+    assert target.read_text() == "theirs"
+    assert [p.name for p in tmp_path.iterdir()] == ["out.txt"]
+
+
+def test_a_folder_output_is_not_renamed_over_one_that_appeared(tmp_path):
+    from upweight._io import commit, temporary
+
+    final = tmp_path / "parts"
+    tmp = temporary(final)
+    tmp.mkdir()
+    (tmp / "a.parquet").write_text("mine")
+    final.mkdir()  # empty: a plain rename would silently replace it
+    with pytest.raises(FileError, match="appeared"):
+        commit(tmp, final, overwrite=False)
+    assert list(final.iterdir()) == [] and (tmp / "a.parquet").exists()
+
+
+def test_leftovers_of_dead_processes_are_removed_and_nothing_else(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from upweight._io import _host, remove_stale_temporaries
+
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
+    dead_pid = int(dead.stdout)
+    host = _host()
+    stale_file = tmp_path / f".out.parquet.upweight-{host}-{dead_pid}-0123abcd.tmp"
+    stale_file.write_text("half")
+    stale_dir = tmp_path / f".parts.upweight-{host}-{dead_pid}-89abcdef.tmp"
+    stale_dir.mkdir()
+    (stale_dir / "p.parquet").write_text("half")
+    running = tmp_path / f".x.upweight-{host}-{os.getpid()}-00000000.tmp"
+    running.write_text("in flight")
+    other_host = tmp_path / f".y.upweight-otherhost-{dead_pid}-00000000.tmp"
+    other_host.write_text("theirs")
+    users = [tmp_path / "notes.tmp", tmp_path / ".hidden.tmp", tmp_path / "out.parquet"]
+    for p in users:
+        p.write_text("user")
+    removed = remove_stale_temporaries(tmp_path)
+    assert sorted(removed) == sorted([stale_file, stale_dir])
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [running.name, other_host.name, *(p.name for p in users)]
+    )
+
+
+def test_a_reused_pid_does_not_keep_a_leftover(tmp_path):
+    import os
+
+    from upweight._io import _host, remove_stale_temporaries
+
+    # this process's parent is alive, but it started long before a file written "now"
+    parent = os.getppid()
+    leftover = tmp_path / f".out.csv.upweight-{_host()}-{parent}-0123abcd.tmp"
+    leftover.write_text("half")
+    old = time.time() - 10 * 365 * 86_400  # written ten years ago, before the parent started
+    os.utime(leftover, (old, old))
+    assert remove_stale_temporaries(tmp_path) == [leftover]

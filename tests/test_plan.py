@@ -245,3 +245,11 @@ def test_from_dict_rejects_what_is_not_a_plan(data):
 def test_from_json_rejects_bad_json():
     with pytest.raises(PlanError, match="not valid JSON"):
         SamplingPlan.from_json("{")
+
+
+def test_weights_that_overflow_float64_counting_are_refused():
+    with pytest.raises(PlanError, match="weights too large"):
+        upweight.plan({0: 19_783, 1: 217}, factor=5, upweight=1e308)
+    with pytest.raises(PlanError, match="weights too large"):
+        upweight.plan({0: 19_783, 1: 217}, factor=5, upweight=1e13)
+    assert upweight.plan({0: 19_783, 1: 217}, factor=5, upweight=1e9)[0].weight == 1e9

@@ -172,3 +172,13 @@ def test_bad_labels(y, error):
 def test_bad_batch_size(batch_size):
     with pytest.raises(PlanError, match="batch_size"):
         upweight.profile([0, 1], batch_size=batch_size)
+
+
+def test_many_classes_are_profiled_in_linear_time():
+    import time
+
+    counts = {i: 2 + i % 7 for i in range(200_000)}
+    start = time.monotonic()
+    prof = upweight.profile(counts)
+    _ = prof.imbalance_ratio, prof.severity, prof.minority_share, prof.to_dict()
+    assert time.monotonic() - start < 10

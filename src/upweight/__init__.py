@@ -32,6 +32,7 @@ from ._exceptions import (
     MissingExtraError,
     PlanError,
     UpweightError,
+    UpweightWarning,
 )
 from ._files import profile_file, read_plan, sample_file
 from ._plan import ClassPlan, SamplingPlan, plan
@@ -75,6 +76,7 @@ __all__ = [
     "Selection",
     "SweepResult",
     "UpweightError",
+    "UpweightWarning",
     "__version__",
     "correct_proba",
     "datasets",

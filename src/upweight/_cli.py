@@ -10,6 +10,7 @@ import functools
 import json
 import os
 import sys
+import warnings
 from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
@@ -367,8 +368,21 @@ def main(argv: list[str] | None = None) -> int:
     not be written), with one line on standard error; ``128 + signal`` when interrupted
     (130 for Ctrl-C, 143 for SIGTERM, 129 for SIGHUP), after cleaning up.
     """
-    with _signals.handled():
+    with _signals.handled(), warnings.catch_warnings():
+        warnings.showwarning = _show_warning
         return _main(argv)
+
+
+def _show_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: Any = None,
+    line: str | None = None,
+) -> None:
+    """A warning as one line on standard error, without the source line."""
+    ui.stderr().print(f"warning: {ui.one_line(str(message))}")
 
 
 def _main(argv: list[str] | None) -> int:

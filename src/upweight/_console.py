@@ -36,6 +36,10 @@ __all__ = [
 ]
 
 
+#: Classes shown at each end of a long class table.
+_TABLE_ENDS = 15
+
+
 def _console(**options: Any) -> Console:
     from rich.console import Console
 
@@ -189,7 +193,15 @@ def profile_table(prof: Any) -> Table:
     table.add_column("rows", justify="right")
     table.add_column("share", justify="right")
     shares = prof.shares
-    for label, count in zip(prof.classes, prof.counts, strict=True):
+    shown = list(zip(prof.classes, prof.counts, strict=True))
+    hidden = 0
+    if len(shown) > 2 * _TABLE_ENDS:  # the largest and the rarest classes, and a count
+        by_size = sorted(shown, key=lambda item: -item[1])
+        hidden = len(shown) - 2 * _TABLE_ENDS
+        shown = by_size[:_TABLE_ENDS] + by_size[-_TABLE_ENDS:]
+    for i, (label, count) in enumerate(shown):
+        if hidden and i == _TABLE_ENDS:
+            table.add_row(f"... {fmt_int(hidden)} more classes", "", "")
         role = " (majority)" if label == prof.majority else ""
         table.add_row(f"{fmt_label(label)}{role}", fmt_int(count), fmt_share(shares[label]))
     return table

@@ -29,13 +29,28 @@ def _sorted_labels(labels: list[Label]) -> list[Label]:
         ) from None
 
 
+#: More classes than this, most of them single rows, is an id column, not a label.
+ID_LIKE_CLASSES = 1_000
+
+
 def check_two_classes(counts: Mapping[Label, int], what: str = "the labels") -> None:
-    """Raise :class:`LabelError` unless at least two classes are present in ``what``."""
+    """Raise :class:`LabelError` unless ``what`` holds at least two classes and is no id.
+
+    A column with more than :data:`ID_LIKE_CLASSES` distinct values, most of them on a
+    single row, holds ids (or measurements), not classes: downsampling a class of one row
+    means nothing, so it is refused with the reason.
+    """
     if len(counts) < 2:
         only = next(iter(counts), None)
         raise LabelError(
             f"only one class ({only!r}) is present in {what}; "
             "downsampling needs at least two classes"
+        )
+    n_classes, n_rows = len(counts), sum(counts.values())
+    if n_classes > ID_LIKE_CLASSES and 2 * n_classes > n_rows:
+        raise LabelError(
+            f"{what} holds {n_classes:,} distinct values in {n_rows:,} rows: it looks like an "
+            "id or a measurement, not a class label; pass the column that holds the classes"
         )
 
 

@@ -12,6 +12,11 @@ from .metrics import Evaluation, evaluate
 
 __all__ = ["run_demo"]
 
+MINORITY_SHARE = 0.01
+#: Expected minority rows at least, for small demos: the default split needs 95 (10 in
+#: each of validation and test), and 200 expected leaves 7 standard deviations of room.
+SMALL_MINORITY_ROWS = 200
+
 
 def run_demo(
     n_rows: int = 1_000_000,
@@ -33,12 +38,14 @@ def run_demo(
     Parameters
     ----------
     n_rows : int, default=1_000_000
-        Rows to generate.
+        Rows to generate. Below 20,000 rows the minority share grows (to about 200 rows),
+        so that validation and test each hold enough minority rows.
     seed : int, default=0
         Seed of the data, the split and the downsampling.
     outdir : path or None, default="upweight-demo"
-        Folder of the report; None writes nothing. The demo owns it: results of other
-        demo data there are replaced.
+        Folder of the report; None writes nothing. The demo's own earlier results there
+        (other rows or seed) are replaced; a folder holding any file that upweight did not
+        write is refused (:class:`~upweight.FileError`).
     factors, corrections, convergence
         As in :func:`upweight.sweep`.
     progress : callable, optional
@@ -50,10 +57,11 @@ def run_demo(
     truth : Evaluation
         The true ``P(y | x)`` scored on the sweep's test rows.
     """
-    from ._sweep._run import sweep
+    from ._sweep._run import _sweep
 
-    data = make_imbalanced(n_rows, minority_share=0.01, random_state=seed)
-    result = sweep(
+    share = max(MINORITY_SHARE, SMALL_MINORITY_ROWS / n_rows)
+    data = make_imbalanced(n_rows, minority_share=share, random_state=seed)
+    result = _sweep(
         data.X,
         y=data.y,
         factors=factors,
@@ -61,8 +69,10 @@ def run_demo(
         seed=seed,
         outdir=outdir,
         convergence=convergence,
-        overwrite=True,
         progress=progress,
+        strict=True,
+        replace_other=True,
+        who="upweight demo",
     )
     _, _, test = split_positions(
         data.y,

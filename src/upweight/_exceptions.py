@@ -17,6 +17,9 @@ The tree is small:
 - :class:`MissingExtraError` -- an optional framework is not installed (also an
   :class:`ImportError`); the message names the extra, e.g. ``pip install 'upweight[lightgbm]'``.
 
+One warning class, :class:`UpweightWarning` (a :class:`UserWarning`), says in one line what
+was repaired on the way, e.g. a damaged stored run of a sweep that is computed again.
+
 :class:`LabelError`, :class:`PlanError` and :class:`InputError` are also
 :class:`ValueError`, as scikit-learn expects of bad arguments; :class:`FileError` is also
 an :class:`OSError`, :class:`MissingExtraError` an :class:`ImportError`.
@@ -31,6 +34,7 @@ __all__ = [
     "MissingExtraError",
     "PlanError",
     "UpweightError",
+    "UpweightWarning",
 ]
 
 
@@ -56,3 +60,7 @@ class FileError(UpweightError, OSError):
 
 class MissingExtraError(UpweightError, ImportError):
     """An optional framework is not installed; the message names the extra to install."""
+
+
+class UpweightWarning(UserWarning):
+    """Something was repaired on the way; the one-line message says what."""

@@ -137,6 +137,35 @@ def _fixed_prefix(pattern: str) -> Path:
     return Path(*fixed) if fixed else Path()
 
 
+def is_glob(src: PathLike) -> bool:
+    """Whether ``src`` is read as a glob: a name that does not exist, with wildcards."""
+    text = os.fspath(src)
+    return not Path(text).exists() and _GLOB_CHARS.search(text) is not None
+
+
+def glob_matches(pattern: PathLike, path: PathLike) -> bool:
+    """Whether ``path`` would be matched by the glob ``pattern`` (``**`` included).
+
+    For files that do not exist yet: an output that a glob input would read back.
+    Both are made absolute first.
+    """
+    parts = re.split(r"(\*\*/?|\*|\?|\[[^\]]*\])", os.path.abspath(os.fspath(pattern)))
+    regex = []
+    for part in parts:
+        if part in ("**", "**/"):
+            regex.append(r"(?:.*/)?" if part == "**/" else r".*")
+        elif part == "*":
+            regex.append(r"[^/]*")
+        elif part == "?":
+            regex.append(r"[^/]")
+        elif part.startswith("[") and part.endswith("]") and len(part) > 2:
+            inner = part[1:-1]
+            regex.append("[" + ("^" + inner[1:] if inner.startswith("!") else inner) + "]")
+        else:
+            regex.append(re.escape(part))
+    return re.fullmatch("".join(regex), os.path.abspath(os.fspath(path))) is not None
+
+
 def _expand(src: PathLike) -> tuple[list[Path], str, Path | None]:
     """The files behind ``src``, sorted by path; and the directory they came from.
 
@@ -295,6 +324,16 @@ def _ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def _file_list(source: _Source) -> str:
+    """The input files as a DuckDB list of names, each matching exactly one file.
+
+    DuckDB reads a name holding ``*``, ``?`` or ``[`` as a glob, which could match other
+    files too; each of those characters is escaped as a one-character class (``[[]``).
+    """
+    names = (re.sub(r"([*?\[])", r"[\1]", f) for f in source.files)
+    return "[" + ", ".join(_quote(n) for n in names) + "]"
+
+
 def _literal(value: Label) -> str:
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
@@ -312,7 +351,7 @@ def _scan(source: _Source, *, positions: bool, types: Mapping[str, str] | None =
 
     ``types`` overrides the column types DuckDB's CSV sniffer picks from its sample.
     """
-    files = "[" + ", ".join(_quote(f) for f in source.files) + "]"
+    files = _file_list(source)
     if source.kind == "csv":
         override = ""
         if types:
@@ -468,7 +507,7 @@ def _csv_types(engine: _Engine) -> dict[str, str]:
     integers = [name for name, typ in engine.columns if typ in _INTEGER_TYPES]
     overrides: dict[str, str] = {}
     if integers:
-        files = "[" + ", ".join(_quote(f) for f in source.files) + "]"
+        files = _file_list(source)
         whole = r"'^\s*[-+]?[0-9]+\s*$'"
         checks = []
         for name in integers:
@@ -1525,7 +1564,13 @@ def read_plan(path: PathLike) -> SamplingPlan:
     if not p.exists():
         raise FileError(f"file not found: {p}")
     if p.is_dir():
-        parts = sorted(q for q in p.rglob("*") if q.is_file() and q.suffix in {".parquet", ".pq"})
+        parts = sorted(
+            q
+            for q in p.rglob("*")
+            if q.is_file()
+            and q.suffix.lower() in {".parquet", ".pq"}
+            and not _hidden(q.relative_to(p).parts)
+        )
         if not parts:
             raise FileError(f"no Parquet files in {p}, so no plan to read")
         p = parts[0]

@@ -26,6 +26,10 @@ __all__ = ["ClassPlan", "SamplingPlan", "plan"]
 
 _FORMAT = "upweight.plan/1"
 
+#: The largest weighted total of all kept rows: float64 counts whole numbers up to 2**53.
+#: Natural weights (the factor, or rows before / rows kept) sum to about the rows before.
+MAX_WEIGHTED_TOTAL = float(2**53)
+
 
 def _version() -> str:
     from . import __version__
@@ -206,6 +210,13 @@ class SamplingPlan:
                 raise PlanError(f"class {c.label!r}: factor must be >= 1; got {c.factor}")
             if not (c.weight > 0 and math.isfinite(c.weight)):
                 raise PlanError(f"class {c.label!r}: weight must be positive; got {c.weight}")
+        heaviest = max(self.classes, key=lambda c: c.kept * c.weight)
+        if sum(c.kept * c.weight for c in self.classes) > MAX_WEIGHTED_TOTAL:
+            raise PlanError(
+                f"weights too large: the {heaviest.kept:,} kept rows of class "
+                f"{heaviest.label!r} weigh {heaviest.weight:g} each, a weighted total beyond "
+                "2**53, where float64 stops counting whole rows; use a smaller upweight"
+            )
 
     # -- lookups -----------------------------------------------------------------------
     def __len__(self) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import numbers
 from dataclasses import dataclass
@@ -189,7 +190,7 @@ class ImbalanceProfile:
         """Total rows."""
         return sum(self.counts)
 
-    @property
+    @functools.cached_property
     def count_map(self) -> dict[Label, int]:
         """Class -> rows."""
         return dict(zip(self.classes, self.counts, strict=True))
@@ -200,17 +201,17 @@ class ImbalanceProfile:
         n = self.n_rows
         return {c: k / n for c, k in zip(self.classes, self.counts, strict=True)}
 
-    @property
+    @functools.cached_property
     def majority(self) -> Label:
         """The largest class (ties go to the first in sorted order)."""
         return self.classes[max(range(len(self.counts)), key=lambda i: (self.counts[i], -i))]
 
-    @property
+    @functools.cached_property
     def minority(self) -> tuple[Label, ...]:
         """The other classes, rarest first."""
-        others = [c for c in self.classes if c != self.majority]
-        counts = self.count_map
-        return tuple(sorted(others, key=lambda c: counts[c]))
+        major = self.majority
+        order = sorted(range(len(self.counts)), key=lambda i: self.counts[i])  # stable
+        return tuple(self.classes[i] for i in order if self.classes[i] != major)
 
     @property
     def rarest(self) -> Label:

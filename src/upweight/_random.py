@@ -13,13 +13,22 @@ from ._types import RandomStateLike
 _SEED_BITS = 63
 
 
-def check_seed(seed: object, hint: str = "") -> int:
-    """A seed given as a plain non-negative integer (files, epochs: no generators here).
+#: Seeds are 64-bit: the row hashes mix them as unsigned 64-bit integers.
+SEED_LIMIT = 2**64
 
-    ``hint`` is added to the error, e.g. why the seed must be a plain integer.
+
+def check_seed(seed: object, hint: str = "", *, name: str = "seed") -> int:
+    """A seed given as a plain integer in ``[0, 2**64)`` (files, epochs: no generators here).
+
+    ``hint`` is added to the error, e.g. why the seed must be a plain integer. A larger
+    seed would wrap around and select the same rows as a smaller one, so it is refused.
     """
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or int(seed) < 0:
-        raise InputError(f"seed must be a non-negative integer{hint}; got {seed!r}")
+        raise InputError(f"{name} must be a non-negative integer{hint}; got {seed!r}")
+    if int(seed) >= SEED_LIMIT:
+        raise InputError(
+            f"{name} must be below 2**64 ({SEED_LIMIT - 1:,} at most); got {int(seed):,}"
+        )
     return int(seed)
 
 
@@ -50,7 +59,7 @@ def resolve_seed(random_state: RandomStateLike) -> int:
         value = int(random_state)
         if value < 0:
             raise InputError(f"random_state must be a non-negative int; got {value}")
-        return value
+        return check_seed(value, name="random_state")
     if isinstance(random_state, np.random.Generator):
         return int(random_state.integers(0, 2**_SEED_BITS))
     if isinstance(random_state, np.random.RandomState):

@@ -300,3 +300,14 @@ class RecordingClassifier(ClassifierMixin, BaseEstimator):
 
 def test_recording_classifier_is_cloneable():
     clone(RecordingClassifier())
+
+
+def test_a_regressor_is_refused_at_fit_not_at_predict():
+    from sklearn.linear_model import LinearRegression
+
+    from upweight import InputError
+
+    X = np.random.default_rng(0).normal(size=(200, 2))
+    y = np.r_[np.zeros(180), np.ones(20)]
+    with pytest.raises(InputError, match=r"must be a classifier.*LinearRegression, a regressor"):
+        DownsampledClassifier(LinearRegression(), factor=2).fit(X, y)

@@ -44,3 +44,19 @@ def test_report_says_what_was_measured(swept):
     assert "Best validation log loss" in html
     assert "No correction does worse" in html
     assert f"{result.profile.n_rows:,}" in html
+
+
+def test_dollar_signs_in_labels_do_not_break_the_plots(small_data, tmp_path):
+    import numpy as np
+
+    import upweight
+
+    y = np.where(small_data.y == 1, "$fraud$", "le$$git")
+    out = tmp_path / "out"
+    result = upweight.sweep(
+        small_data.X, y=y, factors=[1, 5], outdir=out, convergence_batches=20, batch_size=16
+    )
+    assert result.settings["minority"] == "$fraud$"
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "$fraud$" in html and "le$$git" in html
+    assert len(list((out / "plots").glob("*.png"))) == len(PLOTS)

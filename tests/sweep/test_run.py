@@ -6,6 +6,7 @@ import importlib.util
 import json
 
 import numpy as np
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
@@ -206,3 +207,72 @@ def test_an_interrupt_loses_at_most_the_configuration_in_flight(small_data, tmp_
         small_data.X, y=small_data.y, progress=lambda *a: calls.append(a), **kwargs
     )
     assert calls[0][:2] == (4, 9) and len(result.results) == 9
+
+
+def _with_nan(data, value=np.nan):
+    X = data.X.copy()
+    X[::97, 1] = value
+    X[::501, 3] = value
+    return X
+
+
+@pytest.mark.parametrize("model", ["logreg", "sgd"])
+def test_nan_features_are_refused_for_linear_models(small_data, model):
+    with pytest.raises(InputError, match=r"'x1' \(207\).*'x3' \(40\).*--model hgb") as info:
+        upweight.sweep(_with_nan(small_data), y=small_data.y, model=model, **FAST)
+    assert "\n" not in str(info.value)
+
+
+def test_nan_features_of_a_frame_and_a_file_are_named(small_data, tmp_path):
+    table = small_data.to_arrow(label="y")
+    names = [n for n in table.column_names if n != "y"]
+    amount = table.column(names[2]).to_numpy().copy()
+    amount[:5] = np.nan
+    table = table.set_column(2, "amount", pa.array(amount))
+    with pytest.raises(InputError, match=r"'amount' \(5\)"):
+        upweight.sweep(table, label="y", **FAST)
+    path = tmp_path / "data.parquet"
+    pq.write_table(table, path)
+    with pytest.raises(InputError, match=r"NaN.*'amount'.*fill"):
+        upweight.sweep(path, label="y", **FAST)
+
+
+def test_nan_features_go_through_to_models_that_handle_them(small_data):
+    result = upweight.sweep(
+        _with_nan(small_data),
+        y=small_data.y,
+        model="hgb",
+        factors=[1, 5],
+        convergence_batches=20,
+        report=False,
+    )
+    assert len(result.results) == 6 and result.convergence
+    assert all(np.isfinite(r["val_log_loss"]) for r in result.results)
+
+
+@pytest.mark.parametrize("model", ["logreg", "hgb"])
+def test_infinite_features_are_refused_for_every_model(small_data, model):
+    with pytest.raises(InputError, match=r"infinite values: .x1. \(207\)"):
+        upweight.sweep(_with_nan(small_data, np.inf), y=small_data.y, model=model, **FAST)
+
+
+def test_nulls_in_a_file_are_missing_values_too(small_data, tmp_path):
+    table = small_data.to_arrow(label="y")
+    values = table.column(1).to_pylist()
+    for i in range(0, len(values), 301):
+        values[i] = None
+    table = table.set_column(1, "balance", pa.array(values, pa.float64()))
+    path = tmp_path / "data.parquet"
+    pq.write_table(table, path)
+    with pytest.raises(InputError, match=r"missing values \(NaN or null\): 'balance'"):
+        upweight.sweep(path, label="y", **FAST)
+    result = upweight.sweep(path, label="y", model="hgb", factors=[1, 5], **FAST)
+    assert len(result.results) == 6
+
+
+def test_seeds_beyond_64_bits_are_refused(small_data):
+    from upweight import InputError
+
+    for seed, repeats in ((2**64, 1), (2**64 - 1, 2)):
+        with pytest.raises(InputError, match="2\\*\\*64"):
+            upweight.sweep(small_data.X, y=small_data.y, factors=[1], seed=seed, repeats=repeats)

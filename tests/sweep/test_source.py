@@ -101,3 +101,35 @@ def test_bad_input_gets_one_clear_error(table, tmp_path):
         as_source(np.zeros((3, 2)), label=None, y=[0, 1])
     with pytest.raises(FileError):
         as_source(tmp_path / "missing.parquet", label="fraud", y=None)
+
+
+def test_the_fingerprint_covers_the_feature_values():
+    import scipy.sparse as sp
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 3))
+    y = (rng.random(200) < 0.2).astype(int)
+    base = ArraySource(X, y).fingerprint()
+    assert ArraySource(X.copy(), y).fingerprint() == base
+    changed = X.copy()
+    changed[7, 2] += 1e-9
+    assert ArraySource(changed, y).fingerprint() != base
+    sparse = sp.random(200, 3, density=0.3, random_state=0, format="csr")
+    other = sparse.copy()
+    other.data[0] += 1
+    assert ArraySource(sparse, y).fingerprint() != ArraySource(other, y).fingerprint()
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "csv"])
+def test_the_file_fingerprint_covers_the_contents(table, tmp_path, fmt):
+    path = tmp_path / f"data.{fmt}"
+    write = (
+        (lambda t: pq.write_table(t, path))
+        if fmt == "parquet"
+        else (lambda t: pacsv.write_csv(t, path))
+    )
+    write(table)
+    base = FileSource(path, label="fraud").fingerprint()
+    assert FileSource(path, label="fraud").fingerprint() == base
+    write(table.set_column(0, "a", pa.array(np.zeros(table.num_rows, dtype=np.float32))))
+    assert FileSource(path, label="fraud").fingerprint() != base

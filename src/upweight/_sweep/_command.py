@@ -192,7 +192,11 @@ def sweep(
     ] = True,
     overwrite: Annotated[
         bool,
-        typer.Option("--overwrite", help="Replace results of another data set in OUTPUT."),
+        typer.Option(
+            "--overwrite",
+            help="Compute everything again, replacing the sweep's own files in OUTPUT "
+            "(other files are never touched).",
+        ),
     ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
 ) -> None:

@@ -107,7 +107,9 @@ def run_convergence(
     rng = np.random.default_rng(seed)
     n = outcome.size
     marks = set(checkpoints(n_batches))
-    Xv = ((X_val - center) / scale).astype(np.float32 if learner == "torch" else np.float64)
+    # missing values (models that take NaN) become the mean: 0 once standardised
+    Xv = np.nan_to_num((X_val - center) / scale, nan=0.0)
+    Xv = Xv.astype(np.float32 if learner == "torch" else np.float64)
     step, predict = _learner(learner, X.shape[1], seed)
     examples: list[int] = []
     seconds: list[float] = []
@@ -122,7 +124,7 @@ def run_convergence(
             cursor = 0
         idx = order[cursor : cursor + batch_size]
         cursor += batch_size
-        xb = (X[idx] - center) / scale
+        xb = np.nan_to_num((X[idx] - center) / scale, nan=0.0)
         yb = outcome[idx]
         wb = None if sample_weight is None else sample_weight[idx]
         if not yb.any():

@@ -7,12 +7,15 @@ from typing import Any
 
 from .._exceptions import InputError, MissingExtraError
 
-__all__ = ["DETERMINISTIC", "MODELS", "check_model", "make_model", "model_name"]
+__all__ = ["DETERMINISTIC", "HANDLES_MISSING", "MODELS", "check_model", "make_model", "model_name"]
 
 MODELS: tuple[str, ...] = ("logreg", "hgb", "sgd", "lightgbm", "xgboost")
 
 #: Models whose fit depends only on the rows and weights (no random_state in play).
 DETERMINISTIC: frozenset[str] = frozenset({"logreg"})
+
+#: Models that fit NaN features as missing values, natively.
+HANDLES_MISSING: frozenset[str] = frozenset({"hgb", "lightgbm", "xgboost"})
 
 _NAMES = {
     "logreg": "logistic regression",

@@ -14,6 +14,7 @@ import numpy as np
 from ._metrics import METRICS
 
 if TYPE_CHECKING:
+    from ._outdir import OutputFolder
     from ._result import SweepResult
 
 __all__ = ["render_plots"]
@@ -355,17 +356,27 @@ PLOTS = {
 }
 
 
-def render_plots(result: SweepResult, folder: Path) -> dict[str, Path]:
-    """Draw every plot into ``folder`` as PNG; return name -> path (convergence if measured)."""
+def render_plots(result: SweepResult, folder: OutputFolder) -> dict[str, Path]:
+    """Draw every plot into ``plots/`` as PNG; return name -> path (convergence if measured).
+
+    Text is drawn as it is: a ``$`` in a label or a column name is a dollar sign, not
+    matplotlib's math mode. Each file is written to a temporary and renamed into place.
+    """
+    import matplotlib
+
     plt = _pyplot()
-    folder.mkdir(parents=True, exist_ok=True)
     written = {}
-    for name, (_, draw) in PLOTS.items():
-        if name == "convergence" and not result.convergence:
-            continue
-        fig = draw(result)
-        path = folder / f"{name}.png"
-        fig.savefig(path, dpi=_DPI)
-        plt.close(fig)
-        written[name] = path
+    with matplotlib.rc_context({"text.parse_math": False}):
+        for name, (_, draw) in PLOTS.items():
+            if name == "convergence" and not result.convergence:
+                continue
+            fig = draw(result)
+
+            def fill(tmp: Path, fig: Any = fig) -> None:
+                fig.savefig(tmp, format="png", dpi=_DPI)
+
+            try:
+                written[name] = folder.write(f"plots/{name}.png", fill)
+            finally:
+                plt.close(fig)
     return written

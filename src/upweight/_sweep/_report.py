@@ -15,6 +15,7 @@ from ._models import model_name
 from ._plots import PLOTS, render_plots
 
 if TYPE_CHECKING:
+    from ._outdir import OutputFolder
     from ._result import SweepResult
 
 __all__ = ["render_html", "write_report"]
@@ -220,12 +221,12 @@ def render_html(result: SweepResult, plots: dict[str, Path]) -> str:
     return "\n".join(parts)
 
 
-def write_report(result: SweepResult, outdir: Path) -> Path:
-    """Draw the plots into ``outdir/plots`` and write ``outdir/report.html``."""
-    from .._io import atomic_path
+def write_report(result: SweepResult, folder: OutputFolder) -> Path:
+    """Draw the plots into ``plots/`` and write ``report.html``, in an opened output folder."""
+    plots = render_plots(result, folder)
+    html = render_html(result, plots)
 
-    plots = render_plots(result, outdir / "plots")
-    path = outdir / "report.html"
-    with atomic_path(path) as tmp:
-        tmp.write_text(render_html(result, plots), encoding="utf-8")
-    return path
+    def fill(tmp: Path) -> None:
+        tmp.write_text(html, encoding="utf-8")
+
+    return folder.write("report.html", fill)

@@ -12,12 +12,15 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .._profile import ImbalanceProfile
 from ._metrics import METRICS
+
+if TYPE_CHECKING:
+    from ._outdir import OutputFolder
 
 __all__ = ["Choice", "Recommendation", "SweepResult", "describe", "summarize"]
 
@@ -205,21 +208,31 @@ class SweepResult:
     def save(self, outdir: str | os.PathLike[str]) -> Path:
         """Write ``results.parquet``, ``plots/*.png`` and ``report.html`` into ``outdir``.
 
+        The folder follows the sweep's rules (see :func:`upweight.sweep`): its manifest
+        lists these files before they are written, and a file of the same name that a
+        sweep did not write there is never replaced (:class:`~upweight.FileError`).
+
         Returns
         -------
         pathlib.Path
             The report's path.
         """
+        from ._outdir import OutputFolder, report_files
+
+        names = report_files(convergence=bool(self.convergence))
+        with OutputFolder.open(outdir, targets=names, overwrite=True) as folder:
+            folder.claim(names)
+            return self._save_into(folder)
+
+    def _save_into(self, folder: OutputFolder) -> Path:
+        """:meth:`save` into a folder already opened (and locked) by the sweep."""
         import pyarrow.parquet as pq
 
-        from .._io import atomic_path
         from ._report import write_report
 
-        folder = Path(outdir)
-        folder.mkdir(parents=True, exist_ok=True)
-        with atomic_path(folder / "results.parquet") as tmp:
-            pq.write_table(self.to_arrow(), tmp)
-        self.outdir = folder
+        table = self.to_arrow()
+        folder.write("results.parquet", lambda tmp: pq.write_table(table, tmp))
+        self.outdir = folder.path
         return write_report(self, folder)
 
 

@@ -18,17 +18,14 @@ Steps, in order:
 
 from __future__ import annotations
 
-import json
 import math
 import numbers
 import os
-import shutil
-import tempfile
 import time
+import warnings
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -37,26 +34,28 @@ import numpy.typing as npt
 from .._correct import correct_proba
 from .._counts import round_half_up
 from .._downsample import select_encoded
-from .._exceptions import FileError, InputError, LabelError, PlanError
+from .._exceptions import InputError, LabelError, PlanError, UpweightWarning
 from .._labels import EncodedLabels, encode_labels
 from .._plan import SamplingPlan, check_factor
 from .._plan import plan as make_plan
 from .._profile import profile
+from .._random import SEED_LIMIT, check_seed
 from .._selection import _mix64_int, row_hashes
 from .._types import CORRECTIONS
 from .._validation import positive_int
 from ._convergence import run_convergence, torch_available
 from ._metrics import evaluate_and_curves, evaluate_binary
-from ._models import DETERMINISTIC, check_model, fit_model, make_model
+from ._models import DETERMINISTIC, HANDLES_MISSING, check_model, fit_model, make_model
+from ._outdir import OutputFolder, report_files
 from ._result import SweepResult, summarize
 from ._source import as_source
+from ._stored import valid_convergence, valid_run
 
 __all__ = ["DEFAULT_FACTORS", "sweep"]
 
 DEFAULT_FACTORS: tuple[float, ...] = (1, 2, 5, 10, 25, 50, 100)
 MIN_SPLIT_MINORITY = 10
 CONVERGENCE_VAL_ROWS = 200_000
-_FORMAT = "upweight.sweep/1"
 
 Progress = Callable[[int, int, str], None]
 
@@ -184,73 +183,57 @@ def split_positions(
 
 
 # -- the output folder -----------------------------------------------------------------------
-def _write_json_atomic(path: Path, data: Any) -> None:
-    from .._io import atomic_path
-
-    with atomic_path(path) as tmp:
-        tmp.write_text(json.dumps(data), encoding="utf-8")
+def _damaged(name: str) -> None:
+    warnings.warn(f"{name} was damaged; it is computed again", UpweightWarning, stacklevel=3)
 
 
-def _prepare_outdir(outdir: Path, manifest: dict[str, Any], *, overwrite: bool) -> dict[str, Any]:
-    """Check OUTDIR holds nothing or results of this data set; return stored runs."""
-    if outdir.exists() and not outdir.is_dir():
-        raise FileError(f"output folder {outdir} is a file; give a folder name")
-    manifest_path = outdir / "manifest.json"
-    runs = outdir / "runs"
-    if manifest_path.exists():
-        try:
-            previous = json.loads(manifest_path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            previous = None
-        if previous != manifest:
-            if not overwrite:
-                what = _manifest_difference(previous, manifest)
-                raise FileError(
-                    f"{outdir} holds sweep results of {what}; pass --overwrite "
-                    "(overwrite=True) to replace them, or choose another output folder"
-                )
-            shutil.rmtree(runs, ignore_errors=True)
-    elif outdir.is_dir() and any(outdir.iterdir()) and not overwrite:
-        raise FileError(
-            f"{outdir} exists and holds files that are not sweep results; choose another "
-            "output folder or pass --overwrite"
-        )
-    runs.mkdir(parents=True, exist_ok=True)
-    _write_json_atomic(manifest_path, manifest)
-    stored: dict[str, Any] = {}
-    for path in runs.glob("*.json"):
-        try:
-            stored[path.stem] = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            path.unlink(missing_ok=True)  # unreadable: that configuration runs again
-    return stored
+def _stored_runs(folder: OutputFolder, configs: list[Config]) -> dict[str, Any]:
+    """The stored runs of ``configs`` that are sound; a damaged one is computed again."""
+    done: dict[str, Any] = {}
+    for c in configs:
+        name = f"runs/{c.id}.json"
+        if not os.path.lexists(folder.path / name):
+            continue
+        data = folder.read_json(name)
+        if valid_run(
+            data,
+            config_id=c.id,
+            model=c.model,
+            factor=c.factor,
+            upweight=c.upweight,
+            correction=c.correction,
+            repeat=c.repeat,
+        ):
+            done[c.id] = data
+        else:
+            _damaged(name)
+    return done
 
 
-def _manifest_difference(previous: Any, current: dict[str, Any]) -> str:
-    if not isinstance(previous, dict):
-        return "an unreadable manifest"
-    for key, words in (
-        ("label", "another label column"),
-        ("fingerprint", "a different data set"),
-        ("seed", "another seed"),
-        ("validation_size", "another validation size"),
-        ("test_size", "another test size"),
-        ("precision", "another precision for recall"),
-        ("batch_size", "another batch size"),
-    ):
-        if previous.get(key) != current.get(key):
-            return f"{words} ({key} {previous.get(key)!r}, now {current.get(key)!r})"
-    return "another sweep"
-
-
-def _store(outdir: Path | None, key: str, data: dict[str, Any]) -> None:
-    if outdir is not None:
-        _write_json_atomic(outdir / "runs" / f"{key}.json", data)
+def _stored_convergence(
+    folder: OutputFolder, specs: dict[str, tuple[str, float, str]]
+) -> dict[str, Any]:
+    """The stored convergence runs that are sound; a damaged one is computed again."""
+    done: dict[str, Any] = {}
+    for key, (learner, factor, correction) in specs.items():
+        name = f"runs/{key}.json"
+        if not os.path.lexists(folder.path / name):
+            continue
+        data = folder.read_json(name)
+        if valid_convergence(data, learner=learner, factor=factor, correction=correction):
+            done[key] = data
+        else:
+            _damaged(name)
+    return done
 
 
 # -- measuring ---------------------------------------------------------------------------
-def _disk_bytes(X: Any, outcome: npt.NDArray[np.float64], weight: Any, where: Path | None) -> int:
-    """Bytes of the downsampled training rows written as Parquet (default compression)."""
+def _disk_bytes(X: Any, outcome: npt.NDArray[np.float64], weight: Any) -> int:
+    """Bytes of the downsampled training rows written as Parquet (default compression).
+
+    Written to a stream that only counts (nothing reaches a disk, nothing is left behind):
+    the same bytes, to the byte, as the file would hold.
+    """
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -258,13 +241,9 @@ def _disk_bytes(X: Any, outcome: npt.NDArray[np.float64], weight: Any, where: Pa
     columns = {f"f{j}": dense[:, j] for j in range(dense.shape[1])}
     columns["label"] = outcome.astype(np.int8)
     columns["weight"] = np.ones(outcome.size) if weight is None else weight
-    folder = tempfile.mkdtemp(dir=where)
-    try:
-        path = Path(folder) / "train.parquet"
-        pq.write_table(pa.table(columns), path)
-        return path.stat().st_size
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
+    sink = pa.MockOutputStream()
+    pq.write_table(pa.table(columns), sink)
+    return int(sink.size())
 
 
 class _PeakMemory:
@@ -364,7 +343,9 @@ def sweep(
         Seed of the split, the selection and the models.
     outdir : path, optional
         Folder for the results: each finished configuration is stored there as it ends
-        (a rerun skips it), then ``results.parquet``, ``report.html`` and ``plots/``.
+        (a rerun on the same data skips it), then ``results.parquet``, ``report.html`` and
+        ``plots/``. Its ``manifest.json`` lists every file the sweep wrote there; no other
+        file is ever replaced or removed. One sweep at a time writes into a folder.
     validation_size, test_size : float, default=0.1
         Shares of each class held out for validation and test.
     tolerance : float, default=0.01
@@ -379,7 +360,8 @@ def sweep(
     convergence_batches : int, default=400
         Batches per convergence run.
     overwrite : bool, default=False
-        Replace results of another data set in ``outdir``.
+        Compute everything again, replacing the sweep's own files in ``outdir`` (those
+        its manifest lists), results of another data set included. Other files stay.
     report : bool, default=True
         With ``outdir``: also write ``results.parquet``, ``report.html`` and ``plots/``
         (``SweepResult.save`` does it later otherwise).
@@ -401,12 +383,15 @@ def sweep(
         Labels that cannot be used, or too few minority rows to split (the message says how
         many are needed).
     InputError
-        Features that are not numeric, more than two classes.
+        Features that are not numeric or hold infinite values, NaN for a model that cannot
+        fit missing values (``logreg``, ``sgd``), more than two classes.
     MissingExtraError
         The model's framework is not installed (the message names the extra).
     FileError
         ``outdir`` holds results of another data set, label or seed (without
-        ``overwrite``), or a file cannot be read.
+        ``overwrite``), files of the user's where the sweep writes, another program's
+        manifest, or is being written by another sweep; an output would replace an input;
+        a file cannot be read or written (one line naming it).
 
     Notes
     -----
@@ -429,6 +414,61 @@ def sweep(
     >>> result.recommendation.best.correction in ("upweight", "offset", "none")
     True
     """
+    return _sweep(
+        data,
+        label=label,
+        y=y,
+        factors=factors,
+        upweights=upweights,
+        corrections=corrections,
+        model=model,
+        repeats=repeats,
+        seed=seed,
+        outdir=outdir,
+        validation_size=validation_size,
+        test_size=test_size,
+        tolerance=tolerance,
+        precision=precision,
+        batch_size=batch_size,
+        convergence=convergence,
+        convergence_batches=convergence_batches,
+        overwrite=overwrite,
+        report=report,
+        progress=progress,
+    )
+
+
+def _sweep(
+    data: Any,
+    *,
+    label: str | None = None,
+    y: Any = None,
+    factors: Iterable[float] = DEFAULT_FACTORS,
+    upweights: Iterable[float | str] | None = None,
+    corrections: Sequence[str] = ("upweight", "offset", "none"),
+    model: str = "logreg",
+    repeats: int = 1,
+    seed: int = 0,
+    outdir: str | os.PathLike[str] | None = None,
+    validation_size: float = 0.1,
+    test_size: float = 0.1,
+    tolerance: float = 0.01,
+    precision: float = 0.5,
+    batch_size: int = 32,
+    convergence: bool = True,
+    convergence_batches: int = 400,
+    overwrite: bool = False,
+    report: bool = True,
+    progress: Progress | None = None,
+    strict: bool = False,
+    replace_other: bool = False,
+    who: str = "upweight sweep",
+) -> SweepResult:
+    """:func:`sweep`; ``strict``, ``replace_other`` and ``who`` are the demo's folder rules.
+
+    ``strict``: refuse an output folder that holds any file the sweep did not write;
+    ``replace_other``: replace the sweep's own results of other data without ``overwrite``.
+    """
     factor_list = _check_factors(factors)
     upweight_list = _check_upweights(upweights)
     correction_list = _check_corrections(corrections)
@@ -442,13 +482,17 @@ def sweep(
         raise InputError(f"tolerance must be a relative tolerance in [0, 1); got {tolerance!r}")
     if not isinstance(precision, numbers.Real) or not 0 < float(precision) < 1:
         raise InputError(f"precision must be in (0, 1); got {precision!r}")
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
-        raise InputError(f"seed must be a non-negative integer; got {seed!r}")
-    seed = int(seed)
+    seed = check_seed(seed)
+    if seed + repeats > SEED_LIMIT:  # repeat r selects with seed + r
+        raise InputError(
+            f"seed + repeats must stay below 2**64 (repeat r draws with seed + r); got seed "
+            f"{seed:,} and {repeats} repeat(s)"
+        )
     timings: dict[str, float] = {}
 
     clock = time.perf_counter()
     source = as_source(data, label=label, y=y)
+    source.check_features(model=model, allow_nan=model in HANDLES_MISSING)
     name = f"label column {label!r}" if label is not None else "y"
     encoded = encode_labels(source.labels(), name=name)
     counts = encoded.count_map()
@@ -489,8 +533,7 @@ def sweep(
         make_plan(train_counts, factor=k)
     timings["split"] = time.perf_counter() - clock
 
-    manifest = {
-        "format": _FORMAT,
+    settings = {
         "fingerprint": source.fingerprint(),
         "label": label,
         "n_rows": int(encoded.codes.size),
@@ -501,9 +544,6 @@ def sweep(
         "precision": float(precision),
         "batch_size": batch_size,
     }
-    out = Path(outdir) if outdir is not None else None
-    stored = _prepare_outdir(out, manifest, overwrite=overwrite) if out is not None else {}
-
     configs = [
         Config(model, k, (k if u is None else u) if c == "upweight" else None, c, r)
         for r in range(repeats)
@@ -513,258 +553,310 @@ def sweep(
     ]
     conv_corrections = [c for c in correction_list if c != "none"] or ["none"]
     learners = ["sgd", *(["torch"] if torch_available() else [])]
-    conv_keys = [
-        f"convergence-{learner}-k{k:g}-{c}"
+    conv_specs = {
+        f"convergence-{learner}-k{k:g}-{c}": (learner, k, c)
         for learner in learners
         for k in factor_list
         for c in conv_corrections
-    ]
-    done_rows = {c.id: stored[c.id] for c in configs if c.id in stored}
-    conv_done = {key: stored[key] for key in conv_keys if key in stored} if convergence else {}
-    total = len(configs)
-    finished = len(done_rows)
-    if progress is not None:
-        progress(finished, total, "starting")
-
-    clock = time.perf_counter()
-    eval_pos = np.union1d(val_pos, test_pos)
-    X_eval, _ = source.rows(eval_pos)
-    in_val = np.isin(eval_pos, val_pos, assume_unique=True)
-    X_val, X_test = X_eval[in_val], X_eval[~in_val]
-    y_val = (encoded.codes[val_pos] == minority_code).astype(np.float64)
-    y_test = (encoded.codes[test_pos] == minority_code).astype(np.float64)
-    del X_eval
-    # convergence checkpoints score at most CONVERGENCE_VAL_ROWS validation rows (a seeded
-    # subset), so that many checkpoints stay cheap on large data
-    conv_rows = np.arange(y_val.size)
-    if y_val.size > CONVERGENCE_VAL_ROWS:
-        rng = np.random.default_rng(seed)
-        conv_rows = np.sort(rng.choice(y_val.size, CONVERGENCE_VAL_ROWS, replace=False))
-    conv_X = X_val[conv_rows]
-    dense_val = conv_X.toarray() if hasattr(conv_X, "toarray") else np.asarray(conv_X)
-    conv_y = y_val[conv_rows]
-    center = dense_val.mean(axis=0)
-    scale = dense_val.std(axis=0)
-    scale[scale == 0] = 1.0
-    timings["load validation and test"] = time.perf_counter() - clock
-    for key in (
-        "select",
-        "load training rows",
-        "disk size (waited for)",
-        "fit",
-        "evaluate",
-        "convergence",
-    ):
-        timings[key] = 0.0
-
-    classes_order = [majority, minority]
-    pending_conv = [key for key in conv_keys if key not in conv_done] if convergence else []
-    # the Parquet size of each training set is measured in a thread, next to the fits
-    writer = ThreadPoolExecutor(max_workers=1)
+    }
+    conv_keys = list(conv_specs)
+    folder: OutputFolder | None = None
+    if outdir is not None:
+        targets = [f"runs/{c.id}.json" for c in configs]
+        if convergence:
+            targets += [f"runs/{key}.json" for key in conv_keys]
+        if report:
+            targets += report_files(convergence=convergence)
+        folder = OutputFolder.open(
+            outdir,
+            targets=targets,
+            overwrite=overwrite,
+            strict=strict,
+            who=who,
+            inputs=source.inputs,
+            input_folder=source.input_folder,
+            input_pattern=source.input_pattern,
+        )
     try:
-        for r in range(repeats):
-            # rows loaded for the last factor: a larger factor keeps a subset of them (for one
-            # seed the selection is nested), so they are taken in memory, not read again
-            loaded: tuple[npt.NDArray[np.intp], Any] | None = None
-            for k in factor_list:
-                todo = [
-                    c for c in configs if c.repeat == r and c.factor == k and c.id not in done_rows
-                ]
-                conv_todo = [key for key in pending_conv if f"-k{k:g}-" in key] if r == 0 else []
-                if not todo and not conv_todo:
-                    continue
-                if progress is not None:
-                    progress(finished, total, f"k={k:g}, repeat {r + 1}: selecting rows")
-                with _PeakMemory() as base_memory:
-                    clock = time.perf_counter()
-                    base = make_plan(train_counts, factor=k)
-                    selection = select_encoded(
-                        train_enc, base, random_state=seed + r, method="exact"
-                    )
-                    kept_codes = train_codes[selection.indices]
-                    outcome = (kept_codes == minority_code).astype(np.float64)
-                    timings["select"] += time.perf_counter() - clock
-                    clock = time.perf_counter()
-                    within = _positions_within(selection.indices, loaded)
-                    if within is not None and loaded is not None:
-                        X_k = loaded[1][within]
-                    else:
-                        X_k, _ = source.rows(train_pos[selection.indices])
-                    loaded = (selection.indices, X_k)
-                    load_seconds = time.perf_counter() - clock
-                    timings["load training rows"] += load_seconds
-                applied_plain = make_plan(train_counts, factor=k, weights="none").applied(
-                    selection.plan.kept, method="exact", seed=seed + r
-                )
-                disk_future = writer.submit(_disk_bytes, X_k, outcome, selection.sample_weight, out)
-                disk: int | None = None
+        reuse = folder is not None and folder.begin(
+            settings, targets, overwrite=overwrite, replace_other=replace_other
+        )
+        done_rows = _stored_runs(folder, configs) if folder is not None and reuse else {}
+        conv_done = (
+            _stored_convergence(folder, conv_specs)
+            if folder is not None and reuse and convergence
+            else {}
+        )
+        total = len(configs)
+        finished = len(done_rows)
+        if progress is not None:
+            progress(finished, total, "starting")
 
-                fits: dict[Any, dict[str, Any]] = {}
-                evals: dict[Any, dict[str, Any]] = {}
-                for config in todo:
-                    if config.upweight is None:
-                        applied = applied_plain
-                    else:
-                        applied = make_plan(
-                            train_counts, factor=k, upweight=config.upweight
-                        ).applied(selection.plan.kept, method="exact", seed=seed + r)
-                    weights = applied.weight_array()[kept_codes]
-                    weighted = config.correction == "upweight" and not np.all(weights == 1.0)
-                    fit_key = ("w", config.upweight) if weighted else ("plain",)
-                    if fit_key not in fits:
-                        if progress is not None:
-                            progress(finished, total, f"k={k:g}, repeat {r + 1}: fitting")
-                        model_seed = 0 if model in DETERMINISTIC else seed + r
-                        estimator = make_model(model, seed=model_seed)
-                        target = outcome.astype(np.int64)
-                        with _PeakMemory() as fit_memory:
-                            clock = time.perf_counter()
-                            fit_model(estimator, X_k, target, weights if weighted else None)
-                            fit_seconds = time.perf_counter() - clock
-                        # what selection and loading added, plus what the fit added on top
-                        peak = base_memory.mb + fit_memory.mb
-                        timings["fit"] += fit_seconds
-                        clock = time.perf_counter()
-                        fits[fit_key] = {
-                            "seconds": fit_seconds,
-                            "peak": peak,
-                            "first": config.id,
-                            "val": _positive_proba(estimator, X_val),
-                            "test": _positive_proba(estimator, X_test),
-                        }
-                        timings["evaluate"] += time.perf_counter() - clock
-                    fit = fits[fit_key]
-                    ratios = applied.prior_ratios
-                    offset = config.correction == "offset" and not (
-                        ratios[majority] == 1.0 and ratios[minority] == 1.0
-                    )
-                    eval_key = (fit_key, offset)
-                    clock = time.perf_counter()
-                    if eval_key not in evals:
-                        p_val, p_test = fit["val"], fit["test"]
-                        if offset:
-                            p_val = _offset(p_val, applied, classes_order)
-                            p_test = _offset(p_test, applied, classes_order)
-                        test_figures, test_curves = evaluate_and_curves(
-                            y_test, p_test, precision=precision
-                        )
-                        evals[eval_key] = {
-                            "val": evaluate_binary(y_val, p_val, precision=precision),
-                            "test": test_figures,
-                            "curves": test_curves,
-                        }
-                    timings["evaluate"] += time.perf_counter() - clock
-                    ev = evals[eval_key]
-                    if disk is None:
-                        clock = time.perf_counter()
-                        disk = disk_future.result()
-                        timings["disk size (waited for)"] += time.perf_counter() - clock
-                    row: dict[str, Any] = {
-                        "config_id": config.id,
-                        "model": model,
-                        "factor": k,
-                        "upweight": config.upweight,
-                        "correction": config.correction,
-                        "repeat": r,
-                        "seed": seed + r,
-                        "rows_trained": int(outcome.size),
-                        "minority_trained": int(outcome.sum()),
-                        "majority_trained": int(outcome.size - outcome.sum()),
-                        "minority_share_trained": float(outcome.mean()),
-                        "fit_seconds": fit["seconds"],
-                        "load_seconds": load_seconds,
-                        "peak_memory_mb": fit["peak"],
-                        "disk_bytes": disk,
-                        "fit_shared_with": None if fit["first"] == config.id else fit["first"],
-                        **{f"val_{m}": v for m, v in ev["val"].items()},
-                        **{f"test_{m}": v for m, v in ev["test"].items()},
-                    }
-                    _store(out, config.id, {"row": row, "curves": ev["curves"]})
-                    done_rows[config.id] = {"row": row, "curves": ev["curves"]}
-                    finished += 1
-                    if progress is not None:
-                        progress(finished, total, f"k={k:g}, repeat {r + 1}")
-
-                if conv_todo:
-                    clock = time.perf_counter()
-                    if progress is not None:
-                        progress(finished, total, f"k={k:g}: convergence")
-                    conv_plans = {"upweight": selection.plan}
-                    runs_by_key: dict[Any, dict[str, Any]] = {}
-                    for key in conv_todo:
-                        learner = key.split("-")[1]
-                        correction = key.rsplit("-", 1)[1]
-                        applied = (
-                            conv_plans["upweight"] if correction == "upweight" else applied_plain
-                        )
-                        weights = applied.weight_array()[kept_codes]
-                        weighted = correction == "upweight" and not np.all(weights == 1.0)
-                        shift = correction == "offset" and k != 1.0
-                        run_key = (learner, weighted, shift)
-                        if run_key not in runs_by_key:
-                            runs_by_key[run_key] = run_convergence(
-                                X_k,
-                                outcome,
-                                weights if weighted else None,
-                                correction=correction if shift else "none",
-                                plan=applied,
-                                classes=classes_order,
-                                X_val=dense_val,
-                                outcome_val=conv_y,
-                                center=center,
-                                scale=scale,
-                                batch_size=batch_size,
-                                n_batches=convergence_batches,
-                                seed=seed,
-                                learner=learner,
-                            )
-                        conv = {**runs_by_key[run_key], "factor": k, "correction": correction}
-                        _store(out, key, conv)
-                        conv_done[key] = conv
-                    timings["convergence"] += time.perf_counter() - clock
-                if disk is None:  # only convergence ran: the size is not reported
-                    disk_future.cancel()
-                del X_k
-    finally:
-        # Ctrl-C: the configuration in flight is lost, the stored ones are kept
-        writer.shutdown(wait=False, cancel_futures=True)
-    rows = [done_rows[c.id]["row"] for c in configs]
-    curve_map = {c.id: done_rows[c.id]["curves"] for c in configs}
-    result = summarize(
-        rows,
-        curves=curve_map,
-        convergence=[conv_done[key] for key in conv_keys if key in conv_done],
-        profile=prof,
-        split={
-            "train": _split_info(train_codes, minority_code),
-            "validation": _split_info(encoded.codes[val_pos], minority_code),
-            "test": _split_info(encoded.codes[test_pos], minority_code),
-        },
-        settings={
-            "data": source.description,
-            "label": label,
-            "model": model,
-            "factors": factor_list,
-            "upweights": ["factor" if u is None else u for u in upweight_list],
-            "corrections": correction_list,
-            "repeats": repeats,
-            "seed": seed,
-            "validation_size": validation_size,
-            "test_size": test_size,
-            "tolerance": float(tolerance),
-            "precision": float(precision),
-            "batch_size": batch_size,
-            "convergence_batches": convergence_batches,
-            "majority": majority,
-            "minority": minority,
-        },
-        timings=timings,
-    )
-    if out is not None and report:
         clock = time.perf_counter()
-        result.save(out)
-        result.timings["report"] = time.perf_counter() - clock
-    return result
+        eval_pos = np.union1d(val_pos, test_pos)
+        X_eval, _ = source.rows(eval_pos)
+        in_val = np.isin(eval_pos, val_pos, assume_unique=True)
+        X_val, X_test = X_eval[in_val], X_eval[~in_val]
+        y_val = (encoded.codes[val_pos] == minority_code).astype(np.float64)
+        y_test = (encoded.codes[test_pos] == minority_code).astype(np.float64)
+        del X_eval
+        # convergence checkpoints score at most CONVERGENCE_VAL_ROWS validation rows (a seeded
+        # subset), so that many checkpoints stay cheap on large data
+        conv_rows = np.arange(y_val.size)
+        if y_val.size > CONVERGENCE_VAL_ROWS:
+            rng = np.random.default_rng(seed)
+            conv_rows = np.sort(rng.choice(y_val.size, CONVERGENCE_VAL_ROWS, replace=False))
+        conv_X = X_val[conv_rows]
+        dense_val = conv_X.toarray() if hasattr(conv_X, "toarray") else np.asarray(conv_X)
+        conv_y = y_val[conv_rows]
+        center, scale = _standardisation(dense_val)
+        timings["load validation and test"] = time.perf_counter() - clock
+        for key in (
+            "select",
+            "load training rows",
+            "disk size (waited for)",
+            "fit",
+            "evaluate",
+            "convergence",
+        ):
+            timings[key] = 0.0
+
+        classes_order = [majority, minority]
+        pending_conv = [key for key in conv_keys if key not in conv_done] if convergence else []
+        # the Parquet size of each training set is measured in a thread, next to the fits
+        writer = ThreadPoolExecutor(max_workers=1)
+        try:
+            for r in range(repeats):
+                # rows loaded for the last factor: a larger factor keeps a subset of them (for one
+                # seed the selection is nested), so they are taken in memory, not read again
+                loaded: tuple[npt.NDArray[np.intp], Any] | None = None
+                for k in factor_list:
+                    todo = [
+                        c
+                        for c in configs
+                        if c.repeat == r and c.factor == k and c.id not in done_rows
+                    ]
+                    conv_todo = (
+                        [key for key in pending_conv if conv_specs[key][1] == k] if r == 0 else []
+                    )
+                    if not todo and not conv_todo:
+                        continue
+                    if progress is not None:
+                        progress(finished, total, f"k={k:g}, repeat {r + 1}: selecting rows")
+                    with _PeakMemory() as base_memory:
+                        clock = time.perf_counter()
+                        base = make_plan(train_counts, factor=k)
+                        selection = select_encoded(
+                            train_enc, base, random_state=seed + r, method="exact"
+                        )
+                        kept_codes = train_codes[selection.indices]
+                        outcome = (kept_codes == minority_code).astype(np.float64)
+                        timings["select"] += time.perf_counter() - clock
+                        clock = time.perf_counter()
+                        within = _positions_within(selection.indices, loaded)
+                        if within is not None and loaded is not None:
+                            X_k = loaded[1][within]
+                        else:
+                            X_k, _ = source.rows(train_pos[selection.indices])
+                        loaded = (selection.indices, X_k)
+                        load_seconds = time.perf_counter() - clock
+                        timings["load training rows"] += load_seconds
+                    applied_plain = make_plan(train_counts, factor=k, weights="none").applied(
+                        selection.plan.kept, method="exact", seed=seed + r
+                    )
+                    disk_future = writer.submit(_disk_bytes, X_k, outcome, selection.sample_weight)
+                    disk: int | None = None
+
+                    fits: dict[Any, dict[str, Any]] = {}
+                    evals: dict[Any, dict[str, Any]] = {}
+                    for config in todo:
+                        if config.upweight is None:
+                            applied = applied_plain
+                        else:
+                            applied = make_plan(
+                                train_counts, factor=k, upweight=config.upweight
+                            ).applied(selection.plan.kept, method="exact", seed=seed + r)
+                        weights = applied.weight_array()[kept_codes]
+                        weighted = config.correction == "upweight" and not np.all(weights == 1.0)
+                        fit_key = ("w", config.upweight) if weighted else ("plain",)
+                        if fit_key not in fits:
+                            if progress is not None:
+                                progress(finished, total, f"k={k:g}, repeat {r + 1}: fitting")
+                            model_seed = 0 if model in DETERMINISTIC else seed + r
+                            estimator = make_model(model, seed=model_seed)
+                            target = outcome.astype(np.int64)
+                            with _PeakMemory() as fit_memory:
+                                clock = time.perf_counter()
+                                fit_model(estimator, X_k, target, weights if weighted else None)
+                                fit_seconds = time.perf_counter() - clock
+                            # what selection and loading added, plus what the fit added on top
+                            peak = base_memory.mb + fit_memory.mb
+                            timings["fit"] += fit_seconds
+                            clock = time.perf_counter()
+                            fits[fit_key] = {
+                                "seconds": fit_seconds,
+                                "peak": peak,
+                                "first": config.id,
+                                "val": _positive_proba(estimator, X_val),
+                                "test": _positive_proba(estimator, X_test),
+                            }
+                            timings["evaluate"] += time.perf_counter() - clock
+                        fit = fits[fit_key]
+                        ratios = applied.prior_ratios
+                        offset = config.correction == "offset" and not (
+                            ratios[majority] == 1.0 and ratios[minority] == 1.0
+                        )
+                        eval_key = (fit_key, offset)
+                        clock = time.perf_counter()
+                        if eval_key not in evals:
+                            p_val, p_test = fit["val"], fit["test"]
+                            if offset:
+                                p_val = _offset(p_val, applied, classes_order)
+                                p_test = _offset(p_test, applied, classes_order)
+                            test_figures, test_curves = evaluate_and_curves(
+                                y_test, p_test, precision=precision
+                            )
+                            evals[eval_key] = {
+                                "val": evaluate_binary(y_val, p_val, precision=precision),
+                                "test": test_figures,
+                                "curves": test_curves,
+                            }
+                        timings["evaluate"] += time.perf_counter() - clock
+                        ev = evals[eval_key]
+                        if disk is None:
+                            clock = time.perf_counter()
+                            disk = disk_future.result()
+                            timings["disk size (waited for)"] += time.perf_counter() - clock
+                        row: dict[str, Any] = {
+                            "config_id": config.id,
+                            "model": model,
+                            "factor": k,
+                            "upweight": config.upweight,
+                            "correction": config.correction,
+                            "repeat": r,
+                            "seed": seed + r,
+                            "rows_trained": int(outcome.size),
+                            "minority_trained": int(outcome.sum()),
+                            "majority_trained": int(outcome.size - outcome.sum()),
+                            "minority_share_trained": float(outcome.mean()),
+                            "fit_seconds": fit["seconds"],
+                            "load_seconds": load_seconds,
+                            "peak_memory_mb": fit["peak"],
+                            "disk_bytes": disk,
+                            "fit_shared_with": None if fit["first"] == config.id else fit["first"],
+                            **{f"val_{m}": v for m, v in ev["val"].items()},
+                            **{f"test_{m}": v for m, v in ev["test"].items()},
+                        }
+                        if folder is not None:
+                            folder.write_json(
+                                f"runs/{config.id}.json", {"row": row, "curves": ev["curves"]}
+                            )
+                        done_rows[config.id] = {"row": row, "curves": ev["curves"]}
+                        finished += 1
+                        if progress is not None:
+                            progress(finished, total, f"k={k:g}, repeat {r + 1}")
+
+                    if conv_todo:
+                        clock = time.perf_counter()
+                        if progress is not None:
+                            progress(finished, total, f"k={k:g}: convergence")
+                        conv_plans = {"upweight": selection.plan}
+                        runs_by_key: dict[Any, dict[str, Any]] = {}
+                        for key in conv_todo:
+                            learner, _, correction = conv_specs[key]
+                            applied = (
+                                conv_plans["upweight"]
+                                if correction == "upweight"
+                                else applied_plain
+                            )
+                            weights = applied.weight_array()[kept_codes]
+                            weighted = correction == "upweight" and not np.all(weights == 1.0)
+                            shift = correction == "offset" and k != 1.0
+                            run_key = (learner, weighted, shift)
+                            if run_key not in runs_by_key:
+                                runs_by_key[run_key] = run_convergence(
+                                    X_k,
+                                    outcome,
+                                    weights if weighted else None,
+                                    correction=correction if shift else "none",
+                                    plan=applied,
+                                    classes=classes_order,
+                                    X_val=dense_val,
+                                    outcome_val=conv_y,
+                                    center=center,
+                                    scale=scale,
+                                    batch_size=batch_size,
+                                    n_batches=convergence_batches,
+                                    seed=seed,
+                                    learner=learner,
+                                )
+                            conv = {**runs_by_key[run_key], "factor": k, "correction": correction}
+                            if folder is not None:
+                                folder.write_json(f"runs/{key}.json", conv)
+                            conv_done[key] = conv
+                        timings["convergence"] += time.perf_counter() - clock
+                    if disk is None:  # only convergence ran: the size is not reported
+                        disk_future.cancel()
+                    del X_k
+        finally:
+            # Ctrl-C: the configuration in flight is lost, the stored ones are kept
+            writer.shutdown(wait=False, cancel_futures=True)
+        rows = [done_rows[c.id]["row"] for c in configs]
+        curve_map = {c.id: done_rows[c.id]["curves"] for c in configs}
+        result = summarize(
+            rows,
+            curves=curve_map,
+            convergence=[conv_done[key] for key in conv_keys if key in conv_done],
+            profile=prof,
+            split={
+                "train": _split_info(train_codes, minority_code),
+                "validation": _split_info(encoded.codes[val_pos], minority_code),
+                "test": _split_info(encoded.codes[test_pos], minority_code),
+            },
+            settings={
+                "data": source.description,
+                "label": label,
+                "model": model,
+                "factors": factor_list,
+                "upweights": ["factor" if u is None else u for u in upweight_list],
+                "corrections": correction_list,
+                "repeats": repeats,
+                "seed": seed,
+                "validation_size": validation_size,
+                "test_size": test_size,
+                "tolerance": float(tolerance),
+                "precision": float(precision),
+                "batch_size": batch_size,
+                "convergence_batches": convergence_batches,
+                "majority": majority,
+                "minority": minority,
+            },
+            timings=timings,
+        )
+        if folder is not None and report:
+            clock = time.perf_counter()
+            result._save_into(folder)
+            result.timings["report"] = time.perf_counter() - clock
+        return result
+    finally:
+        if folder is not None:
+            folder.close()
+
+
+def _standardisation(
+    dense: npt.NDArray[Any],
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """Mean and standard deviation of each column, NaN left out (models that take NaN)."""
+    if not np.isnan(dense).any():
+        center, scale = dense.mean(axis=0), dense.std(axis=0)
+    else:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # a column of NaN only
+            center, scale = np.nanmean(dense, axis=0), np.nanstd(dense, axis=0)
+        center = np.nan_to_num(center, nan=0.0)
+        scale = np.nan_to_num(scale, nan=1.0)
+    scale[scale == 0] = 1.0
+    return center, scale
 
 
 def _positions_within(

@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import hashlib
 import os
+from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
 
-from .._exceptions import InputError, LabelError
+from .._exceptions import FileError, InputError, LabelError
 from .._labels import as_label_array
 from .._rows import is_frame, is_sparse, n_rows
 
@@ -33,6 +34,11 @@ class Source(Protocol):
 
     description: str
     feature_names: tuple[str, ...]
+    #: The input files (never written), the directory they come from, if any, and the
+    #: glob they were matched by, if any (outputs it would match are refused).
+    inputs: tuple[Path, ...]
+    input_folder: Path | None
+    input_pattern: str | None
 
     def labels(self) -> npt.NDArray[Any]:
         """All labels, in row order (read once, then cached)."""
@@ -42,10 +48,19 @@ class Source(Protocol):
         """Features and labels of the rows at ``positions`` (sorted), in that order."""
         ...
 
+    def check_features(self, *, model: str, allow_nan: bool) -> None:
+        """Refuse infinite values, and NaN unless ``allow_nan`` (see :func:`_check_values`)."""
+        ...
+
+    def fingerprint(self) -> str:
+        """Identifies the data, values included: stored results are reused only on a match."""
+        ...
+
 
 def _numeric_matrix(frame: Any, columns: list[str], where: str) -> npt.NDArray[Any]:
-    """A 2-D float array from the named columns of a pyarrow Table."""
+    """A 2-D float array from the named columns of a pyarrow Table; nulls become NaN."""
     import pyarrow as pa
+    import pyarrow.compute as pc
 
     if not columns:
         raise InputError(f"{where} has no feature column besides the label")
@@ -66,26 +81,126 @@ def _numeric_matrix(frame: Any, columns: list[str], where: str) -> npt.NDArray[A
     dtype = np.float32 if all_float32 else np.float64
     out = np.empty((frame.num_rows, len(columns)), dtype=dtype)
     for j, column in enumerate(arrays):
-        values = column.to_numpy() if column.null_count == 0 else None
-        if values is None:
-            raise InputError(
-                f"feature column {columns[j]!r} of {where} has {column.null_count} missing "
-                "value(s); fill or drop them first"
-            )
-        out[:, j] = values
+        if column.null_count:  # missing values become NaN; the model decides (_check_values)
+            column = pc.fill_null(pc.cast(column, pa.float64()), np.nan)
+        out[:, j] = column.to_numpy()
     return out
 
 
-def _fingerprint(labels: npt.NDArray[Any], extra: str) -> str:
-    """A short digest of the labels and a description of the columns."""
-    digest = hashlib.sha256()
+def _fingerprint(labels: npt.NDArray[Any], extra: str, data: bytes = b"") -> str:
+    """A short digest of the labels, a description of the columns, and the data's digest."""
+    digest = hashlib.blake2b(digest_size=16)
     digest.update(extra.encode())
     digest.update(str(labels.dtype).encode())
     if labels.dtype.kind == "O":
         digest.update("\x00".join(map(str, labels.tolist())).encode())
     else:
         digest.update(np.ascontiguousarray(labels).tobytes())
-    return digest.hexdigest()[:16]
+    digest.update(data)
+    return digest.hexdigest()
+
+
+def _array_digest(X: Any) -> bytes:
+    """A digest of every value of ``X`` (dense, or a CSR matrix's data, indices and indptr)."""
+    digest = hashlib.blake2b(digest_size=16)
+    parts = [X.data, X.indices, X.indptr] if is_sparse(X) else [X]
+    for part in parts:
+        array = np.asarray(part)
+        digest.update(f"{array.dtype.str}{array.shape}".encode())
+        if array.flags.c_contiguous:
+            digest.update(array.reshape(-1).data)
+        elif array.flags.f_contiguous:
+            digest.update(b"F")
+            digest.update(array.T.reshape(-1).data)
+        else:
+            digest.update(np.ascontiguousarray(array).tobytes())
+    return digest.digest()
+
+
+_BLOCKS = 64
+_BLOCK = 64 * 1024
+
+
+def _file_digest(files: list[Path]) -> bytes:
+    """A digest of the files' contents, read in a few places.
+
+    A Parquet file: its size and its footer (the schema and every row group's statistics).
+    Another file (CSV): its size, its modification time, and 64 blocks of 64 KiB spread
+    evenly over it (the whole file when it is smaller than that).
+    """
+    from .._io import file_format
+
+    digest = hashlib.blake2b(digest_size=16)
+    digest.update(str(len(files)).encode())
+    for path in files:
+        try:
+            with open(path, "rb") as handle:
+                size = os.fstat(handle.fileno()).st_size
+                mtime = os.fstat(handle.fileno()).st_mtime_ns
+                digest.update(f"|{size}|".encode())
+                tail = b""
+                if size >= 12:
+                    handle.seek(size - 8)
+                    tail = handle.read(8)
+                if _is_parquet(path, file_format) and tail[4:] == b"PAR1":
+                    footer = int.from_bytes(tail[:4], "little")
+                    handle.seek(max(0, size - 8 - footer))
+                    digest.update(handle.read(footer + 8))
+                    continue
+                digest.update(f"{mtime}|".encode())
+                if size <= _BLOCKS * _BLOCK:
+                    digest.update(handle.read())
+                    continue
+                step = (size - _BLOCK) // (_BLOCKS - 1)
+                for i in range(_BLOCKS):
+                    handle.seek(i * step)
+                    digest.update(handle.read(_BLOCK))
+        except OSError as exc:
+            raise FileError(f"could not read {path}: {exc.strerror or exc}") from None
+    return digest.digest()
+
+
+def _is_parquet(path: Path, file_format: Any) -> bool:
+    try:
+        return bool(file_format(path) == "parquet")
+    except FileError:
+        return False
+
+
+def _check_values(X: Any, names: tuple[str, ...], where: str, model: str, allow_nan: bool) -> None:
+    """Refuse infinite values for every model, and NaN for models that cannot fit them.
+
+    One line naming the first few columns, each with its count of such values.
+    """
+    values = X.data if is_sparse(X) else X
+    if values.dtype.kind != "f" or values.size == 0 or np.isfinite(values).all():
+        return
+    width = X.shape[1]
+
+    def per_column(mask: npt.NDArray[np.bool_]) -> npt.NDArray[np.intp]:
+        if is_sparse(X):
+            return np.bincount(X.indices[mask], minlength=width)
+        return np.count_nonzero(mask, axis=0)
+
+    def named(counts: npt.NDArray[np.intp]) -> str:
+        hit = np.flatnonzero(counts)
+        shown = ", ".join(f"{names[j]!r} ({counts[j]:,})" for j in hit[:5])
+        return shown + (f" and {hit.size - 5} more" if hit.size > 5 else "")
+
+    infinite = per_column(np.isinf(values))
+    if infinite.any():
+        raise InputError(
+            f"feature columns of {where} hold infinite values: {named(infinite)}; no model "
+            "can fit them: replace or drop them first"
+        )
+    missing = per_column(np.isnan(values))
+    if missing.any() and not allow_nan:
+        raise InputError(
+            f"feature columns of {where} hold missing values (NaN or null): "
+            f"{named(missing)}; model {model!r} cannot fit them: fill or drop them first, "
+            "or use --model hgb, "
+            "lightgbm or xgboost (model='hgb', ...), which handle missing values"
+        )
 
 
 class ArraySource:
@@ -100,6 +215,10 @@ class ArraySource:
     label : str, optional
         Name of the label column of ``X`` (a pandas, polars or pyarrow frame).
     """
+
+    inputs: tuple[Path, ...] = ()
+    input_folder: Path | None = None
+    input_pattern: str | None = None
 
     def __init__(self, X: Any, y: Any = None, *, label: str | None = None) -> None:
         self.description = f"in-memory {type(X).__name__}"
@@ -155,9 +274,15 @@ class ArraySource:
         """Features and labels at ``positions``."""
         return self._X[positions], self._y[positions]
 
+    def check_features(self, *, model: str, allow_nan: bool) -> None:
+        """Refuse infinite values, and NaN unless ``allow_nan``: every value is checked."""
+        _check_values(self._X, self.feature_names, "X", model, allow_nan)
+
     def fingerprint(self) -> str:
-        """Identifies the data: labels, shape and feature names."""
-        return _fingerprint(self._y, f"{self._X.shape}|{'|'.join(self.feature_names)}")
+        """Identifies the data: labels, shape, feature names and every feature value."""
+        return _fingerprint(
+            self._y, f"{self._X.shape}|{'|'.join(self.feature_names)}", _array_digest(self._X)
+        )
 
 
 def _to_arrow(X: Any) -> Any:
@@ -191,10 +316,16 @@ class FileSource:
     """
 
     def __init__(self, path: str | os.PathLike[str], *, label: str) -> None:
-        from .._files import column_names
+        from .._files import _expand, column_names, is_glob
 
         self.path = path
         names, self.description = column_names(path)
+        files, _, folder = _expand(path)
+        self.inputs: tuple[Path, ...] = tuple(files)
+        self.input_folder: Path | None = folder
+        self.input_pattern: str | None = os.fspath(path) if is_glob(path) else None
+        self._model = "logreg"
+        self._allow_nan = False
         if label not in names:
             raise LabelError(
                 f"label column {label!r} not found in {self.description}; "
@@ -222,13 +353,27 @@ class FileSource:
 
         table = read_rows(self.path, positions, columns=[*self.feature_names, self.label])
         X = _numeric_matrix(table, list(self.feature_names), self.description)
+        _check_values(X, self.feature_names, self.description, self._model, self._allow_nan)
         y = as_label_array(table.column(self.label), name=f"label column {self.label!r}")
         return X, y
 
+    def check_features(self, *, model: str, allow_nan: bool) -> None:
+        """Refuse infinite values, and NaN unless ``allow_nan``, in every row as it is read.
+
+        Rows are read only when needed, so they are checked then: the validation and test
+        rows first, before any model is fitted.
+        """
+        self._model = model
+        self._allow_nan = allow_nan
+
     def fingerprint(self) -> str:
-        """Identifies the data: labels, row count and column names."""
+        """Identifies the data: labels, row count, column names and the files' contents."""
         labels = self.labels()
-        return _fingerprint(labels, f"{labels.size}|{self.label}|{'|'.join(self.feature_names)}")
+        return _fingerprint(
+            labels,
+            f"{labels.size}|{self.label}|{'|'.join(self.feature_names)}",
+            _file_digest(list(self.inputs)),
+        )
 
 
 def as_source(data: Any, *, label: str | None, y: Any) -> ArraySource | FileSource:

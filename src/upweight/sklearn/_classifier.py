@@ -7,7 +7,14 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, _fit_context, clone
+from sklearn.base import (
+    BaseEstimator,
+    ClassifierMixin,
+    MetaEstimatorMixin,
+    _fit_context,
+    clone,
+    is_classifier,
+)
 from sklearn.utils._param_validation import HasMethods, StrOptions
 from sklearn.utils._tags import get_tags
 from sklearn.utils.metaestimators import available_if
@@ -65,6 +72,15 @@ def _weight_kwargs(estimator: Any, sample_weight: npt.NDArray[np.float64]) -> di
         name = estimator.steps[-1][0]
         return {f"{name}__sample_weight": sample_weight}
     return {"sample_weight": sample_weight}
+
+
+def _kind(estimator: Any) -> str:
+    """What an estimator is, in a word or two, from its scikit-learn tags."""
+    try:
+        kind = get_tags(estimator).estimator_type
+    except Exception:  # not a scikit-learn estimator at all
+        kind = None
+    return f"{kind}" if kind else "model without predict_proba"
 
 
 def _check_finite(X: Any) -> None:
@@ -241,6 +257,12 @@ class DownsampledClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         y_arr = column_or_1d(y_arr, warn=True)
         if y_arr.dtype.kind in "fO":
             check_classification_targets(y_arr)  # integer and string labels are classes
+        if not (is_classifier(self.estimator) or hasattr(self.estimator, "predict_proba")):
+            raise InputError(
+                f"estimator must be a classifier (with predict_proba); got "
+                f"{type(self.estimator).__name__}, a {_kind(self.estimator)}: pass a "
+                "classifier such as LogisticRegression"
+            )
         if self.correction == "upweight" and not _accepts_sample_weight(self.estimator):
             raise InputError(
                 f"{type(self.estimator).__name__}.fit does not accept sample_weight, which "

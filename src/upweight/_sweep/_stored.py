@@ -1,0 +1,141 @@
+"""What a stored run must hold to be reused: the keys and types the sweep writes.
+
+A run is stored as ``runs/<config id>.json`` (``{"row": ..., "curves": ...}``) or
+``runs/convergence-<learner>-k<factor>-<correction>.json``. Before a stored run is reused
+it is checked against these schemas, and against the configuration it claims to be; a
+file that fails (a hand edit, a truncated copy, ``{}``) is computed again.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from ._metrics import METRICS
+
+__all__ = ["valid_convergence", "valid_run"]
+
+_INT = "int"
+_NUMBER = "number"
+_TEXT = "text"
+_OPTIONAL_NUMBER = "number or null"
+_OPTIONAL_TEXT = "text or null"
+
+ROW: dict[str, str] = {
+    "config_id": _TEXT,
+    "model": _TEXT,
+    "factor": _NUMBER,
+    "upweight": _OPTIONAL_NUMBER,
+    "correction": _TEXT,
+    "repeat": _INT,
+    "seed": _INT,
+    "rows_trained": _INT,
+    "minority_trained": _INT,
+    "majority_trained": _INT,
+    "minority_share_trained": _NUMBER,
+    "fit_seconds": _NUMBER,
+    "load_seconds": _NUMBER,
+    "peak_memory_mb": _NUMBER,
+    "disk_bytes": _INT,
+    "fit_shared_with": _OPTIONAL_TEXT,
+    **{f"{split}_{m}": _NUMBER for split in ("val", "test") for m in METRICS},
+}
+
+CURVES: dict[str, str] = {
+    "reliability_predicted": _NUMBER,
+    "reliability_observed": _NUMBER,
+    "reliability_rows": _INT,
+    "pr_recall": _NUMBER,
+    "pr_precision": _NUMBER,
+}
+
+CONVERGENCE: dict[str, str] = {
+    "learner": _TEXT,
+    "batches": _INT,
+    "batches_without_minority": _INT,
+    "predicted_share_without_minority": _NUMBER,
+    "factor": _NUMBER,
+    "correction": _TEXT,
+}
+CONVERGENCE_SERIES: dict[str, str] = {
+    "examples": _INT,
+    "seconds": _NUMBER,
+    "val_log_loss": _NUMBER,
+}
+
+
+def _is(value: Any, kind: str) -> bool:
+    if kind == _INT:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if kind == _NUMBER:
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if kind == _TEXT:
+        return isinstance(value, str)
+    if kind == _OPTIONAL_NUMBER:
+        return value is None or _is(value, _NUMBER)
+    return value is None or isinstance(value, str)
+
+
+def _fits(data: Any, schema: dict[str, str]) -> bool:
+    return (
+        isinstance(data, dict)
+        and set(data) == set(schema)
+        and all(_is(data[k], kind) for k, kind in schema.items())
+    )
+
+
+def _series(values: Any, kind: str) -> bool:
+    return isinstance(values, list) and all(_is(v, kind) for v in values)
+
+
+def _same(a: float | None, b: float | None) -> bool:
+    if a is None or b is None:
+        return a is b
+    return math.isclose(float(a), float(b), rel_tol=0, abs_tol=0)
+
+
+def valid_run(
+    data: Any,
+    *,
+    config_id: str,
+    model: str,
+    factor: float,
+    upweight: float | None,
+    correction: str,
+    repeat: int,
+) -> bool:
+    """Whether ``data`` is a stored configuration run of exactly this configuration."""
+    if not (isinstance(data, dict) and set(data) == {"row", "curves"}):
+        return False
+    row, curves = data["row"], data["curves"]
+    if not _fits(row, ROW) or not isinstance(curves, dict) or set(curves) != set(CURVES):
+        return False
+    if not all(_series(curves[k], kind) for k, kind in CURVES.items()):
+        return False
+    return (
+        row["config_id"] == config_id
+        and row["model"] == model
+        and _same(row["factor"], factor)
+        and _same(row["upweight"], upweight)
+        and row["correction"] == correction
+        and row["repeat"] == repeat
+    )
+
+
+def valid_convergence(data: Any, *, learner: str, factor: float, correction: str) -> bool:
+    """Whether ``data`` is a stored convergence run of this learner, factor and correction."""
+    schema = {**CONVERGENCE, **dict.fromkeys(CONVERGENCE_SERIES, "series")}
+    if not (isinstance(data, dict) and set(data) == set(schema)):
+        return False
+    if not all(_is(data[k], kind) for k, kind in CONVERGENCE.items()):
+        return False
+    lengths = {len(data[k]) if isinstance(data[k], list) else -1 for k in CONVERGENCE_SERIES}
+    if len(lengths) != 1 or lengths.pop() < 1:
+        return False
+    if not all(_series(data[k], kind) for k, kind in CONVERGENCE_SERIES.items()):
+        return False
+    return (
+        data["learner"] == learner
+        and _same(data["factor"], factor)
+        and data["correction"] == correction
+    )

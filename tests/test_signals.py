@@ -1,0 +1,42 @@
+"""Interruptions: SIGINT, SIGTERM and SIGHUP end a run the same careful way."""
+
+from __future__ import annotations
+
+import os
+import signal
+
+import pytest
+
+from upweight._signals import Interrupted, current, deferred, handled
+
+
+@pytest.mark.parametrize(
+    ("signum", "code", "words"),
+    [
+        (signal.SIGINT, 130, "interrupted"),
+        (signal.SIGTERM, 143, "stopped by SIGTERM"),
+        (signal.SIGHUP, 129, "stopped by SIGHUP"),
+    ],
+)
+def test_a_signal_becomes_an_interruption_with_the_shells_exit_code(signum, code, words):
+    with pytest.raises(Interrupted) as info, handled():
+        os.kill(os.getpid(), signum)
+    assert isinstance(info.value, KeyboardInterrupt)
+    assert info.value.exit_code == code and info.value.describe() == words
+    assert current().signum == signum  # what DuckDB's own "interrupted" error stands for
+
+
+def test_handlers_are_restored_after_the_block():
+    before = signal.getsignal(signal.SIGTERM)
+    with handled():
+        assert signal.getsignal(signal.SIGTERM) is not before
+    assert signal.getsignal(signal.SIGTERM) is before
+
+
+def test_deferred_holds_a_signal_until_the_block_is_done():
+    steps = []
+    with pytest.raises(Interrupted) as info, handled(), deferred():
+        os.kill(os.getpid(), signal.SIGTERM)
+        steps.append("after the signal")
+    assert steps == ["after the signal"]
+    assert info.value.signum == signal.SIGTERM
