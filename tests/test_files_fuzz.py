@@ -913,7 +913,8 @@ def _csv_beyond_int64(case: Case) -> bool:
 
 
 def _csv_apostrophes(case: Case) -> bool:
-    return case.is_csv and any("'" in t for ts in cell_texts(case).values() for t in ts if t)
+    return case.is_csv and (any("'" in c.name for c in case.columns) or any(
+        "'" in t for ts in cell_texts(case).values() for t in ts if t))
 
 
 def _csv_late_quotes(case: Case) -> bool:
