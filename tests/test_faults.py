@@ -56,9 +56,7 @@ def command(*args: str) -> list[str]:
 
 
 def run(args: list[str], timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        command(*args), capture_output=True, text=True, env=ENV, timeout=timeout
-    )
+    return subprocess.run(command(*args), capture_output=True, text=True, env=ENV, timeout=timeout)
 
 
 def dead_pid() -> int:
@@ -79,9 +77,7 @@ def data(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     columns["y"] = (rng.random(n) < 0.01).astype(np.int8)
     table = pa.table(columns)
     parquet = folder / "big.parquet"
-    pq.write_table(
-        table, parquet, row_group_size=256_000, compression="none", use_dictionary=False
-    )
+    pq.write_table(table, parquet, row_group_size=256_000, compression="none", use_dictionary=False)
     csv = folder / "big.csv"
     pacsv.write_csv(table.slice(0, 600_000).select(["x0", "x1", "x2", "y"]), csv)
     from upweight.datasets import make_imbalanced
@@ -234,7 +230,7 @@ def sample_trial(
     inputs = {p: digest(p) for p in (data[kind],)}
     out = folder / name
     args = sample_args(data[kind], out)
-    code, stdout, stderr, sent, pid = kill_at(args, sig, delay)
+    code, _stdout, stderr, sent, pid = kill_at(args, sig, delay)
     context = f"{kind} {signal.Signals(sig).name} after {delay:.2f} s: exit {code}, {stderr!r}"
     check_stopped(sig, code, stderr, sent)
     check_leftovers(folder, planted, sig, pid)
@@ -242,10 +238,10 @@ def sample_trial(
         check_sample_output(out, expected[kind])
     elif kind == "csv":
         assert not (folder / f"{name}.plan.json").exists(), f"a plan without its data: {context}"
-    again = run(args + ["-q"])
+    again = run([*args, "-q"])
     if again.returncode == 2 and "exists" in again.stderr:
         assert out.exists(), again.stderr
-        again = run(args + ["-q", "--overwrite"])
+        again = run([*args, "-q", "--overwrite"])
     assert again.returncode == 0, f"rerun after {context}: {again.stderr}"
     assert not temporaries(folder, planted=planted), (
         f"temporaries still there after the rerun ({context}): "
@@ -278,15 +274,16 @@ def test_sample_csv_killed_then_rerun(data, expected_samples, tmp_path, sig):
 def test_sample_killed_more_often(data, expected_samples, tmp_path, kind, sig, trial):
     rng = random.Random(f"more-{kind}-{int(sig)}-{trial}")
     seconds = expected_samples[kind][2]
-    sample_trial(data, expected_samples, tmp_path / str(trial), kind, sig,
-                 rng.uniform(0.0, seconds * 1.1))
+    sample_trial(
+        data, expected_samples, tmp_path / str(trial), kind, sig, rng.uniform(0.0, seconds * 1.1)
+    )
 
 
 @pytest.mark.parametrize("delay", [0.03, 0.08])
 def test_ctrl_c_while_starting_prints_no_traceback(data, tmp_path, delay):
     """Ctrl-C in the first moments (while Python loads upweight) still ends in one line."""
     args = sample_args(data["parquet"], tmp_path / "o.parquet")
-    code, stdout, stderr, sent, pid = kill_at(args, signal.SIGINT, delay)
+    code, _stdout, stderr, sent, _pid = kill_at(args, signal.SIGINT, delay)
     check_stopped(signal.SIGINT, code, stderr, sent)
     assert not temporaries(tmp_path, planted={})
 
@@ -304,8 +301,9 @@ def test_sigterm_in_the_write_pass_is_an_interruption_not_an_input_error(data, t
         folder = tmp_path / str(i)
         folder.mkdir()
         delay = 0.45 + i * 0.02
-        code, stdout, stderr, sent, pid = kill_at(
-            sample_args(src, folder / "results.csv"), signal.SIGTERM, delay)
+        code, _stdout, stderr, sent, _pid = kill_at(
+            sample_args(src, folder / "results.csv"), signal.SIGTERM, delay
+        )
         check_stopped(signal.SIGTERM, code, stderr, sent)
         assert not stderr.startswith("error:"), f"after {delay:.2f} s: {stderr!r}"
 
@@ -333,8 +331,18 @@ SWEEP_VOLATILE = {"fit_seconds", "load_seconds", "peak_memory_mb", "disk_bytes"}
 
 
 def sweep_args(src: Path, out: Path, *extra: str) -> list[str]:
-    return ["sweep", str(src), "-l", "y", "-o", str(out), "--factors", "1,5,25",
-            "--no-convergence", *extra]
+    return [
+        "sweep",
+        str(src),
+        "-l",
+        "y",
+        "-o",
+        str(out),
+        "--factors",
+        "1,5,25",
+        "--no-convergence",
+        *extra,
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -348,9 +356,7 @@ def expected_sweep(data: dict[str, Any], tmp_path_factory: pytest.TempPathFactor
 
 def sweep_results(folder: Path) -> list[dict[str, Any]]:
     table = pq.read_table(folder / "results.parquet")
-    rows = [
-        {k: v for k, v in row.items() if k not in SWEEP_VOLATILE} for row in table.to_pylist()
-    ]
+    rows = [{k: v for k, v in row.items() if k not in SWEEP_VOLATILE} for row in table.to_pylist()]
     return sorted(rows, key=lambda r: r["config_id"])
 
 
@@ -370,8 +376,9 @@ def check_sweep_complete(folder: Path, expected: Any) -> None:
         assert (folder / "plots" / f"{png}.png").stat().st_size > 0
 
 
-def sweep_trial(data: dict[str, Any], expected: Any, tmp: Path, sig: int, delay: float,
-                *, overwrite: bool) -> None:
+def sweep_trial(
+    data: dict[str, Any], expected: Any, tmp: Path, sig: int, delay: float, *, overwrite: bool
+) -> None:
     folder = tmp / "sweep"
     extra = ["--overwrite"] if overwrite else []
     planted: dict[str, str] = {}
@@ -381,7 +388,7 @@ def sweep_trial(data: dict[str, Any], expected: Any, tmp: Path, sig: int, delay:
         (folder / "runs" / "my-notes.txt").write_text("tensorboard logs\n")
         planted = tree(folder)
     args = sweep_args(data["sweep"], folder, *extra)
-    code, stdout, stderr, sent, pid = kill_at(args, sig, delay)
+    code, _stdout, stderr, sent, pid = kill_at(args, sig, delay)
     context = f"sweep {signal.Signals(sig).name} after {delay:.2f} s: exit {code}, {stderr!r}"
     check_stopped(sig, code, stderr, sent)
     if folder.exists():
@@ -431,15 +438,18 @@ def test_sweep_removes_what_a_killed_run_left(data, expected_sweep, tmp_path):
     pid = dead_pid()
     stale = [
         folder / f".manifest.json.upweight-{host_tag()}-{pid}-0badf00d.tmp",
-        folder / "runs" / f".logreg-k5-w5-upweight-r0.json.upweight-{host_tag()}-{pid}-0badf00e.tmp",
+        folder
+        / "runs"
+        / f".logreg-k5-w5-upweight-r0.json.upweight-{host_tag()}-{pid}-0badf00e.tmp",
         folder / f".results.parquet.upweight-{host_tag()}-{pid}-0badf00f.tmp",
         folder / f".report.html.upweight-{host_tag()}-{pid}-0badf010.tmp",
     ]
     for p in stale:
         p.write_text("{")
     planted = plant_user_files(folder, "results.parquet")
-    planted = {k: v for k, v in planted.items() if not any(k == os.path.relpath(p, folder)
-                                                          for p in stale)}
+    planted = {
+        k: v for k, v in planted.items() if not any(k == os.path.relpath(p, folder) for p in stale)
+    }
     again = run(sweep_args(data["sweep"], folder, "-q"))
     assert again.returncode == 0, again.stderr
     assert not [p for p in stale if p.exists()], (

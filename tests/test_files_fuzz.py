@@ -32,10 +32,10 @@ import decimal
 import gzip
 import hashlib
 import io
+import itertools
 import math
 import os
 import re
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -151,8 +151,29 @@ NASTY_TEXT = [
 def looks_typed(text: str) -> bool:
     """A text a CSV reader might take for a number, a boolean, a date or a missing value."""
     t = text.strip().lower()
-    if t in {"", "true", "false", "t", "f", "yes", "no", "y", "n", "nan", "inf", "-inf",
-             "+inf", "infinity", "-infinity", "null", "none", "na", "n/a", "\\n", "-"}:
+    if t in {
+        "",
+        "true",
+        "false",
+        "t",
+        "f",
+        "yes",
+        "no",
+        "y",
+        "n",
+        "nan",
+        "inf",
+        "-inf",
+        "+inf",
+        "infinity",
+        "-infinity",
+        "null",
+        "none",
+        "na",
+        "n/a",
+        "\\n",
+        "-",
+    }:
         return True
     if re.fullmatch(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?", t):
         return True
@@ -283,8 +304,9 @@ def value_strategy(kind: str, *, csv_file: bool) -> st.SearchStrategy[Any]:
     if kind in ("large_str", "dict_str"):
         return text_values
     if kind == "ts_tz":
-        return st.datetimes(dt.datetime(1900, 1, 1), dt.datetime(2200, 1, 1),
-                            timezones=st.just(dt.timezone.utc))
+        return st.datetimes(
+            dt.datetime(1900, 1, 1), dt.datetime(2200, 1, 1), timezones=st.just(dt.UTC)
+        )
     if kind == "time":
         return st.times()
     if kind == "list_int":
@@ -293,7 +315,7 @@ def value_strategy(kind: str, *, csv_file: bool) -> st.SearchStrategy[Any]:
 
 
 FEATURE_KINDS_CSV = ["int", "uint64", "float", "bool", "str", "date", "ts"]
-FEATURE_KINDS_PARQUET = FEATURE_KINDS_CSV + ["int32", "int8", "float32", *sorted(EXOTIC)]
+FEATURE_KINDS_PARQUET = [*FEATURE_KINDS_CSV, "int32", "int8", "float32", *sorted(EXOTIC)]
 LABEL_KINDS = ["int", "negint", "bool", "str", "uint64", "wide"]
 
 
@@ -317,8 +339,11 @@ def label_column(draw: Any, n: int, name: str) -> tuple[Column, list[str]]:
         classes = draw(st.lists(label_texts, min_size=2, max_size=3, unique=True))
     weights = [8, 1, 1][: len(classes)]
     codes = draw(
-        st.lists(st.sampled_from(sum(([j] * w for j, w in enumerate(weights)), [])),
-                 min_size=n, max_size=n)
+        st.lists(
+            st.sampled_from([j for j, w in enumerate(weights) for _ in range(w)]),
+            min_size=n,
+            max_size=n,
+        )
     )
     values = [classes[c] for c in codes]
     refusable = []
@@ -337,8 +362,7 @@ def cases(draw: Any, formats: list[str], *, late: bool = False) -> Case:
     is_csv = fmt.startswith("csv")
     n = 25_000 if late else draw(st.integers(3, 40))
     n_features = draw(st.integers(0, 4))
-    all_names = draw(st.lists(names, min_size=n_features + 1, max_size=n_features + 1,
-                              unique=True))
+    all_names = draw(st.lists(names, min_size=n_features + 1, max_size=n_features + 1, unique=True))
     label_name = all_names[draw(st.integers(0, n_features))]
     pattern = n if not late else 53  # a late case repeats a short pattern, cheaply
     label, refusable = draw(label_column(pattern, label_name))
@@ -351,8 +375,13 @@ def cases(draw: Any, formats: list[str], *, late: bool = False) -> Case:
             columns.append(label)
             continue
         kind = draw(st.sampled_from(FEATURE_KINDS_CSV if is_csv else FEATURE_KINDS_PARQUET))
-        values = draw(st.lists(value_strategy(kind, csv_file=is_csv) | st.none(),
-                               min_size=pattern, max_size=pattern))
+        values = draw(
+            st.lists(
+                value_strategy(kind, csv_file=is_csv) | st.none(),
+                min_size=pattern,
+                max_size=pattern,
+            )
+        )
         if late:
             values = (values * reps)[:n]
         columns.append(Column(name, kind, values))
@@ -380,7 +409,7 @@ def cases(draw: Any, formats: list[str], *, late: bool = False) -> Case:
     if fmt in ("csv-glob", "parquet-dir", "parquet-glob"):
         cuts = sorted(draw(st.lists(st.integers(0, n), min_size=1, max_size=3)))
         bounds = [0, *cuts, n]
-        spans = [(a, b) for a, b in zip(bounds, bounds[1:]) if b > a or fmt != "csv-glob"]
+        spans = [(a, b) for a, b in itertools.pairwise(bounds) if b > a or fmt != "csv-glob"]
         spans = [s for s in spans if s[1] > s[0]] or [(0, n)]
         ext = ".csv" if fmt == "csv-glob" else draw(st.sampled_from([".parquet", ".pq"]))
         nested = fmt in ("parquet-dir", "parquet-glob")
@@ -392,11 +421,22 @@ def cases(draw: Any, formats: list[str], *, late: bool = False) -> Case:
         for rel, (a, b) in zip(sorted(rels, key=Path), spans, strict=True):
             case.files.append((rel, a, b))
         if nested:
-            case.decoys = draw(st.lists(
-                st.sampled_from([".x/old.parquet", "_temporary/0/part-0.parquet",
-                                 "p0/.ipynb_checkpoints/part-00.parquet", "_SUCCESS",
-                                 ".part-00.parquet.crc", "p0/_tmp.parquet"]),
-                max_size=3, unique=True))
+            case.decoys = draw(
+                st.lists(
+                    st.sampled_from(
+                        [
+                            ".x/old.parquet",
+                            "_temporary/0/part-0.parquet",
+                            "p0/.ipynb_checkpoints/part-00.parquet",
+                            "_SUCCESS",
+                            ".part-00.parquet.crc",
+                            "p0/_tmp.parquet",
+                        ]
+                    ),
+                    max_size=3,
+                    unique=True,
+                )
+            )
     else:
         ext = {"csv": ".csv", "csv.gz": ".csv.gz", "parquet": ".parquet"}[fmt]
         case.files = [(f"data{ext}", 0, n)]
@@ -409,7 +449,8 @@ def cases(draw: Any, formats: list[str], *, late: bool = False) -> Case:
                 size = min(size, left)
                 sizes.append(size)
                 left -= size
-            sizes.insert(draw(st.integers(0, len(sizes))), 0) if draw(st.booleans()) else None
+            if draw(st.booleans()):  # an empty row group somewhere
+                sizes.insert(draw(st.integers(0, len(sizes))), 0)
             case.row_groups.append(sizes)
     return case
 
@@ -433,7 +474,7 @@ def write_case(case: Case, folder: Path) -> Path:
             buf = io.StringIO()
             writer = csv.writer(buf, lineterminator="\n")
             writer.writerow(names_)
-            rows = zip(*(texts[nm][a:b] for nm in names_))
+            rows = zip(*(texts[nm][a:b] for nm in names_), strict=False)
             writer.writerows([["" if t is None else t for t in row] for row in rows])
             data = buf.getvalue().encode()
             path = folder / rel
@@ -441,7 +482,7 @@ def write_case(case: Case, folder: Path) -> Path:
             path.write_bytes(gzip.compress(data) if rel.endswith(".gz") else data)
     else:
         table = input_table(case)
-        for (rel, a, b), groups in zip(case.files, case.row_groups, strict=True):
+        for (rel, a, _), groups in zip(case.files, case.row_groups, strict=True):
             path = folder / rel
             path.parent.mkdir(parents=True, exist_ok=True)
             with pq.ParquetWriter(path, table.schema) as writer:
@@ -501,8 +542,9 @@ def reference_labels(case: Case) -> list[Any]:
             return values
         typed = _typed_text(text)
         kinds = {type(v) for v in values if v is not None}
-        if typed is not None and (type(typed) in kinds or (isinstance(typed, int | float) and
-                                                           kinds <= {int, float})):
+        if typed is not None and (
+            type(typed) in kinds or (isinstance(typed, int | float) and kinds <= {int, float})
+        ):
             values[case.late[1]] = typed
         else:  # a value of another kind: the column holds text
             values = [csv_text(v) for v in values]
@@ -539,8 +581,9 @@ def reference(case: Case, opts: dict[str, Any]) -> upweight.Selection | Upweight
     if len(kinds - {int, float}) and len(kinds) > 1:
         return upweight.LabelError("labels mix types")
     ints = [v for v in y if type(v) is int]
-    if ints and (min(ints) < -(2**63) or max(ints) >= 2**64 or
-                 (min(ints) < 0 and max(ints) >= 2**63)):
+    if ints and (
+        min(ints) < -(2**63) or max(ints) >= 2**64 or (min(ints) < 0 and max(ints) >= 2**63)
+    ):
         return upweight.LabelError("integer labels no 64-bit type holds")
     if float in kinds:
         y_arr: Any = pa.array([float(v) for v in y])
@@ -591,10 +634,15 @@ def same_value(orig: Any, out: Any) -> bool:
     if isinstance(out, decimal.Decimal):
         out = int(out) if out == out.to_integral_value() else Fraction(out)
     if isinstance(orig, Fraction) or isinstance(out, Fraction):
-        return (isinstance(orig, int | float | Fraction) and isinstance(out, int | float | Fraction)
-                and not isinstance(orig, bool) and not isinstance(out, bool)
-                and not _is_nan(orig) and not _is_nan(out)
-                and Fraction(orig) == Fraction(out))
+        return (
+            isinstance(orig, int | float | Fraction)
+            and isinstance(out, int | float | Fraction)
+            and not isinstance(orig, bool)
+            and not isinstance(out, bool)
+            and not _is_nan(orig)
+            and not _is_nan(out)
+            and Fraction(orig) == Fraction(out)
+        )
     if isinstance(orig, str) and isinstance(out, str):
         if orig == out:
             return True
@@ -696,14 +744,12 @@ def read_output(out: Path, kind: str) -> pa.Table:
 def late_lines(case: Case) -> set[int]:
     """The line numbers that may name the late value: its record's, or its physical line."""
     assert case.late is not None
-    name, row, _ = case.late
-    for rel, a, b in case.files:
+    _name, row, _ = case.late
+    for _rel, a, b in case.files:
         if a <= row < b:
             record = row - a + 2  # the header is line 1
             texts = cell_texts(case)
-            before = sum(
-                (t or "").count("\n") for c in case.columns for t in texts[c.name][a:row]
-            )
+            before = sum((t or "").count("\n") for c in case.columns for t in texts[c.name][a:row])
             return {record, record + before}
     raise AssertionError("late row in no file")
 
@@ -807,8 +853,7 @@ def check_output(run: Run, applied: upweight.SamplingPlan, ref: upweight.Selecti
                     assert np.float32(float(values[i])) == np.float32(orig), (c.name, j)
                     continue
             assert same_value(orig, values[i]), (
-                f"column {c.name!r}, input row {j}: {orig!r} came out as {values[i]!r} "
-                f"({col.type})"
+                f"column {c.name!r}, input row {j}: {orig!r} came out as {values[i]!r} ({col.type})"
             )
 
 
@@ -817,8 +862,14 @@ def _type_family(t: pa.DataType) -> str:
         ("int", pa.types.is_integer),
         ("float", pa.types.is_floating),
         ("bool", pa.types.is_boolean),
-        ("str", lambda x: pa.types.is_string(x) or pa.types.is_large_string(x) or (
-            pa.types.is_dictionary(x) and pa.types.is_string(x.value_type))),
+        (
+            "str",
+            lambda x: (
+                pa.types.is_string(x)
+                or pa.types.is_large_string(x)
+                or (pa.types.is_dictionary(x) and pa.types.is_string(x.value_type))
+            ),
+        ),
         ("decimal", pa.types.is_decimal),
         ("binary", pa.types.is_binary),
         ("time", pa.types.is_time),
@@ -913,23 +964,35 @@ def _csv_beyond_int64(case: Case) -> bool:
 
 
 def _csv_apostrophes(case: Case) -> bool:
-    return case.is_csv and (any("'" in c.name for c in case.columns) or any(
-        "'" in t for ts in cell_texts(case).values() for t in ts if t))
+    return case.is_csv and (
+        any("'" in c.name for c in case.columns)
+        or any("'" in t for ts in cell_texts(case).values() for t in ts if t)
+    )
 
 
 def _csv_late_quotes(case: Case) -> bool:
-    return case.is_csv and case.late is not None and (len(case.columns) == 1 or any(
-        c in t for ts in cell_texts(case).values() for t in ts if t for c in ',"\n'))
+    return (
+        case.is_csv
+        and case.late is not None
+        and (
+            len(case.columns) == 1
+            or any(c in t for ts in cell_texts(case).values() for t in ts if t for c in ',"\n')
+        )
+    )
 
 
 def _csv_hash_first(case: Case) -> bool:
-    return case.is_csv and any(t and t.startswith("#") for t in cell_texts(case)[
-        case.columns[0].name])
+    return case.is_csv and any(
+        t and t.startswith("#") for t in cell_texts(case)[case.columns[0].name]
+    )
 
 
 def _late_time_of_day(case: Case) -> bool:
-    return case.late is not None and case.column(case.late[0]).kind in ("date", "ts") and (
-        ":" in case.late[2])
+    return (
+        case.late is not None
+        and case.column(case.late[0]).kind in ("date", "ts")
+        and (":" in case.late[2])
+    )
 
 
 def _late_float_overflow(case: Case) -> bool:
@@ -941,10 +1004,17 @@ def _late_decimal_rounds_big_ints(case: Case) -> bool:
         return False
     col = case.column(case.late[0])
     return col.kind in ("int", "uint64") and any(
-        v is not None and abs(v) > 2**53 for v in col.values[:100])
+        v is not None and abs(v) > 2**53 for v in col.values[:100]
+    )
+
+
+def _csv_names_in_two_cases(case: Case) -> bool:
+    lowered = [c.name.lower() for c in case.columns]
+    return case.is_csv and len(set(lowered)) < len(lowered)
 
 
 KNOWN_DEFECTS = {
+    "D9 CSV names that differ only in case renamed": _csv_names_in_two_cases,
     "D11 CSV integers above 2**53 rounded through a double": _late_decimal_rounds_big_ints,
     "D6 CSV late time of day or offset dropped": _late_time_of_day,
     "D7 CSV late 1e400 read as inf": _late_float_overflow,
@@ -967,8 +1037,12 @@ SMALL_FORMATS = ["csv", "csv.gz", "csv-glob", "parquet", "parquet-dir", "parquet
 
 
 @settings(suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-@given(case=cases(SMALL_FORMATS), opts=options, out_name=st.sampled_from(OUTPUTS),
-       same_folder=st.booleans())
+@given(
+    case=cases(SMALL_FORMATS),
+    opts=options,
+    out_name=st.sampled_from(OUTPUTS),
+    same_folder=st.booleans(),
+)
 def test_sample_file_matches_memory_or_refuses(case, opts, out_name, same_folder):
     skip_known(case)
     _weight_clash(case, opts)
@@ -991,10 +1065,15 @@ def test_sample_file_matches_memory_or_refuses(case, opts, out_name, same_folder
         )
 
 
-@settings(max_examples=examples(25), suppress_health_check=[HealthCheck.too_slow,
-                                                  HealthCheck.data_too_large])
-@given(case=cases(["csv", "csv.gz", "csv-glob"], late=True), opts=options,
-       out_name=st.sampled_from(["out.parquet", "out.csv"]))
+@settings(
+    max_examples=examples(25),
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(
+    case=cases(["csv", "csv.gz", "csv-glob"], late=True),
+    opts=options,
+    out_name=st.sampled_from(["out.parquet", "out.csv"]),
+)
 def test_late_type_changes_in_csv_are_held_or_refused(case, opts, out_name):
     """A column that changes type after DuckDB's sniffing sample: never rounded."""
     skip_known(case)
@@ -1021,7 +1100,7 @@ def test_late_type_changes_in_csv_are_held_or_refused(case, opts, out_name):
 # -- profile_file and analyze ----------------------------------------------------------------
 def reference_counts(case: Case) -> dict[Any, int] | None:
     y = reference_labels(case)
-    if None in y or len({type(v) for v in y}) > 1 and str in {type(v) for v in y}:
+    if None in y or (len({type(v) for v in y}) > 1 and str in {type(v) for v in y}):
         return None
     counts: dict[Any, int] = {}
     for v in y:
@@ -1067,8 +1146,10 @@ def check_refusal(code: int, stdout: str, stderr: str) -> None:
     assert "unexpected" not in stderr and "Traceback" not in stderr
 
 
-@settings(max_examples=examples(30), suppress_health_check=[HealthCheck.too_slow,
-                                                  HealthCheck.data_too_large])
+@settings(
+    max_examples=examples(30),
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 @given(case=cases(SMALL_FORMATS), opts=options, out_name=st.sampled_from(OUTPUTS))
 def test_sample_command_matches_memory_or_exits_2(case, opts, out_name):
     skip_known(case)
@@ -1079,9 +1160,18 @@ def test_sample_command_matches_memory_or_exits_2(case, opts, out_name):
     with prepared(case, opts, out_name, same_folder=False) as run:
         _describe(case, opts, run.src)
         argv = [
-            "sample", str(run.src), f"--label={case.label}", "-o", str(run.out),
-            *cli_plan_options(case, opts), "--method", opts["method"],
-            "--weights", opts["weights"], "--seed", str(opts["seed"]),
+            "sample",
+            str(run.src),
+            f"--label={case.label}",
+            "-o",
+            str(run.out),
+            *cli_plan_options(case, opts),
+            "--method",
+            opts["method"],
+            "--weights",
+            opts["weights"],
+            "--seed",
+            str(opts["seed"]),
             f"--weight-col={opts['weight_col']}",
         ]
         code, stdout, stderr = cli(argv)
@@ -1103,7 +1193,7 @@ def test_sample_command_matches_memory_or_exits_2(case, opts, out_name):
         check_files_after(run, succeeded=True)
         # user text is printed as it is: every label appears literally in the table
         for c in applied:
-            shown = str(c.label) if not isinstance(c.label, bool) else str(c.label)
+            shown = str(c.label)
             if shown.isprintable() and len(shown) < 20:  # rich expands tabs: fine
                 assert shown in stdout, f"label {shown!r} not printed literally"
 
@@ -1138,22 +1228,49 @@ def test_analyze_command_counts_or_exits_2(case):
 
 def test_a_few_runs_as_a_subprocess_never_print_a_traceback(tmp_path):
     """The real entry point, on a refusal and a success with markup in every name."""
-    t = pa.table({"[/bold]": [1, 2, 3, 4], "$x$": ["[red]a", "b", "c", "d"],
-                  "[red]y": ["[red]legit", "[/bold]", "[red]legit", "[red]legit"]})
+    t = pa.table(
+        {
+            "[/bold]": [1, 2, 3, 4],
+            "$x$": ["[red]a", "b", "c", "d"],
+            "[red]y": ["[red]legit", "[/bold]", "[red]legit", "[red]legit"],
+        }
+    )
     pq.write_table(t, tmp_path / "in.parquet")
     env = {**os.environ, "PYTHONPATH": str(Path(upweight.__file__).parents[1])}
     base = [sys.executable, "-m", "upweight"]
     ok = subprocess.run(
-        [*base, "sample", str(tmp_path / "in.parquet"), "--label=[red]y", "-o",
-         str(tmp_path / "o.parquet"), "--factor", "2"],
-        capture_output=True, text=True, env=env, timeout=120,
+        [
+            *base,
+            "sample",
+            str(tmp_path / "in.parquet"),
+            "--label=[red]y",
+            "-o",
+            str(tmp_path / "o.parquet"),
+            "--factor",
+            "2",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
     )
     assert ok.returncode == 0, ok.stderr
     assert "[red]legit" in ok.stdout and "[/bold]" in ok.stdout
     bad = subprocess.run(
-        [*base, "sample", str(tmp_path / "in.parquet"), "--label=nope", "-o",
-         str(tmp_path / "p.parquet"), "--factor", "2"],
-        capture_output=True, text=True, env=env, timeout=120,
+        [
+            *base,
+            "sample",
+            str(tmp_path / "in.parquet"),
+            "--label=nope",
+            "-o",
+            str(tmp_path / "p.parquet"),
+            "--factor",
+            "2",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
     )
     check_refusal(bad.returncode, bad.stdout, bad.stderr)
 
@@ -1162,8 +1279,14 @@ def test_a_few_runs_as_a_subprocess_never_print_a_traceback(tmp_path):
 # Each test fails on the code it was found on (see the report of the fuzzing branch) and
 # passes once the defect is fixed: by reading the value as written, or by refusing with a
 # one-line error -- never by writing other data with exit 0.
-def sampled(tmp_path: Path, name: str, text: str | bytes, label: str = "y",
-            out: str = "out.parquet", **options: Any) -> tuple[pa.Table, Any] | str:
+def sampled(
+    tmp_path: Path,
+    name: str,
+    text: str | bytes,
+    label: str = "y",
+    out: str = "out.parquet",
+    **options: Any,
+) -> tuple[pa.Table, Any] | str:
     """Write ``text`` as ``name``, sample it (factor 1: every row kept); the output or the
     one-line refusal."""
     src = tmp_path / name
@@ -1188,10 +1311,11 @@ def late_csv(header: str, body: str, late_row: str, rows: int = 25_000) -> str:
 
 
 def test_d1_csv_labels_above_the_int64_range_are_counted(tmp_path):
-    got = sampled(tmp_path, "in.csv", "y\n18446744073709551615\n18446744073709551614\n"
-                  "18446744073709551615\n")
+    got = sampled(
+        tmp_path, "in.csv", "y\n18446744073709551615\n18446744073709551614\n18446744073709551615\n"
+    )
     assert not isinstance(got, str), f"clean uint64 labels refused: {got}"
-    table, plan = got
+    _table, plan = got
     assert plan.counts == {2**64 - 2: 1, 2**64 - 1: 2}
 
 
@@ -1213,13 +1337,14 @@ def test_d3_csv_integers_beyond_int64_are_not_rounded(tmp_path):
     if isinstance(got, str):
         return
     values = got[0].column("x").to_pylist()
-    assert [same_value(t, v) for t, v in zip(
-        ["9223372036854775809", "1", "18446744073709551615"], values)] == [True] * 3, values
+    assert [
+        same_value(t, v)
+        for t, v in zip(["9223372036854775809", "1", "18446744073709551615"], values, strict=False)
+    ] == [True] * 3, values
 
 
 def test_d4a_an_apostrophe_is_not_a_quote(tmp_path):
-    got = sampled(tmp_path, "in.csv", "name,fraud\n'quoted,0\nx,1\ny',0\nz,0\nw,1\n",
-                  label="fraud")
+    got = sampled(tmp_path, "in.csv", "name,fraud\n'quoted,0\nx,1\ny',0\nz,0\nw,1\n", label="fraud")
     assert not isinstance(got, str), got
     table, plan = got
     assert plan.counts == {0: 3, 1: 2}, f"5 rows read as {plan.n_rows}"
@@ -1229,7 +1354,7 @@ def test_d4a_an_apostrophe_is_not_a_quote(tmp_path):
 def test_d4b_quoted_fields_after_the_sniffing_sample_are_unquoted(tmp_path):
     got = sampled(tmp_path, "in.csv", late_csv("y,x", "a,1\nb,2", '"b",3'))
     assert not isinstance(got, str), got
-    table, plan = got
+    _table, plan = got
     assert plan.counts == {"a": 25_000, "b": 25_001}, plan.counts
     got = sampled(tmp_path / "2", "in.csv", late_csv("y,x", "a,1\nb,2", 'a,"3,5"'))
     if isinstance(got, str):  # "3,5" is one field: a refusal must not call it ragged
@@ -1266,8 +1391,11 @@ def test_d6_d7_late_values_are_held_or_refused_never_changed(tmp_path, body, lat
 
 @pytest.mark.parametrize("late", [False, True])
 def test_d11_integers_beside_a_decimal_are_not_rounded(tmp_path, late):
-    text = ("x,y\n" + "9007199254740993,0\n1,1\n" * 12_500 + "0.5,0\n" if late
-            else "x,y\n9007199254740993,0\n0.5,1\n2,0\n")
+    text = (
+        "x,y\n" + "9007199254740993,0\n1,1\n" * 12_500 + "0.5,0\n"
+        if late
+        else "x,y\n9007199254740993,0\n0.5,1\n2,0\n"
+    )
     got = sampled(tmp_path, "in.csv", text)
     if isinstance(got, str):
         return
@@ -1295,8 +1423,10 @@ def test_d9_csv_names_that_differ_in_case_are_not_renamed(tmp_path):
 def test_d10_a_hive_key_that_is_also_a_column_is_not_overridden(tmp_path):
     for v in (0, 1):
         (tmp_path / "in" / f"y={v}").mkdir(parents=True)
-        pq.write_table(pa.table({"y": [1 - v, 1 - v, v], "x": [1, 2, 3]}),
-                       tmp_path / "in" / f"y={v}" / "part.parquet")
+        pq.write_table(
+            pa.table({"y": [1 - v, 1 - v, v], "x": [1, 2, 3]}),
+            tmp_path / "in" / f"y={v}" / "part.parquet",
+        )
     try:
         plan = upweight.sample_file(tmp_path / "in", tmp_path / "o.parquet", label="y", factor=1)
     except UpweightError as exc:
