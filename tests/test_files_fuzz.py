@@ -204,6 +204,10 @@ class Column:
     kind: str  # int, uint64, float, bool, str, date, ts
     values: list[Any]  # typed Python values; None is missing
 
+    def __repr__(self) -> str:  # a late case holds 25,000 values: show a few
+        shown = self.values if len(self.values) <= 60 else [*self.values[:8], "..."]
+        return f"Column({self.name!r}, {self.kind!r}, {len(self.values)} values: {shown!r})"
+
 
 @dataclass
 class Case:
