@@ -43,6 +43,9 @@ import upweight
 SRC = str(Path(upweight.__file__).resolve().parents[1])
 ENV = {**os.environ, "PYTHONPATH": SRC + os.pathsep + os.environ.get("PYTHONPATH", "")}
 ENV.pop("UPWEIGHT_DEBUG", None)
+#: Random kill points per combination in the slow tests; raise it for a deeper search
+#: (UPWEIGHT_FAULT_TRIALS=5 pytest tests/test_faults.py).
+TRIALS = int(os.environ.get("UPWEIGHT_FAULT_TRIALS", "1"))
 HANDLED = [signal.SIGTERM, signal.SIGHUP, signal.SIGINT]
 TEMPORARY = re.compile(r"^\..*\.upweight-(?P<host>[A-Za-z0-9_]+)-(?P<pid>\d+)-[0-9a-f]{8}\.tmp$")
 
@@ -268,7 +271,7 @@ def test_sample_csv_killed_then_rerun(data, expected_samples, tmp_path, sig):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("trial", range(3))
+@pytest.mark.parametrize("trial", range(TRIALS))
 @pytest.mark.parametrize("kind", ["parquet", "csv"])
 @pytest.mark.parametrize("sig", [*HANDLED, signal.SIGKILL], ids=lambda s: s.name)
 def test_sample_killed_more_often(data, expected_samples, tmp_path, kind, sig, trial):
@@ -297,10 +300,10 @@ def test_sigterm_in_the_write_pass_is_an_interruption_not_an_input_error(data, t
     Interrupted: 15" -- the interruption blamed on the input.
     """
     src = data["csv"]
-    for i in range(30):
+    for i in range(10 * TRIALS):
         folder = tmp_path / str(i)
         folder.mkdir()
-        delay = 0.45 + i * 0.02
+        delay = 0.45 + i * 0.06 / TRIALS
         code, _stdout, stderr, sent, _pid = kill_at(
             sample_args(src, folder / "results.csv"), signal.SIGTERM, delay
         )
@@ -421,9 +424,9 @@ def test_sweep_killed_then_resumed(data, expected_sweep, tmp_path, sig):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("trial", range(2))
+@pytest.mark.parametrize("trial", range(TRIALS))
 @pytest.mark.parametrize("overwrite", [False, True], ids=["resume", "overwrite"])
-@pytest.mark.parametrize("sig", [*HANDLED, signal.SIGKILL], ids=lambda s: s.name)
+@pytest.mark.parametrize("sig", [signal.SIGHUP, signal.SIGKILL], ids=lambda s: s.name)
 def test_sweep_killed_more_often(data, expected_sweep, tmp_path, sig, overwrite, trial):
     rng = random.Random(f"sweep-more-{int(sig)}-{overwrite}-{trial}")
     delay = rng.uniform(0.2, expected_sweep[1] * 1.1)

@@ -486,12 +486,31 @@ def test_a_csv_label_that_turns_continuous_late_is_refused(tmp_path):
 
 
 def test_a_late_csv_value_that_fits_no_type_names_its_line_and_column(tmp_path):
-    src = tmp_path / "dates.csv"
-    rows = [f"2026-01-{i % 28 + 1:02d},{int(i % 50 == 0)}" for i in range(30_000)]
-    src.write_text("day,label\n" + "\n".join(rows) + "\nsoon,0\n")
-    with pytest.raises(InputError, match=r"line 30002, column 'day' holds 'soon'"):
+    src = tmp_path / "flags.csv"
+    rows = [f"{'true' if i % 3 else 'false'},{int(i % 50 == 0)}" for i in range(30_000)]
+    src.write_text("flag,label\n" + "\n".join(rows) + "\nmaybe,0\n")
+    with pytest.raises(InputError, match=r"line 30002, column 'flag' holds 'maybe'"):
         upweight.sample_file(src, tmp_path / "o.parquet", label="label", factor=2)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["dates.csv"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["flags.csv"]
+
+
+@pytest.mark.parametrize(
+    ("first", "late", "expected"),
+    [
+        ("2026-01-{day:02d}", "soon", "soon"),  # a date column that holds text
+        ("2026-01-{day:02d}", "2026-02-01 10:00:00", "2026-02-01 10:00:00"),  # a time of day
+        ("2026-01-{day:02d} 10:00:00", "2026-02-01 10:00:00+05:00", "2026-02-01 10:00:00+05:00"),
+        ("{day}.5", "1e400", "1e400"),  # a double that would overflow to infinity
+    ],
+)
+def test_late_csv_values_that_the_sniffed_type_would_change_are_kept_as_text(
+    tmp_path, first, late, expected
+):
+    src = tmp_path / "late.csv"
+    rows = [f"{first.format(day=i % 28 + 1)},{int(i % 50 == 0)}" for i in range(30_000)]
+    src.write_text("v,label\n" + "\n".join(rows) + f"\n{late},0\n")
+    upweight.sample_file(src, tmp_path / "o.parquet", label="label", factor=1)
+    assert pq.read_table(tmp_path / "o.parquet").column("v").to_pylist()[-1] == expected
 
 
 def test_a_csv_column_that_turns_to_text_late_is_read_as_text(tmp_path):

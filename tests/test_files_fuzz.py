@@ -49,7 +49,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import pytest
-from hypothesis import HealthCheck, assume, given, note, settings
+from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
 import upweight
@@ -936,101 +936,6 @@ def _weight_clash(case: Case, opts: dict[str, Any]) -> None:
         case.refusable.append("weight column clash")
 
 
-# -- exploring past known defects -----------------------------------------------------------
-# With UPWEIGHT_FUZZ_SKIP_KNOWN=1, cases that hit a defect already reported are skipped, so
-# that a run can look for the next one. Off by default: the properties stay strict.
-SKIP_KNOWN = os.environ.get("UPWEIGHT_FUZZ_SKIP_KNOWN") == "1"
-
-
-def skip_known(case: Case) -> None:
-    if not SKIP_KNOWN:
-        return
-    for reason, hit in KNOWN_DEFECTS.items():
-        if hit(case):
-            note(f"skipped: known defect {reason}")
-            assume(False)
-
-
-def _csv_uint64(case: Case) -> bool:
-    return case.is_csv and any(c.kind == "uint64" for c in case.columns if c.name == case.label)
-
-
-def _csv_padded_names(case: Case) -> bool:
-    return case.is_csv and any(c.name != c.name.strip() for c in case.columns)
-
-
-def _csv_beyond_int64(case: Case) -> bool:
-    return case.is_csv and any(
-        isinstance(v, int) and not isinstance(v, bool) and not -(2**63) <= v < 2**63
-        for c in case.columns
-        for v in c.values
-    )
-
-
-def _csv_apostrophes(case: Case) -> bool:
-    return case.is_csv and (
-        any("'" in c.name for c in case.columns)
-        or any("'" in t for ts in cell_texts(case).values() for t in ts if t)
-    )
-
-
-def _csv_late_quotes(case: Case) -> bool:
-    return (
-        case.is_csv
-        and case.late is not None
-        and (
-            len(case.columns) == 1
-            or any(c in t for ts in cell_texts(case).values() for t in ts if t for c in ',"\n')
-        )
-    )
-
-
-def _csv_hash_first(case: Case) -> bool:
-    return case.is_csv and any(
-        t and t.startswith("#") for t in cell_texts(case)[case.columns[0].name]
-    )
-
-
-def _late_time_of_day(case: Case) -> bool:
-    return (
-        case.late is not None
-        and case.column(case.late[0]).kind in ("date", "ts")
-        and (":" in case.late[2])
-    )
-
-
-def _late_float_overflow(case: Case) -> bool:
-    return case.late is not None and case.late[2] == "1e400"
-
-
-def _late_decimal_rounds_big_ints(case: Case) -> bool:
-    if case.late is None or not case.is_csv:
-        return False
-    col = case.column(case.late[0])
-    return col.kind in ("int", "uint64") and any(
-        v is not None and abs(v) > 2**53 for v in col.values[:100]
-    )
-
-
-def _names_in_two_cases(case: Case) -> bool:
-    lowered = [c.name.lower() for c in case.columns]
-    return len(set(lowered)) < len(lowered)
-
-
-KNOWN_DEFECTS = {
-    "D9 names that differ only in case renamed (DuckDB's path)": _names_in_two_cases,
-    "D11 CSV integers above 2**53 rounded through a double": _late_decimal_rounds_big_ints,
-    "D6 CSV late time of day or offset dropped": _late_time_of_day,
-    "D7 CSV late 1e400 read as inf": _late_float_overflow,
-    "D4a CSV quote sniffed as an apostrophe": _csv_apostrophes,
-    "D4b CSV quotes after the sniffing sample": _csv_late_quotes,
-    "D5 CSV rows starting with # dropped": _csv_hash_first,
-    "D1 CSV uint64 labels": _csv_uint64,
-    "D2 CSV names with spaces around them": _csv_padded_names,
-    "D3 CSV integers beyond int64 rounded": _csv_beyond_int64,
-}
-
-
 # -- the properties ---------------------------------------------------------------------------
 def examples(n: int) -> int:
     """``n`` examples on the CI profile (60 by default), proportionally more on others."""
@@ -1048,7 +953,6 @@ SMALL_FORMATS = ["csv", "csv.gz", "csv-glob", "parquet", "parquet-dir", "parquet
     same_folder=st.booleans(),
 )
 def test_sample_file_matches_memory_or_refuses(case, opts, out_name, same_folder):
-    skip_known(case)
     _weight_clash(case, opts)
     ref = reference(case, opts)
     with prepared(case, opts, out_name, same_folder) as run:
@@ -1080,7 +984,6 @@ def test_sample_file_matches_memory_or_refuses(case, opts, out_name, same_folder
 )
 def test_late_type_changes_in_csv_are_held_or_refused(case, opts, out_name):
     """A column that changes type after DuckDB's sniffing sample: never rounded."""
-    skip_known(case)
     _weight_clash(case, opts)
     ref = reference(case, opts)
     with prepared(case, opts, out_name, same_folder=False) as run:
@@ -1115,7 +1018,6 @@ def reference_counts(case: Case) -> dict[Any, int] | None:
 @settings(max_examples=examples(40))
 @given(case=cases(SMALL_FORMATS))
 def test_profile_file_counts_or_refuses(case):
-    skip_known(case)
     expected = reference_counts(case)
     with prepared(case, {}, "unused", same_folder=True) as run:
         _describe(case, {}, run.src)
@@ -1156,7 +1058,6 @@ def check_refusal(code: int, stdout: str, stderr: str) -> None:
 )
 @given(case=cases(SMALL_FORMATS), opts=options, out_name=st.sampled_from(OUTPUTS))
 def test_sample_command_matches_memory_or_exits_2(case, opts, out_name):
-    skip_known(case)
     if opts["how"] == "per_class":  # class=factor pairs: tested through the API
         opts = {**opts, "how": "factor"}
     _weight_clash(case, opts)
@@ -1207,7 +1108,6 @@ def test_sample_command_matches_memory_or_exits_2(case, opts, out_name):
 def test_analyze_command_counts_or_exits_2(case):
     import json
 
-    skip_known(case)
     expected = reference_counts(case)
     with prepared(case, {}, "unused", same_folder=True) as run:
         _describe(case, {}, run.src)

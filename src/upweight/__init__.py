@@ -23,44 +23,72 @@ from __future__ import annotations
 
 import typing as _typing
 
-from ._correct import correct_proba
-from ._downsample import Selection, downsample, downsample_frame, select
-from ._exceptions import (
-    FileError,
-    InputError,
-    LabelError,
-    MissingExtraError,
-    PlanError,
-    UpweightError,
-    UpweightWarning,
-)
-from ._files import profile_file, read_plan, sample_file
-from ._plan import ClassPlan, SamplingPlan, plan
-from ._profile import BatchView, ImbalanceProfile, profile
 from ._version import __version__
 
 if _typing.TYPE_CHECKING:
     from . import datasets, metrics
+    from ._correct import correct_proba
+    from ._downsample import Selection, downsample, downsample_frame, select
+    from ._exceptions import (
+        FileError,
+        InputError,
+        LabelError,
+        MissingExtraError,
+        PlanError,
+        UpweightError,
+        UpweightWarning,
+    )
+    from ._files import profile_file, read_plan, sample_file
+    from ._plan import ClassPlan, SamplingPlan, plan
+    from ._profile import BatchView, ImbalanceProfile, profile
     from ._sweep import SweepResult, sweep
 
-# imported on first use: `import upweight` and the command line start faster without them
-_LAZY = {
+# Every name loads on first use: `import upweight` costs almost nothing, so the command
+# line starts fast (and can answer Ctrl-C from its first moment), and what a script does
+# not use is never imported.
+_HOMES = {
+    "correct_proba": "._correct",
+    "Selection": "._downsample",
+    "downsample": "._downsample",
+    "downsample_frame": "._downsample",
+    "select": "._downsample",
+    "FileError": "._exceptions",
+    "InputError": "._exceptions",
+    "LabelError": "._exceptions",
+    "MissingExtraError": "._exceptions",
+    "PlanError": "._exceptions",
+    "UpweightError": "._exceptions",
+    "UpweightWarning": "._exceptions",
+    "profile_file": "._files",
+    "read_plan": "._files",
+    "sample_file": "._files",
+    "ClassPlan": "._plan",
+    "SamplingPlan": "._plan",
+    "plan": "._plan",
+    "BatchView": "._profile",
+    "ImbalanceProfile": "._profile",
+    "profile": "._profile",
     "sweep": "._sweep",
     "SweepResult": "._sweep",
     "datasets": ".datasets",
     "metrics": ".metrics",
 }
+_MODULES = {"datasets", "metrics"}
 
 
 def __getattr__(name: str) -> _typing.Any:
     from importlib import import_module
 
-    if name in _LAZY:
-        module = import_module(_LAZY[name], __name__)
-        value = module if name in {"datasets", "metrics"} else getattr(module, name)
+    if name in _HOMES:
+        module = import_module(_HOMES[name], __name__)
+        value = module if name in _MODULES else getattr(module, name)
         globals()[name] = value
         return value
     raise AttributeError(f"module 'upweight' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(__all__) | {n for n in globals() if not n.startswith("_typing")})
 
 
 __all__ = [

@@ -1,6 +1,6 @@
 """``python -m upweight``: the command line."""
 
-from ._cli import run
+from ._entry import run
 
 if __name__ == "__main__":
     run()

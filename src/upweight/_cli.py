@@ -9,7 +9,6 @@ from __future__ import annotations
 import functools
 import json
 import os
-import sys
 import warnings
 from collections.abc import Callable
 from enum import StrEnum
@@ -427,13 +426,3 @@ def _main(argv: list[str] | None) -> int:
         )
         return 1
     return result if isinstance(result, int) else 0
-
-
-def run() -> None:
-    """Console-script entry point."""
-    # pyarrow's allocator (mimalloc) hands freed memory back to the system after 10 ms, and
-    # the file engine frees and reallocates a row group's worth many times a second: the
-    # system then zeroes the same pages again and again (a sixth of a run's CPU time). A
-    # second's delay lets the memory be reused. (Read when pyarrow loads, hence here.)
-    os.environ.setdefault("MIMALLOC_PURGE_DELAY", "1000")
-    sys.exit(main())

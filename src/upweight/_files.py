@@ -84,6 +84,7 @@ class _Source:
     name: str
     origin: str = ""  # what the user gave: a file, a folder or a glob
     states: tuple[tuple[int, int], ...] = ()  # size and time stamp of each file, when resolved
+    header: tuple[str, ...] = ()  # CSV only: the column names, as the header spells them
 
     @property
     def n_rows(self) -> int | None:
@@ -218,13 +219,22 @@ def _resolve(src: PathLike) -> _Source:
     for p in files:
         _check_file(p)
         states.append(file_state(p))
+    header: tuple[str, ...] = ()
     if kind == "csv":
-        for p in files:
-            _check_csv_header(p)
+        header = _csv_header(files[0])
+        for p in files[1:]:
+            other = _csv_header(p)
+            if other != header:
+                raise InputError(
+                    f"{p.name} and {files[0].name} have different columns "
+                    f"({_name_difference(header, other)}); give files of one schema"
+                )
     rows = _parquet_rows(files) if kind == "parquet" else None
     hive = directory is not None and any(
         "=" in part for p in files for part in p.relative_to(directory).parts[:-1]
     )
+    if hive and directory is not None:
+        _check_partition_keys(files, directory)
     return _Source(
         kind,
         tuple(str(p) for p in files),
@@ -233,7 +243,40 @@ def _resolve(src: PathLike) -> _Source:
         name,
         origin=os.fspath(src),
         states=tuple(states),
+        header=header,
     )
+
+
+def _name_difference(first: tuple[str, ...], second: tuple[str, ...]) -> str:
+    only_first = [n for n in first if n not in second]
+    only_second = [n for n in second if n not in first]
+    parts = [f"{n!r} only in the first" for n in only_first[:2]]
+    parts += [f"{n!r} only in the second" for n in only_second[:2]]
+    return "; ".join(parts) or "the order differs"
+
+
+def _check_partition_keys(files: list[Path], directory: Path) -> None:
+    """Refuse a hive folder whose partition key is also a column of its files.
+
+    The folder's value would silently replace the file's (``y=0/part.parquet`` holding
+    ``y = 1`` rows would read as ``y = 0``).
+    """
+    import pyarrow.parquet as pq
+
+    keys = {
+        part.split("=", 1)[0]
+        for p in files
+        for part in p.relative_to(directory).parts[:-1]
+        if "=" in part
+    }
+    columns = set(pq.read_schema(files[0]).names)
+    clash = sorted(keys & columns)
+    if clash:
+        raise InputError(
+            f"{directory.name}: the folder names partition column {clash[0]!r} "
+            f"({clash[0]}=...), which is also a column of its files: the two would disagree; "
+            "rename the folders or the column"
+        )
 
 
 def _open_text(path: Path) -> Any:
@@ -243,11 +286,16 @@ def _open_text(path: Path) -> Any:
 
     name = path.name.lower()
     opener: Any = gzip.open if name.endswith(".gz") else bz2.open if name.endswith(".bz2") else open
-    return opener(path, "rt", encoding="utf-8", errors="replace", newline="")
+    return opener(path, "rt", encoding="utf-8-sig", errors="replace", newline="")
 
 
-def _check_csv_header(path: Path) -> None:
-    """Refuse a CSV file whose header repeats a column name (DuckDB would rename it)."""
+def _csv_header(path: Path) -> tuple[str, ...]:
+    """The column names of a CSV file, as its header spells them (spaces kept).
+
+    The dialect is fixed, not guessed: fields separated by commas, quoted with double
+    quotes (doubled inside a field), no comment lines, the first line the header.
+    DuckDB reads with the same dialect and these very names.
+    """
     import csv
 
     try:
@@ -255,10 +303,21 @@ def _check_csv_header(path: Path) -> None:
             header = next(csv.reader(handle), [])
     except (OSError, EOFError, csv.Error) as exc:
         raise FileError(f"cannot read {path}: {_first_line(exc)}") from None
-    _check_unique([h.strip() for h in header], path)
+    for i, name in enumerate(header):
+        if not name.strip():
+            raise InputError(
+                f"{path.name}: column {i + 1} of the header has no name; give every column one"
+            )
+    _check_unique(header, path)
+    return tuple(header)
 
 
 def _check_unique(names: list[str], path: Path) -> None:
+    """Refuse repeated column names, and names that differ only in case.
+
+    DuckDB, which reads the files, tells names apart without regard to case: it would
+    rename one of ``Label`` and ``label``.
+    """
     from collections import Counter
 
     dups = sorted(n for n, k in Counter(names).items() if k > 1)
@@ -267,6 +326,14 @@ def _check_unique(names: list[str], path: Path) -> None:
             f"{path.name} has duplicate column names: {', '.join(map(repr, dups))}; "
             "rename them so each column has one name"
         )
+    folded: dict[str, str] = {}
+    for name in names:
+        other = folded.setdefault(name.casefold(), name)
+        if other != name:
+            raise InputError(
+                f"{path.name} has columns {other!r} and {name!r}, which differ only in case; "
+                "rename one (the file engine reads names without regard to case)"
+            )
 
 
 def _parquet_rows(files: list[Path]) -> tuple[int, ...]:
@@ -324,6 +391,14 @@ def _ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def _csv_dialect(source: _Source) -> str:
+    """``read_csv`` options: the dialect fixed (see :func:`_csv_header`), the names given."""
+    names = ", ".join(_quote(n) for n in source.header)
+    return (
+        f"header = true, delim = ',', quote = '\"', escape = '\"', comment = '', names = [{names}]"
+    )
+
+
 def _file_list(source: _Source) -> str:
     """The input files as a DuckDB list of names, each matching exactly one file.
 
@@ -357,7 +432,7 @@ def _scan(source: _Source, *, positions: bool, types: Mapping[str, str] | None =
         if types:
             pairs = ", ".join(f"{_quote(name)}: {_quote(typ)}" for name, typ in types.items())
             override = f", types = {{{pairs}}}"
-        scan = f"read_csv({files}, header = true, delim = ','{override})"
+        scan = f"read_csv({files}, {_csv_dialect(source)}{override})"
         if not positions:
             return scan
         return f"(SELECT *, row_number() OVER () - 1 AS __pos FROM {scan})"
@@ -422,6 +497,8 @@ class _Engine:
         except duckdb.InterruptException:
             raise _signals.current() from None
         except duckdb.Error as exc:
+            if "interrupted" in str(exc).lower():  # a signal stopped the query midway
+                raise _signals.current() from None
             raise self._error(exc) from None
         except RuntimeError as exc:  # what a query stopped by a signal raises
             if "interrupted" in str(exc).lower():
@@ -489,40 +566,106 @@ _INTEGER_TYPES = frozenset(
 _CSV_TYPES: dict[tuple[tuple[str, ...], tuple[tuple[int, int], ...]], dict[str, str]] = {}
 
 
+# What each sniffed type is checked for over the whole input (as text), in one pass.
+_WHOLE = r"'^\s*[-+]?[0-9]+\s*$'"
+_DIGITS = "length(regexp_replace({v}, '[^0-9]', '', 'g'))"
+_DATE = r"'^\s*[0-9]{1,4}[-/.][0-9]{1,2}[-/.][0-9]{1,4}\s*$'"
+_OFFSET = r"'[0-9]:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?\s*(Z|[+-][0-9]{2}(:?[0-9]{2})?)\s*$'"
+_CHECKS: dict[str, dict[str, str]] = {
+    "integer": {
+        "not_whole": f"{{v}} IS NOT NULL AND NOT regexp_matches({{v}}, {_WHOLE})",
+        "not_number": f"NOT regexp_matches({{v}}, {_WHOLE}) AND TRY_CAST({{v}} AS DOUBLE) IS NULL",
+        # more digits than a double holds exactly (15 always fit)
+        "long": f"regexp_matches({{v}}, {_WHOLE}) AND {_DIGITS} > 15",
+        "not_bigint": f"regexp_matches({{v}}, {_WHOLE}) AND TRY_CAST({{v}} AS BIGINT) IS NULL",
+        "not_ubigint": f"regexp_matches({{v}}, {_WHOLE}) AND TRY_CAST({{v}} AS UBIGINT) IS NULL",
+        "too_long": f"regexp_matches({{v}}, {_WHOLE}) AND {_DIGITS} > 38",
+    },
+    "DOUBLE": {
+        "not_number": "{v} IS NOT NULL AND TRY_CAST({v} AS DOUBLE) IS NULL",
+        # 1e400 would read as infinity
+        "overflow": "isinf(TRY_CAST({v} AS DOUBLE)) AND NOT regexp_matches(lower({v}), 'inf')",
+        "long": f"regexp_matches({{v}}, {_WHOLE}) AND {_DIGITS} > 15",
+    },
+    # a time of day after the dates would be dropped
+    "DATE": {"not_date": f"{{v}} IS NOT NULL AND NOT regexp_matches({{v}}, {_DATE})"},
+    # an offset would be dropped from a timestamp without a time zone
+    "TIMESTAMP": {
+        "offset": f"regexp_matches({{v}}, {_OFFSET})",
+        "present": "{v} IS NOT NULL",
+    },
+}
+
+
+def _family(typ: str) -> str | None:
+    return "integer" if typ in _INTEGER_TYPES else typ if typ in _CHECKS else None
+
+
+def _decide(family: str, found: dict[str, int]) -> str | None:
+    """The type that holds every value of a column, from what the text pass found."""
+    if family == "integer":
+        if found["not_whole"]:  # decimals (or text) among the integers
+            return "VARCHAR" if found["not_number"] or found["long"] else "DOUBLE"
+        if not found["not_bigint"]:
+            return "BIGINT"
+        if not found["not_ubigint"]:
+            return "UBIGINT"
+        return "DECIMAL(38, 0)" if not found["too_long"] else "VARCHAR"
+    if family == "DOUBLE":
+        return "VARCHAR" if found["not_number"] or found["overflow"] or found["long"] else None
+    if family == "DATE":
+        return "VARCHAR" if found["not_date"] else None
+    if family == "TIMESTAMP" and found["offset"]:
+        return "TIMESTAMPTZ" if found["offset"] == found["present"] else "VARCHAR"
+    return None
+
+
 def _csv_types(engine: _Engine) -> dict[str, str]:
     """Column types that hold every value of a CSV input, decided from the whole input.
 
-    DuckDB's sniffer picks types from a sample of the first rows, and its cast from text
-    to an integer type rounds: a column of integers that holds ``60000.25`` after the
-    sample would come out as ``60000``. So every column sniffed as an integer is read
-    once as text, and one that holds anything but whole numbers is read as ``DOUBLE``
-    (if every value is a number) or ``VARCHAR``. Other types fail loudly on a value that
-    does not fit (see :meth:`_Engine._error`). Returns the overrides (often none); they
-    are remembered while the files stay unchanged.
+    DuckDB's sniffer picks types from a sample of the first rows, and its casts from text
+    are lenient: an integer column that holds ``60000.25`` after the sample would come out
+    as ``60000``, a date column would drop a late time of day, a timestamp column a late
+    offset, a double column would read ``1e400`` as infinity. So every column of those
+    types is read once as text, and given a type that holds every value:
+
+    - integers: ``BIGINT``, else ``UBIGINT``, else ``DECIMAL(38, 0)`` for larger ones;
+      with decimals among them ``DOUBLE``, unless an integer has more digits than a
+      double holds (or text is there too): then ``VARCHAR``;
+    - doubles with text, an overflow, or an integer of more digits than a double holds
+      exactly: ``VARCHAR``;
+    - dates with anything but a date: ``VARCHAR``;
+    - timestamps with offsets: ``TIMESTAMPTZ`` when every value has one, else ``VARCHAR``.
+
+    Other types fail loudly on a value that does not fit (see :meth:`_Engine._error`).
+    Returns the types to set (often the sniffed ones); they are remembered while the
+    files stay unchanged.
     """
     source = engine.source
     key = (source.files, source.states)
     if key in _CSV_TYPES:
         return _CSV_TYPES[key]
-    integers = [name for name, typ in engine.columns if typ in _INTEGER_TYPES]
+    checked = [(n, _family(t), t) for n, t in engine.columns if _family(t) is not None]
     overrides: dict[str, str] = {}
-    if integers:
-        files = _file_list(source)
-        whole = r"'^\s*[-+]?[0-9]+\s*$'"
-        checks = []
-        for name in integers:
-            v = _ident(name)
-            odd = f"{v} IS NOT NULL AND NOT regexp_matches({v}, {whole})"
-            checks.append(f"count(*) FILTER (WHERE {odd})")
-            checks.append(f"count(*) FILTER (WHERE {odd} AND TRY_CAST({v} AS DOUBLE) IS NULL)")
+    if checked:
+        exprs, slots = [], []
+        for name, family, _ in checked:
+            assert family is not None
+            for check, expr in _CHECKS[family].items():
+                exprs.append(f"count(*) FILTER (WHERE {expr.replace('{v}', _ident(name))})")
+                slots.append((name, check))
         row = engine.one(
-            f"SELECT {', '.join(checks)} FROM "
-            f"read_csv({files}, header = true, delim = ',', all_varchar = true)"
+            f"SELECT {', '.join(exprs)} FROM "
+            f"read_csv({_file_list(source)}, {_csv_dialect(source)}, all_varchar = true)"
         )
-        for i, name in enumerate(integers):
-            not_whole, not_number = row[2 * i], row[2 * i + 1]
-            if not_whole:
-                overrides[name] = "VARCHAR" if not_number else "DOUBLE"
+        found: dict[str, dict[str, int]] = {}
+        for (name, check), count in zip(slots, row, strict=True):
+            found.setdefault(name, {})[check] = int(count)
+        for name, family, sniffed in checked:
+            assert family is not None
+            decided = _decide(family, found[name])
+            if decided is not None and decided != sniffed:
+                overrides[name] = decided
     if len(_CSV_TYPES) > 32:
         _CSV_TYPES.clear()
     _CSV_TYPES[key] = overrides

@@ -18,7 +18,7 @@ import threading
 from collections.abc import Iterator
 from types import FrameType
 
-__all__ = ["HANDLED", "Interrupted", "current", "deferred", "handled"]
+__all__ = ["HANDLED", "Interrupted", "current", "deferred", "handled", "raise_interrupted"]
 
 #: The signals that end a run cleanly.
 HANDLED: tuple[signal.Signals, ...] = tuple(
@@ -58,7 +58,8 @@ def current() -> Interrupted:
     return Interrupted(_last[-1] if _last else signal.SIGINT)
 
 
-def _raise(signum: int, frame: FrameType | None) -> None:
+def raise_interrupted(signum: int, frame: FrameType | None) -> None:
+    """A signal handler: record the signal and raise :class:`Interrupted`."""
     _last.append(signum)
     raise Interrupted(signum)
 
@@ -73,7 +74,7 @@ def handled() -> Iterator[None]:
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = {s: signal.signal(s, _raise) for s in HANDLED}
+    previous = {s: signal.signal(s, raise_interrupted) for s in HANDLED}
     _last.clear()
     try:
         yield
