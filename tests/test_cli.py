@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -449,3 +450,112 @@ def test_odd_values_get_one_line(files, capsys, monkeypatch):
         assert code == 2 and err.startswith("error: ") and err.count("\n") == 1, err
         assert words in err
         assert not out.exists()
+
+
+def _cli(*args: object, **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "upweight", *map(str, args)], capture_output=True, **kwargs
+    )
+
+
+def test_a_closed_pipe_or_a_full_stdout_after_the_work_is_said_plainly(files, tmp_path):
+    out = tmp_path / "o.parquet"
+    with open("/dev/full", "w") as full:
+        proc = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "upweight",
+                "sample",
+                str(files["parquet"]),
+                "-l",
+                "fraud",
+                "-k",
+                "5",
+                "-o",
+                str(out),
+            ],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1
+    assert (
+        "could not print to standard output" in proc.stderr and "work itself is done" in proc.stderr
+    )
+    assert upweight.read_plan(out).factors[0] == 5.0  # the output is there, complete
+    reader_gone = subprocess.run(
+        f"{sys.executable} -m upweight analyze {files['parquet']} -l fraud | true; "
+        "echo ${PIPESTATUS[0]}",
+        shell=True,
+        executable="/bin/bash",
+        capture_output=True,
+        text=True,
+    )
+    assert reader_gone.stdout.strip() == "141" and reader_gone.stderr == ""
+
+
+def test_a_console_that_cannot_show_a_label_gets_escapes(tmp_path):
+    src = tmp_path / "emoji.parquet"
+    labels = ["fraude \U0001f6a8"] * 10 + ["ok"] * 90
+    pq.write_table(pa.table({"x": np.arange(100.0), "y": labels}), src)
+    proc = _cli("analyze", src, "-l", "y", env={**os.environ, "PYTHONIOENCODING": "ascii"})
+    assert proc.returncode == 0, proc.stderr
+    assert b"fraude \\U0001f6a8" in proc.stdout
+
+
+def test_a_label_with_a_line_break_stays_on_one_row(tmp_path, capsys):
+    src = tmp_path / "nl.parquet"
+    pq.write_table(pa.table({"x": np.arange(100.0), "y": ["ok\nfine"] * 90 + ["bad"] * 10}), src)
+    code, out, err = run(capsys, "analyze", src, "-l", "y")
+    assert code == 0, err
+    assert "ok\\nfine (majority)" in out
+
+
+@pytest.mark.parametrize("factor", ["1_0", "\u0665", "1e2e3"])
+def test_a_factor_must_be_written_in_ascii_digits(files, capsys, factor):
+    code, _, err = run(
+        capsys,
+        "sample",
+        files["parquet"],
+        "-l",
+        "fraud",
+        "-k",
+        factor,
+        "-o",
+        files["dir"] / "o.parquet",
+    )
+    assert code == 2 and "--factor must be a number" in err
+
+
+@pytest.mark.parametrize("kind", ["parquet", "csv"])
+@pytest.mark.parametrize("limit_mb", [350, 600, 900])
+def test_too_little_memory_is_one_line_never_unexpected(files, tmp_path, limit_mb, kind):
+    import resource
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (limit_mb << 20, limit_mb << 20))
+
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "upweight",
+            "sample",
+            str(files[kind]),
+            "-l",
+            "fraud",
+            "-k",
+            "5",
+            "-o",
+            str(tmp_path / "o.parquet"),
+        ],
+        capture_output=True,
+        text=True,
+        preexec_fn=limit,
+    )
+    assert proc.returncode in (0, 2), proc.stderr
+    if proc.returncode == 2:
+        assert proc.stderr.startswith("error: ") and proc.stderr.count("\n") == 1, proc.stderr
+        assert "unexpected" not in proc.stderr
+        assert not (tmp_path / "o.parquet").exists()

@@ -17,7 +17,7 @@ import pyarrow.parquet as pq
 import pytest
 
 import upweight
-from upweight import FileError, InputError, LabelError
+from upweight import FileError, InputError, LabelError, PlanError
 from upweight.datasets import make_imbalanced
 
 
@@ -612,6 +612,83 @@ def test_overwrite_replaces_only_a_folder_upweight_wrote(inputs, tmp_path):
     with pytest.raises(FileError, match="upweight did not write"):
         upweight.sample_file(inputs["parquet"], user, label="y", factor=2, overwrite=True)
     assert (user / "sub" / "data.parquet").exists()
+
+
+@pytest.mark.parametrize("hidden", [".git/HEAD", ".env", "_drafts/notes.md", "_README.txt"])
+def test_hidden_or_underscore_files_make_a_folder_somebody_elses(inputs, tmp_path, hidden):
+    folder = tmp_path / "proj"
+    upweight.sample_file(inputs["parquet"], folder, label="y", factor=5)
+    (folder / hidden).parent.mkdir(parents=True, exist_ok=True)
+    (folder / hidden).write_text("mine")
+    with pytest.raises(FileError, match="upweight did not write"):
+        upweight.sample_file(inputs["parquet"], folder, label="y", factor=2, overwrite=True)
+    assert (folder / hidden).read_text() == "mine"
+
+
+def test_a_weight_column_that_differs_only_in_case_is_refused(table, tmp_path):
+    src = tmp_path / "in.parquet"
+    pq.write_table(table.append_column("Weight", pa.array(np.ones(table.num_rows))), src)
+    for out in (tmp_path / "o.parquet", tmp_path / "o.csv"):
+        with pytest.raises(InputError, match="'Weight' already exists"):
+            upweight.sample_file(src, out, label="y", factor=5)
+
+
+def test_csv_and_plan_of_one_run_stay_together_under_the_folder_lock(inputs, tmp_path):
+    import threading
+
+    from upweight._io import folder_locked
+
+    out = tmp_path / "o.csv"
+    done = threading.Event()
+
+    def sample() -> None:
+        upweight.sample_file(inputs["parquet"], out, label="y", factor=5, overwrite=True)
+        done.set()
+
+    with folder_locked(tmp_path):  # another run is putting its CSV and plan in place
+        worker = threading.Thread(target=sample)
+        worker.start()
+        assert not done.wait(3.0)
+        assert not out.exists()
+    worker.join(60)
+    assert done.is_set() and upweight.read_plan(out).factors[0] == 5.0
+
+
+def test_odd_inputs_and_outputs_get_one_line(inputs, tmp_path):
+    fifo = tmp_path / "pipe.csv"
+    os.mkfifo(fifo)
+    with pytest.raises(FileError, match="not a regular file"):
+        upweight.profile_file(fifo, label="y")
+    with pytest.raises(FileError, match="unsupported file type"):
+        upweight.sample_file(inputs["parquet"], tmp_path / "o.csv.bz2", label="y", factor=2)
+    dangling = tmp_path / "gone.parquet"
+    dangling.symlink_to(tmp_path / "nowhere.parquet")
+    with pytest.raises(FileError, match="broken symbolic link"):
+        upweight.sample_file(inputs["parquet"], dangling, label="y", factor=2)
+    with pytest.raises(PlanError, match="plan must be a SamplingPlan"):
+        upweight.sample_file(inputs["parquet"], tmp_path / "o.pq", label="y", plan="{}")
+    with pytest.raises(InputError, match="overwrite must be True or False"):
+        upweight.sample_file(
+            inputs["parquet"], tmp_path / "o.pq", label="y", factor=2, overwrite="no"
+        )
+    extra = tmp_path / "extra.csv"
+    extra.write_text("x,y\n1,0\n2,1\n101,1,extra\n")
+    with pytest.raises(InputError, match="line 4 has 3 fields where the header has 2"):
+        upweight.profile_file(extra, label="y")
+    long = tmp_path / "long.csv"
+    long.write_text("x,y\n" + "a,0\n" * 100 + "b" * 3_000_000 + ",1\n")
+    with pytest.raises(InputError, match="holds 3,000,003 bytes"):
+        upweight.profile_file(long, label="y")
+    assert not list(tmp_path.glob(".*"))
+
+
+def test_an_output_the_input_would_read_back_is_refused(inputs, tmp_path):
+    with pytest.raises(FileError, match="matches the input pattern"):
+        upweight.sample_file(
+            inputs["glob"], inputs["glob"].parent / "c.parquet", label="y", factor=2
+        )
+    with pytest.raises(FileError, match="inside the input folder"):
+        upweight.sample_file(inputs["hive"], inputs["hive"] / "out.parquet", label="y", factor=2)
 
 
 def test_the_current_folder_as_output_is_refused_not_a_crash(inputs, tmp_path, monkeypatch):

@@ -957,6 +957,8 @@ def test_sample_file_matches_memory_or_refuses(case, opts, out_name, same_folder
     ref = reference(case, opts)
     with prepared(case, opts, out_name, same_folder) as run:
         _describe(case, opts, run.src)
+        if same_folder and (Path(run.src).is_dir() or not Path(run.src).exists()):
+            case.refusable.append("output in the input folder or matched by its glob")
         expect_outcome(
             run,
             ref,

@@ -40,3 +40,20 @@ def test_deferred_holds_a_signal_until_the_block_is_done():
         steps.append("after the signal")
     assert steps == ["after the signal"]
     assert info.value.signum == signal.SIGTERM
+
+
+def test_a_signal_during_an_import_waits_until_the_import_is_done(tmp_path, monkeypatch):
+    import importlib
+    import sys
+    import threading
+    import time
+
+    (tmp_path / "slow_module_for_the_test.py").write_text(
+        "import time\ntime.sleep(0.3)\nDONE = True\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    threading.Timer(0.05, os.kill, (os.getpid(), signal.SIGTERM)).start()
+    with pytest.raises(Interrupted), handled():
+        importlib.import_module("slow_module_for_the_test")
+        time.sleep(5)  # the signal, sent again, arrives here
+    assert sys.modules["slow_module_for_the_test"].DONE  # whole, not half-initialised

@@ -273,7 +273,7 @@ def sample_parquet(
         names = arrow_schema.names  # top-level columns (the Parquet schema lists leaves)
         if (
             label not in names
-            or weight_col in names
+            or weight_col.casefold() in {n.casefold() for n in names}
             or any(not m.schema.equals(metas[0].schema) for m in metas)
         ):
             raise _Declined

@@ -6,9 +6,12 @@ standard error and exit code 2; nothing is written.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
+import logging
 import os
+import sys
 import warnings
 from collections.abc import Callable
 from enum import StrEnum
@@ -21,6 +24,7 @@ from . import _console as ui
 from . import _signals
 from ._exceptions import PlanError, UpweightError
 from ._types import Label
+from ._validation import ascii_number
 
 app = typer.Typer(
     name="upweight",
@@ -32,11 +36,13 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode="markdown",
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, as a tool killed by a closed pipe reports
 
 
 class WeightsChoice(StrEnum):
@@ -59,7 +65,7 @@ def _parse_factor(text: str, classes: tuple[Label, ...]) -> float | dict[Label, 
     text = text.strip()
     if "=" not in text:
         try:
-            return float(text)
+            return ascii_number(text)
         except ValueError:
             raise PlanError(
                 f"--factor must be a number >= 1 or class=factor pairs such as "
@@ -84,7 +90,7 @@ def _parse_factor(text: str, classes: tuple[Label, ...]) -> float | dict[Label, 
         if label in factors:
             raise PlanError(f"--factor names class {name!r} twice; give it once")
         try:
-            factors[label] = float(value)
+            factors[label] = ascii_number(value)
         except ValueError:
             raise PlanError(
                 f"--factor for class {name!r} must be a number >= 1; got {value!r}"
@@ -99,6 +105,7 @@ DataArgument = Annotated[
             "CSV or Parquet file, a directory of Parquet files (hive-partitioned too), "
             "or a quoted glob such as 'data/*.parquet'."
         ),
+        metavar="DATA",
         show_default=False,
     ),
 ]
@@ -233,7 +240,8 @@ def sample(
             "--weights",
             help=(
                 "factor: kept rows weigh k; exact: rows before / rows kept, so weighted "
-                "totals equal the original counts; none: no weights (correct with the offset)."
+                "totals equal the original counts; none: every row weighs 1 (train without "
+                "weights, then correct with the offset)."
             ),
         ),
     ] = WeightsChoice.factor,
@@ -367,9 +375,22 @@ def main(argv: list[str] | None = None) -> int:
     not be written), with one line on standard error; ``128 + signal`` when interrupted
     (130 for Ctrl-C, 143 for SIGTERM, 129 for SIGHUP), after cleaning up.
     """
+    ui.tolerant_streams()
     with _signals.handled(), warnings.catch_warnings():
         warnings.showwarning = _show_warning
-        return _main(argv)
+        logging.getLogger("matplotlib").setLevel(logging.ERROR)  # its notes are not ours
+        try:
+            return _main(argv)
+        except (BrokenPipeError, ui.PipeClosed):  # `... | head -1`: the reader has gone
+            _silence_stdout()
+            return EXIT_BROKEN_PIPE
+
+
+def _silence_stdout() -> None:
+    """Point standard output at /dev/null, so that the flush at exit does not fail again."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
 
 
 def _show_warning(
@@ -401,6 +422,8 @@ def _main(argv: list[str] | None) -> int:
         hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
         err().print(f"error: {ui.one_line(exc.format_message())}{hint}")
         return int(getattr(exc, "exit_code", EXIT_BAD_INPUT))
+    except ui.PipeClosed:
+        raise
     except (typer.Abort, KeyboardInterrupt, _Stopped) as exc:
         cause = exc.interruption if isinstance(exc, _Stopped) else exc
         stop = cause if isinstance(cause, _signals.Interrupted) else _signals.Interrupted()
@@ -412,17 +435,36 @@ def _main(argv: list[str] | None) -> int:
 
         err().print(f"error: {ui.one_line(describe_os_error(exc))}; {hint_for(exc)}")
         return EXIT_BAD_INPUT
+    except ImportError as exc:  # an installation broken, or no memory left to load a library
+        err().print(
+            f"error: could not load {exc.name or 'a library'}: {ui.one_line(str(exc))}; check "
+            "the installation (pip install --force-reinstall upweight) or free memory"
+        )
+        return EXIT_BAD_INPUT
+    except RuntimeError as exc:
+        if "can't start new thread" not in str(exc):
+            return _unexpected(exc)
+        err().print(
+            "error: could not start a thread (too little memory, or a process limit reached); "
+            "free memory, raise the limit (ulimit -u, ulimit -v) or pass --threads 1"
+        )
+        return EXIT_BAD_INPUT
     except MemoryError:
         err().print(
             "error: out of memory; free memory, or pass fewer rows (a file input is streamed)"
         )
         return EXIT_BAD_INPUT
     except Exception as exc:  # a bug, or bad input we did not foresee
-        if os.environ.get("UPWEIGHT_DEBUG"):
-            raise
-        err().print(
-            f"error: unexpected {type(exc).__name__}: {ui.one_line(str(exc))} "
-            "(please report it; set UPWEIGHT_DEBUG=1 to see the traceback)"
-        )
-        return 1
+        return _unexpected(exc)
     return result if isinstance(result, int) else 0
+
+
+def _unexpected(exc: Exception) -> int:
+    """A bug, or bad input we did not foresee: one line and exit 1 (the traceback on demand)."""
+    if os.environ.get("UPWEIGHT_DEBUG"):
+        raise exc
+    ui.stderr().print(
+        f"error: unexpected {type(exc).__name__}: {ui.one_line(str(exc))} "
+        "(please report it; set UPWEIGHT_DEBUG=1 to see the traceback)"
+    )
+    return 1

@@ -10,6 +10,7 @@ printed, so commands start fast.
 from __future__ import annotations
 
 import contextlib
+import sys
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -46,13 +47,65 @@ def _console(**options: Any) -> Console:
     return Console(highlight=False, markup=False, emoji=False, **options)
 
 
+class StdoutError(UpweightError):
+    """Standard output cannot be written (a full disk behind ``> file``, a closed device)."""
+
+
+class PipeClosed(Exception):
+    """The program reading standard output has gone (``upweight analyze ... | head -1``)."""
+
+
+class _Guarded:
+    """Standard output, with a failed write said in one line (and a closed pipe let through).
+
+    The command's work (an output file, a report) is done when it prints; a failure to
+    print must not read like a failure of the work.
+    """
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+    def _guard(self, action: Callable[[], Any]) -> Any:
+        try:
+            return action()
+        except BrokenPipeError:
+            raise PipeClosed from None
+        except OSError as exc:
+            raise StdoutError(
+                f"could not print to standard output: {exc.strerror or exc}; the work itself "
+                "is done (outputs were written)"
+            ) from None
+
+    def write(self, text: str) -> int:
+        return int(self._guard(lambda: self._stream.write(text)))
+
+    def flush(self) -> None:
+        self._guard(self._stream.flush)
+
+
 def stdout() -> Console:
     """The console for results; 120 columns wide when not a terminal (logs, pipes)."""
-    console = _console()
+    console = _console(file=_Guarded(sys.stdout))
     if not console.is_terminal:
         # logs and pipes: wide enough for the tables not to wrap
-        console = _console(width=max(console.width, 120))
+        console = _console(file=_Guarded(sys.stdout), width=max(console.width, 120))
     return console
+
+
+def tolerant_streams() -> None:
+    """Let standard output and error print any text, whatever their encoding.
+
+    On a console that cannot show a character (``PYTHONIOENCODING=ascii``, an old
+    terminal), it is written as a backslash escape instead of failing.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            with contextlib.suppress(Exception):
+                reconfigure(errors="backslashreplace")
 
 
 def stderr() -> Console:
@@ -161,8 +214,11 @@ def sweep_progress(quiet: bool) -> Iterator[Callable[[int, int, str], None] | No
 
 
 def fmt_label(label: Label) -> str:
-    """A class label as text."""
-    return str(label)
+    """A class label as text, on one line: control characters shown as escapes."""
+    text = str(label)
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in text):
+        text = text.encode("unicode_escape").decode("ascii")
+    return text
 
 
 def fmt_int(n: int) -> str:

@@ -48,7 +48,9 @@ from ._io import (
     every,
     file_format,
     file_state,
+    folder_locked,
     fsync_tree,
+    hint_for,
     plan_sidecar,
     remove,
     remove_stale_temporaries,
@@ -203,6 +205,8 @@ def _expand(src: PathLike) -> tuple[list[Path], str, Path | None]:
 
 
 def _check_file(path: Path) -> None:
+    if not path.is_file():
+        raise FileError(f"{path} is not a regular file (a pipe or a device?); give a file")
     if not os.access(path, os.R_OK):
         raise FileError(f"cannot read {path}: permission denied")
     if path.stat().st_size == 0:
@@ -281,11 +285,10 @@ def _check_partition_keys(files: list[Path], directory: Path) -> None:
 
 def _open_text(path: Path) -> Any:
     """A CSV file (compressed or not) opened as text for Python's csv module."""
-    import bz2
     import gzip
 
     name = path.name.lower()
-    opener: Any = gzip.open if name.endswith(".gz") else bz2.open if name.endswith(".bz2") else open
+    opener: Any = gzip.open if name.endswith(".gz") else open
     return opener(path, "rt", encoding="utf-8-sig", errors="replace", newline="")
 
 
@@ -293,7 +296,8 @@ def _csv_header(path: Path) -> tuple[str, ...]:
     """The column names of a CSV file, as its header spells them (spaces kept).
 
     The dialect is fixed, not guessed: fields separated by commas, quoted with double
-    quotes (doubled inside a field), no comment lines, the first line the header.
+    quotes (doubled inside a field), no comment lines, the first line the header (DuckDB
+    would otherwise guess a later line, skipping the rows above it).
     DuckDB reads with the same dialect and these very names.
     """
     import csv
@@ -377,7 +381,20 @@ def _missing(n: int) -> str:
     return f"{n:,} missing value" + ("" if n == 1 else "s")
 
 
-def _first_line(exc: BaseException) -> str:
+def _duckdb_text(exc: BaseException) -> str:
+    """A DuckDB error's message; some arrive as JSON (``{"exception_message": ...}``)."""
+    import json
+
+    text = str(exc)
+    start = text.find("{")
+    if start >= 0 and '"exception_message"' in text:
+        with contextlib.suppress(ValueError, TypeError, AttributeError):
+            data = json.loads(text[start:])
+            return f"{text[:start]}{data['exception_message']}"
+    return text
+
+
+def _first_line(exc: BaseException | str) -> str:
     lines = [line.strip() for line in str(exc).strip().splitlines() if line.strip()]
     return lines[0] if lines else type(exc).__name__
 
@@ -395,7 +412,8 @@ def _csv_dialect(source: _Source) -> str:
     """``read_csv`` options: the dialect fixed (see :func:`_csv_header`), the names given."""
     names = ", ".join(_quote(n) for n in source.header)
     return (
-        f"header = true, delim = ',', quote = '\"', escape = '\"', comment = '', names = [{names}]"
+        "header = true, skip = 0, delim = ',', quote = '\"', escape = '\"', comment = '', "
+        f"names = [{names}]"
     )
 
 
@@ -459,7 +477,7 @@ class _Engine:
         import duckdb
 
         self.source = source
-        self.con = duckdb.connect()
+        self.con = self.run(duckdb.connect)
         # progress is tracked (for query_progress) but never printed by DuckDB itself
         self.con.execute("SET enable_progress_bar = true")
         self.con.execute("SET enable_progress_bar_print = false")
@@ -499,6 +517,8 @@ class _Engine:
         except duckdb.Error as exc:
             if "interrupted" in str(exc).lower():  # a signal stopped the query midway
                 raise _signals.current() from None
+            if isinstance(exc, duckdb.OutOfMemoryException):
+                raise MemoryError(_first_line(exc)) from None
             raise self._error(exc) from None
         except RuntimeError as exc:  # what a query stopped by a signal raises
             if "interrupted" in str(exc).lower():
@@ -506,9 +526,16 @@ class _Engine:
             raise
 
     def _error(self, exc: Exception) -> UpweightError:
-        text = str(exc)
-        first = _first_line(exc)
+        text = _duckdb_text(exc)
+        first = _first_line(text)
         where = self.source.name
+        too_long = re.search(r"Maximum line size of (\d+) bytes exceeded\. Actual Size:(\d+)", text)
+        if too_long:
+            limit, actual = (int(n) for n in too_long.groups())
+            return InputError(
+                f"{where}: a line holds {actual:,} bytes, more than the {limit:,} a CSV line may "
+                "hold here; shorten that field, or convert the file to Parquet"
+            )
         if "CSV Error" in text or "sniff" in text.lower():
             found = re.search(r"Expected Number of Columns: (\d+) Found: (\d+)", text)
             line = re.search(r"on Line: (\d+)", text)
@@ -531,8 +558,11 @@ class _Engine:
             return _ragged_line(self.source) or InputError(
                 f"{where}: cannot parse the CSV: {first}"
             )
-        if "No space left" in text or "Disk quota" in text or "File too large" in text:
-            return FileError(f"could not write the output: {first}; free space or write elsewhere")
+        for words in ("No space left on device", "Disk quota exceeded", "File too large"):
+            if words in text:
+                return FileError(
+                    f"could not write the output: {words}; free space or write elsewhere"
+                )
         if isinstance(exc, _io_errors()):
             return FileError(f"{where}: {first}")
         return InputError(f"{where}: {first}")
@@ -674,15 +704,12 @@ def _csv_types(engine: _Engine) -> dict[str, str]:
 
 def _ragged_line(source: _Source) -> InputError | None:
     """The first row whose field count differs from its header's (after a parse error)."""
-    import bz2
     import csv
     import gzip
 
     for f in source.files:
         name = f.lower()
-        opener: Any = (
-            gzip.open if name.endswith(".gz") else bz2.open if name.endswith(".bz2") else open
-        )
+        opener: Any = gzip.open if name.endswith(".gz") else open
         with (
             contextlib.suppress(OSError, EOFError, csv.Error),
             opener(f, "rt", encoding="utf-8", errors="replace", newline="") as handle,
@@ -733,13 +760,22 @@ def _count(engine: _Engine, label: str) -> dict[Label, int]:
 
 
 def _check_text_labels(values: list[Any], what: str) -> None:
-    """A CSV column of text labels where some look like numbers mixes types."""
+    """A CSV column of text labels where some look like numbers mixes types.
+
+    One where all do is numbers read as text (integers too long for a double, beside
+    decimals): with a fraction among them, it is continuous, as in memory.
+    """
     numeric = [v for v in values if re.fullmatch(r"\s*[-+]?\d+(\.\d*)?\s*", v)]
     if numeric and len(numeric) < len(values):
         text = next(v for v in values if v not in numeric)
         raise LabelError(
             f"{what} mixes numbers and text (e.g. {numeric[0]!r} and {text!r}); "
             "use one kind of label throughout"
+        )
+    if numeric and any(re.search(r"\.\d*[1-9]", v) for v in numeric):
+        raise LabelError(
+            f"{what} looks continuous (float values that are not whole numbers); "
+            "downsampling needs class labels such as 0 / 1 or strings"
         )
 
 
@@ -1174,7 +1210,7 @@ def _output_kind(dst: Path) -> OutputKind:
     name = dst.name.lower()
     if name.endswith((".parquet", ".pq")):
         return "parquet"
-    if name.endswith((".csv", ".csv.gz", ".csv.bz2")):
+    if name.endswith((".csv", ".csv.gz")):
         return "csv"
     if os.fspath(dst).endswith(os.sep) or dst.is_dir() or not dst.suffix:
         return "directory"
@@ -1195,21 +1231,18 @@ def _output_path(dst: PathLike) -> Path:
 
 
 def _foreign_file(folder: Path) -> Path | None:
-    """A file in ``folder`` that upweight did not write there, if any.
+    """An entry of ``folder`` that upweight did not write there, if any.
 
-    A folder output holds only Parquet parts that carry the plan in their metadata (and
-    hidden or underscore-prefixed files that readers skip); anything else is somebody
-    else's, and a folder holding it is never replaced.
+    A folder output holds Parquet parts that carry the plan in their metadata, side by
+    side, and nothing else; anything else (a hidden ``.git/``, a ``_README``, a
+    subfolder, a file without the plan) is somebody else's, and a folder holding it is
+    never replaced.
     """
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    for p in sorted(folder.rglob("*")):
-        if p.is_dir() and not p.is_symlink():
-            continue
-        if _hidden(p.relative_to(folder).parts):
-            continue
-        if not p.is_file() or p.suffix.lower() not in {".parquet", ".pq"}:
+    for p in sorted(folder.iterdir()):
+        if p.is_symlink() or not p.is_file() or p.suffix.lower() not in {".parquet", ".pq"}:
             return p
         try:
             meta = pq.read_metadata(p).metadata or {}
@@ -1221,7 +1254,7 @@ def _foreign_file(folder: Path) -> Path | None:
 
 
 def _check_output(source: _Source, dst: Path, *, overwrite: bool) -> OutputKind:
-    """Refuse an output that would lose data; return its kind."""
+    """Refuse an output that would lose data or change the input; return its kind."""
     kind = _output_kind(dst)
     target = dst.resolve()
     for f in source.files:
@@ -1231,6 +1264,19 @@ def _check_output(source: _Source, dst: Path, *, overwrite: bool) -> OutputKind:
                 f"output {dst} would overwrite the input {f}; choose another output path "
                 "(inputs are never overwritten)"
             )
+    origin = Path(source.origin) if source.origin else None
+    if origin is not None and origin.is_dir() and origin.resolve() in target.parents:
+        raise FileError(
+            f"output {dst} is inside the input folder {origin}: the next run would read it "
+            "as data; write it elsewhere"
+        )
+    if origin is not None and is_glob(origin) and glob_matches(origin, target):
+        raise FileError(
+            f"output {dst} matches the input pattern {origin}: the next run would read it as "
+            "data; choose another name"
+        )
+    if dst.is_symlink() and not dst.exists():
+        raise FileError(f"output {dst} is a broken symbolic link; remove it or write elsewhere")
     if kind != "directory" and dst.is_dir():
         raise FileError(f"output {dst} is a directory; give a file name")
     if kind == "directory" and dst.exists() and not dst.is_dir():
@@ -1246,17 +1292,19 @@ def _check_output(source: _Source, dst: Path, *, overwrite: bool) -> OutputKind:
                 "folder name"
             )
     sidecar = plan_sidecar(dst) if kind == "csv" else None
-    if sidecar is not None and sidecar.exists() and (sidecar.is_dir() or not overwrite):
+    if sidecar is not None and os.path.lexists(sidecar) and (sidecar.is_dir() or not overwrite):
         raise FileError(f"{sidecar}, where the plan goes, exists; pass --overwrite or remove it")
     if not dst.parent.exists():
         raise FileError(f"output folder {dst.parent} does not exist; create it first")
+    if not dst.parent.is_dir():
+        raise FileError(f"{dst.parent} is a file, not a folder; give an output in a folder")
     return kind
 
 
 def _copy_options(kind: OutputKind, dst: Path, plan_json: str) -> str:
     if kind == "csv":
         name = dst.name.lower()
-        compression = "gzip" if name.endswith(".gz") else "bz2" if name.endswith(".bz2") else None
+        compression = "gzip" if name.endswith(".gz") else None
         return "FORMAT csv, HEADER true" + (f", COMPRESSION {compression}" if compression else "")
     meta = f"KV_METADATA {{{_quote(PLAN_METADATA_KEY.decode())}: {_quote(plan_json)}}}"
     if kind == "directory":
@@ -1324,7 +1372,7 @@ def _commit(staged: list[tuple[Path, Path]], *, overwrite: bool) -> None:
 
     If one rename fails (an output appeared meanwhile), the ones already made are undone.
     """
-    with _signals.deferred():
+    with folder_locked(staged[-1][1].parent), _signals.deferred():
         done: list[Path] = []
         try:
             for tmp, final in staged:
@@ -1533,6 +1581,13 @@ def sample_file(
         raise PlanError(f"weights must be one of {', '.join(WEIGHT_MODES)}; got {weights!r}")
     if not isinstance(weight_col, str) or not weight_col:
         raise InputError(f"weight_col must be a non-empty column name; got {weight_col!r}")
+    if plan is not None and not isinstance(plan, SamplingPlan):
+        raise PlanError(
+            f"plan must be a SamplingPlan (see upweight.plan, or SamplingPlan.from_json for "
+            f"a saved one); got {type(plan).__name__}"
+        )
+    if not isinstance(overwrite, bool):
+        raise InputError(f"overwrite must be True or False; got {overwrite!r}")
     seed = check_seed(seed)
     threads = thread_count(threads)
     out = _output_path(dst)
@@ -1579,9 +1634,11 @@ def sample_file(
         if written is not None:  # else DuckDB's path takes it
             return written
     with _engine(source, threads) as engine:
-        if any(c == weight_col for c, _ in engine.columns):
+        clash = [c for c, _ in engine.columns if c.casefold() == weight_col.casefold()]
+        if clash:
+            same = "" if clash[0] == weight_col else " (names are compared without regard to case)"
             raise InputError(
-                f"column {weight_col!r} already exists in {engine.source.name}; "
+                f"column {clash[0]!r} already exists in {engine.source.name}{same}; "
                 "pass another weight column name"
             )
         engine.column_type(label, "label column")
@@ -1662,7 +1719,8 @@ def _staged(
         for t, _ in staged:
             remove(t)
         if isinstance(exc, OSError) and not isinstance(exc, FileError):
-            raise FileError(f"could not write {out}: {_first_line(exc)}") from None
+            why = exc.strerror or _first_line(exc)
+            raise FileError(f"could not write {out}: {why}; {hint_for(exc)}") from None
         raise
     return applied
 

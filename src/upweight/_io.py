@@ -47,7 +47,6 @@ FileFormat = Literal["csv", "parquet"]
 _SUFFIXES: dict[str, FileFormat] = {
     ".csv": "csv",
     ".csv.gz": "csv",
-    ".csv.bz2": "csv",
     ".parquet": "parquet",
     ".pq": "parquet",
 }
@@ -235,6 +234,27 @@ def commit(tmp: Path, final: Path, *, overwrite: bool) -> None:
         shutil.rmtree(aside, ignore_errors=True)
         return
     os.replace(tmp, final)
+
+
+@contextlib.contextmanager
+def folder_locked(folder: str | os.PathLike[str]) -> Iterator[None]:
+    """Hold an exclusive lock on a folder while the block runs (no file is made).
+
+    Runs that put several files in place together (a CSV and its plan) do it under this
+    lock, so that two of them never interleave: the folder holds the CSV and the plan of
+    one run. Where ``flock`` is missing (Windows), the block runs unlocked.
+    """
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        yield
+        return
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
 
 
 def remove(path: Path) -> None:

@@ -117,6 +117,11 @@ def as_label_array(y: Any, *, name: str = "y") -> npt.NDArray[Any]:
     elif module in {"pandas", "polars", "modin", "cudf"}:
         import narwhals as nw
 
+        if module == "pandas" and not hasattr(y, "iloc"):  # an array (Int64, categorical)
+            import pandas as pd
+
+            y = pd.Series(y)
+
         try:
             series = nw.from_native(y, allow_series=True, pass_through=True)
         except nw.exceptions.DuplicateError:

@@ -60,6 +60,8 @@ def check_factor(value: Any, *, what: str = "factor") -> float:
 def _check_upweight(value: Any, *, what: str = "upweight") -> float:
     if not _is_number(value) or not math.isfinite(float(value)) or float(value) <= 0:
         raise PlanError(f"{what} must be a positive number; got {value!r}")
+    if float(value) < 1e-12:  # a weight this small rounds a class away in any model
+        raise PlanError(f"{what} must be at least 1e-12; got {value!r}")
     return float(value)
 
 

@@ -33,6 +33,12 @@ def is_sparse(obj: Any) -> bool:
 
 def n_rows(X: Any, *, name: str = "X") -> int:
     """Number of rows of ``X``."""
+    if isinstance(X, str | bytes) or (isinstance(X, dict) and not is_sparse(X)):
+        hint = " (a column name? use upweight.downsample_frame(df, label=...))"
+        raise InputError(
+            f"{name} must be an array, sparse matrix, list or data frame; got "
+            f"{type(X).__name__} {X!r:.40}" + (hint if isinstance(X, str) else "")
+        )
     if is_sparse(X) or isinstance(X, np.ndarray):
         if X.ndim == 0:
             raise InputError(f"{name} must have one row per example; got a scalar")

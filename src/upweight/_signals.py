@@ -58,8 +58,33 @@ def current() -> Interrupted:
     return Interrupted(_last[-1] if _last else signal.SIGINT)
 
 
+#: How long a signal that arrived during an import waits before it is raised again.
+RETRY_SECONDS = 0.05
+
+
+def _importing(frame: FrameType | None) -> bool:
+    """Whether the interrupted code is in the middle of importing a module."""
+    while frame is not None:
+        if frame.f_code.co_filename.startswith("<frozen importlib"):
+            return True
+        frame = frame.f_back
+    return False
+
+
 def raise_interrupted(signum: int, frame: FrameType | None) -> None:
-    """A signal handler: record the signal and raise :class:`Interrupted`."""
+    """A signal handler: record the signal and raise :class:`Interrupted`.
+
+    Not in the middle of an import: an exception there would leave a half-initialised
+    module behind (later imports of it fail) or a module lock held (the run hangs). The
+    signal is sent again a moment later instead, until the import is done.
+    """
+    if _importing(frame):
+        import os
+
+        timer = threading.Timer(RETRY_SECONDS, os.kill, (os.getpid(), signum))
+        timer.daemon = True
+        timer.start()
+        return
     _last.append(signum)
     raise Interrupted(signum)
 

@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import numbers
 import os
+import re
 from typing import Any
 
 from ._exceptions import InputError, UpweightError
 
-__all__ = ["MAX_THREADS_PER_CORE", "positive_int", "thread_count", "whole_number"]
+__all__ = [
+    "MAX_THREADS_PER_CORE",
+    "ascii_number",
+    "positive_int",
+    "thread_count",
+    "whole_number",
+]
 
 #: Reading threads beyond this many per core only add overhead.
 MAX_THREADS_PER_CORE = 4
@@ -43,3 +50,18 @@ def thread_count(value: Any) -> int | None:
         return None
     number = positive_int(value, "threads", InputError)
     return min(number, MAX_THREADS_PER_CORE * (os.cpu_count() or 1))
+
+
+_NUMBER = re.compile(r"[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?|[-+]?(?:inf|nan)")
+
+
+def ascii_number(text: str) -> float:
+    """A number typed on the command line: ASCII digits only, no ``1_000``.
+
+    (Python's ``float`` also reads ``1_0`` as 10 and other scripts' digits, which a
+    command line should not guess at.) Raises ``ValueError`` for anything else.
+    """
+    cleaned = text.strip()
+    if not _NUMBER.fullmatch(cleaned.lower()):
+        raise ValueError(f"not a number: {text!r}")
+    return float(cleaned)

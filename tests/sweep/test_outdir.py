@@ -511,3 +511,19 @@ def test_no_visible_temporary_folder_and_stale_temporaries_are_removed(data, tmp
     assert not any(p.exists() for p in stale)
     assert not [d for d in made if d.startswith(str(out))]
     assert on_disk(out) <= listed(out)
+
+
+def test_a_file_another_program_writes_during_the_sweep_is_never_replaced(data, tmp_path):
+    out = tmp_path / "out"
+    written = []
+
+    def another_program(done: int, total: int, text: str) -> None:
+        if done == 1 and not written:  # a `sample -o out/results.parquet` meanwhile
+            (out / "results.parquet").write_bytes(b"theirs")
+            written.append(text)
+
+    with pytest.raises(FileError, match="written by another program while the sweep ran"):
+        upweight.sweep(
+            data.X, y=data.y, outdir=out, progress=another_program, **{**FAST, "report": True}
+        )
+    assert written and (out / "results.parquet").read_bytes() == b"theirs"

@@ -276,3 +276,10 @@ def test_seeds_beyond_64_bits_are_refused(small_data):
     for seed, repeats in ((2**64, 1), (2**64 - 1, 2)):
         with pytest.raises(InputError, match="2\\*\\*64"):
             upweight.sweep(small_data.X, y=small_data.y, factors=[1], seed=seed, repeats=repeats)
+
+
+def test_a_feature_column_without_any_value_is_refused_for_every_model(small_data):
+    X = np.column_stack([small_data.X, np.full(small_data.y.size, np.nan)])
+    for model in ("hgb", "logreg"):
+        with pytest.raises(InputError, match="'x5' of X holds no value"):
+            upweight.sweep(X, y=small_data.y, factors=[1], model=model, convergence=False)

@@ -16,6 +16,7 @@ import typer
 
 from .. import _console as ui
 from .._exceptions import PlanError
+from .._validation import ascii_number
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -55,7 +56,7 @@ def parse_list(text: str, option: str, *, numbers: bool = True) -> list[Any]:
             values.append("factor")
             continue
         try:
-            values.append(float(part))
+            values.append(ascii_number(part))
         except ValueError:
             raise PlanError(
                 f"{option} takes comma-separated numbers such as 1,10,25; got {part!r}"
@@ -139,7 +140,17 @@ def print_summary(console: Console, result: SweepResult, *, truth: Any = None) -
 
 
 def sweep(
-    data: Annotated[Path, typer.Argument(help="CSV or Parquet file.", show_default=False)],
+    data: Annotated[
+        Path,
+        typer.Argument(
+            help=(
+                "CSV or Parquet file, a directory of Parquet files (hive-partitioned too), "
+                "or a quoted glob such as 'data/*.parquet'."
+            ),
+            metavar="DATA",
+            show_default=False,
+        ),
+    ],
     label: Annotated[
         str, typer.Option("--label", "-l", help="Name of the label column.", show_default=False)
     ],

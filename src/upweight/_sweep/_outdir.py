@@ -112,6 +112,15 @@ def _named(path: str | os.PathLike[str]) -> Path:
     return out
 
 
+def _state(path: Path) -> tuple[int, int, int] | None:
+    """A file's identity and version (inode, size, time stamp), or None if it is absent."""
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return None
+    return st.st_ino, st.st_size, st.st_mtime_ns
+
+
 def _ours_temporary(name: str) -> bool:
     return _TEMPORARY.match(name) is not None
 
@@ -137,6 +146,8 @@ class OutputFolder:
         self._input_pattern = input_pattern
         self._lock: int | None = None
         self._who = "upweight sweep"
+        # each target's file as this run last saw it (None: absent), to notice other writers
+        self._seen: dict[str, tuple[int, int, int] | None] = {}
 
     # -- opening ----------------------------------------------------------------------------
     @classmethod
@@ -456,6 +467,8 @@ class OutputFolder:
         )
         self.settings = dict(settings)
         self._save_manifest()
+        for name in targets:  # what each file is now: a change meanwhile is not ours
+            self._seen[name] = _state(self.path / name)
         return reuse
 
     def claim(self, targets: Iterable[str]) -> None:
@@ -484,6 +497,7 @@ class OutputFolder:
         """
         self.claim([name])
         final = self.path / name
+        expected = self._seen.setdefault(name, _state(final))
         try:
             if final.is_dir() and not final.is_symlink():  # appeared since the start
                 raise FileError(
@@ -491,12 +505,25 @@ class OutputFolder:
                     "choose another output folder"
                 )
             final.parent.mkdir(parents=True, exist_ok=True)
-            with atomic_path(final) as tmp:
+            with atomic_path(final, overwrite=expected is not None) as tmp:
                 fill(tmp)
-        except FileError:
+                if _state(final) != expected:  # another program wrote it meanwhile
+                    raise FileError(
+                        f"{final} was written by another program while the sweep ran; it was "
+                        "left as it is: move it away and run the same command again (finished "
+                        "runs are kept)"
+                    )
+        except FileError as exc:
+            if "appeared while this run was writing it" in str(exc):
+                raise FileError(
+                    f"{final} was written by another program while the sweep ran; it was left "
+                    "as it is: move it away and run the same command again (finished runs are "
+                    "kept)"
+                ) from None
             raise
         except OSError as exc:
             raise fault("write", final, exc) from None
+        self._seen[name] = _state(final)
         return final
 
     def write_json(self, name: str, data: Any) -> Path:

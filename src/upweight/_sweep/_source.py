@@ -194,6 +194,13 @@ def _check_values(X: Any, names: tuple[str, ...], where: str, model: str, allow_
             "can fit them: replace or drop them first"
         )
     missing = per_column(np.isnan(values))
+    if not is_sparse(X):
+        empty = np.flatnonzero(missing == X.shape[0])
+        if empty.size and X.shape[0]:
+            raise InputError(
+                f"feature column {names[empty[0]]!r} of {where} holds no value (every row is "
+                "missing); drop it, it tells a model nothing"
+            )
     if missing.any() and not allow_nan:
         raise InputError(
             f"feature columns of {where} hold missing values (NaN or null): "
