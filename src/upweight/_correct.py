@@ -1,9 +1,20 @@
-"""The offset (prior) correction: from the downsampled distribution back to the true one."""
+"""Corrections: how a model trained on downsampled data gets back to the true distribution.
+
+The one home of the corrections: :data:`CORRECTIONS` holds each one's name and behaviour
+-- whether it trains with the plan's weights, what its predictions are rescaled by, which
+fits it can share with another -- and the scikit-learn meta-estimator, the sweep and its
+convergence runs all ask it. A new correction is one more entry here.
+
+The rescaling itself is the offset (prior) correction, :func:`correct_proba`: by Bayes'
+rule, each class's probability is multiplied by how much rarer the class was in training
+than in truth, and the row renormalised.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Hashable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -11,9 +22,118 @@ import numpy.typing as npt
 from ._exceptions import InputError, PlanError
 from ._labels import python_label
 from ._plan import SamplingPlan, check_factor
+from ._types import CORRECTIONS as NAMES
 from ._types import Label
 
-__all__ = ["correct_decision", "correct_proba", "prior_ratio_array"]
+__all__ = [
+    "CORRECTIONS",
+    "Correction",
+    "correct_decision",
+    "correct_proba",
+    "correction",
+    "prior_ratio_array",
+]
+
+
+@dataclass(frozen=True)
+class Correction:
+    """One way back to the true distribution, and what it asks of training.
+
+    Attributes
+    ----------
+    name : str
+        ``"upweight"``, ``"offset"`` or ``"none"``.
+    trains_weighted : bool
+        The model is fitted with the plan's weights.
+    rescales : {"prior", "residual", None}
+        What its predictions are multiplied by: ``"prior"``, the prior ratios
+        ``count / kept`` (the offset); ``"residual"``, what the weights left of them,
+        ``count / (kept * weight)``, when an upweight other than the factor was used;
+        ``None``, nothing.
+    """
+
+    name: str
+    trains_weighted: bool
+    rescales: Literal["prior", "residual"] | None
+
+    def weighted(self, plan: SamplingPlan) -> bool:
+        """Whether a fit under ``plan`` uses weights (not when every weight is 1)."""
+        return self.trains_weighted and any(c.weight != 1.0 for c in plan)
+
+    def fit_key(self, plan: SamplingPlan) -> Hashable:
+        """Fits on the same rows whose keys are equal are one and the same fit.
+
+        The offset and no correction both fit without weights; at factor 1 (every weight
+        1) every correction does.
+        """
+        if not self.weighted(plan):
+            return ("unweighted",)
+        return ("weighted", tuple(c.weight for c in plan))
+
+    def rescaled(self, plan: SamplingPlan, *, residual: bool = True) -> bool:
+        """Whether predictions under ``plan`` go through a rescaling at all.
+
+        The offset always; no correction never; upweighting when the upweight differs
+        from the factor (with the default upweight the weights restore the class totals,
+        up to rounding), unless ``residual=False`` (the sweep measures a chosen upweight
+        as it is).
+        """
+        if self.rescales == "prior":
+            return True
+        return self.rescales == "residual" and residual and _custom_upweight(plan)
+
+    def ratios(self, plan: SamplingPlan, *, residual: bool = True) -> dict[Label, float] | None:
+        """Per class, what predictions are multiplied by; ``None`` when not rescaled."""
+        if not self.rescaled(plan, residual=residual):
+            return None
+        return plan.prior_ratios if self.rescales == "prior" else plan.residual_ratios
+
+    def shifts(self, plan: SamplingPlan, *, residual: bool = True) -> bool:
+        """Whether the rescaling changes anything (ratios other than 1, as at factor > 1)."""
+        ratios = self.ratios(plan, residual=residual)
+        return ratios is not None and any(r != 1.0 for r in ratios.values())
+
+    def to_true(
+        self,
+        proba: npt.ArrayLike,
+        plan: SamplingPlan,
+        *,
+        classes: Sequence[Label] | npt.ArrayLike | None = None,
+        residual: bool = True,
+    ) -> npt.NDArray[np.float64]:
+        """``proba`` (one column per class, or the positive class's) on the true distribution.
+
+        Unchanged when the rescaling would change nothing.
+        """
+        p = np.asarray(proba, dtype=np.float64)
+        if not self.shifts(plan, residual=residual):
+            return p
+        weighted = self.rescales == "residual"
+        if p.ndim == 1:
+            both = np.column_stack([1.0 - p, p])
+            return correct_proba(both, plan=plan, classes=classes, weighted=weighted)[:, 1]
+        return correct_proba(p, plan=plan, classes=classes, weighted=weighted)
+
+
+def _custom_upweight(plan: SamplingPlan) -> bool:
+    """Whether the weights differ from the factors (``plan(..., upweight=u)``)."""
+    return plan.weight_mode == "factor" and any(c.weight != c.factor for c in plan)
+
+
+#: Every correction by name.
+CORRECTIONS: Mapping[str, Correction] = {
+    "upweight": Correction("upweight", trains_weighted=True, rescales="residual"),
+    "offset": Correction("offset", trains_weighted=False, rescales="prior"),
+    "none": Correction("none", trains_weighted=False, rescales=None),
+}
+assert tuple(CORRECTIONS) == NAMES
+
+
+def correction(name: Any) -> Correction:
+    """The correction called ``name``; :class:`PlanError` naming the choices otherwise."""
+    if not isinstance(name, str) or name not in CORRECTIONS:
+        raise PlanError(f"correction must be one of {', '.join(CORRECTIONS)}; got {name!r}")
+    return CORRECTIONS[name]
 
 
 def prior_ratio_array(

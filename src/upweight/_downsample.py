@@ -10,14 +10,14 @@ import numpy as np
 import numpy.typing as npt
 
 from ._counts import check_two_classes
-from ._exceptions import InputError, LabelError, PlanError
+from ._exceptions import InputError, LabelError
 from ._labels import EncodedLabels, encode_labels
-from ._plan import SamplingPlan
-from ._plan import plan as make_plan
+from ._plan import SamplingPlan, resolve_plan
 from ._random import resolve_seed
 from ._rows import n_rows, take_rows
 from ._selection import select_rows
-from ._types import METHODS, Label, Method, RandomStateLike, WeightMode
+from ._types import Label, Method, RandomStateLike, WeightMode
+from ._validation import check_method, check_weight_col
 
 __all__ = ["Selection", "downsample", "downsample_frame", "select"]
 
@@ -39,43 +39,6 @@ class Selection:
     indices: npt.NDArray[np.intp]
     sample_weight: npt.NDArray[np.float64]
     plan: SamplingPlan
-
-
-def _check_method(method: Any) -> Method:
-    if method not in METHODS:
-        raise PlanError(f"method must be one of {', '.join(METHODS)}; got {method!r}")
-    return method
-
-
-def resolve_plan(
-    counts: Mapping[Label, int],
-    *,
-    plan: SamplingPlan | None,
-    factor: float | Mapping[Label, float] | None,
-    target_share: float | None,
-    upweight: float | Mapping[Label, float] | None,
-    weights: WeightMode,
-) -> SamplingPlan:
-    """The plan to apply: ``plan`` checked against the class counts, or a new one."""
-    counts = dict(counts)
-    if plan is None:
-        return make_plan(
-            counts, factor=factor, target_share=target_share, upweight=upweight, weights=weights
-        )
-    if not isinstance(plan, SamplingPlan):
-        raise PlanError(
-            f"plan must be a SamplingPlan (see upweight.plan); got {type(plan).__name__}"
-        )
-    if factor is not None or target_share is not None or upweight is not None:
-        raise PlanError("give a plan or factor / target_share / upweight, not both")
-    if weights != "factor":
-        raise PlanError("give a plan or weights, not both: the plan holds its weight mode")
-    if plan.counts != counts:
-        raise PlanError(
-            f"the plan was made for class counts {plan.counts}, but these labels have "
-            f"{counts}; make the plan from these labels"
-        )
-    return plan
 
 
 def select(
@@ -137,7 +100,7 @@ def select_encoded(
     method: Method,
 ) -> Selection:
     """:func:`select` for labels already encoded, with a plan checked against them."""
-    method = _check_method(method)
+    method = check_method(method)
     seed = resolve_seed(random_state)
     codes = encoded.codes
     if tuple(encoded.classes) != the_plan.labels:
@@ -418,10 +381,7 @@ def downsample_frame(
         raise LabelError(
             f"label column {label!r} not found; columns are: {', '.join(map(str, columns))}"
         )
-    if not isinstance(weight_col, str) or not weight_col:
-        raise InputError(f"weight_col must be a non-empty column name; got {weight_col!r}")
-    if weight_col in columns:
-        raise InputError(f"column {weight_col!r} already exists; pass another weight_col name")
+    check_weight_col(weight_col, columns)
     what = f"label column {label!r}"
     encoded = encode_labels(frame.get_column(label).to_native(), name=what)
     check_two_classes(encoded.count_map(), what)

@@ -27,10 +27,9 @@ import numpy.typing as npt
 
 from . import _random
 from ._counts import check_two_classes
-from ._downsample import resolve_plan
 from ._exceptions import InputError, PlanError
 from ._labels import encode_labels
-from ._plan import SamplingPlan
+from ._plan import SamplingPlan, resolve_plan
 from ._profile import hypergeom_cdf_below
 from ._selection import row_hashes, select_rows
 from ._types import Label

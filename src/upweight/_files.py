@@ -28,7 +28,6 @@ from __future__ import annotations
 import contextlib
 import glob
 import math
-import numbers
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -57,12 +56,12 @@ from ._io import (
     temporary,
 )
 from ._labels import encode_labels
-from ._plan import ClassPlan, SamplingPlan
+from ._plan import ClassPlan, SamplingPlan, keep_rate_ceiling, resolve_plan
 from ._profile import ImbalanceProfile
 from ._random import check_seed
 from ._selection import positions_below, row_hashes
 from ._types import Label, Method, WeightMode
-from ._validation import thread_count
+from ._validation import check_method, check_weight_col, check_weight_mode, thread_count
 
 __all__ = ["profile_file", "read_plan", "sample_file"]
 
@@ -1384,27 +1383,6 @@ def _commit(staged: list[tuple[Path, Path]], *, overwrite: bool) -> None:
             raise
 
 
-def _rate_hint(
-    plan: SamplingPlan | None, factor: Any, target_share: Any
-) -> Callable[[Label], float] | None:
-    """The most a class can keep, known before counting; ``None`` when it needs the counts."""
-    if plan is not None:
-        rates = {c.label: c.keep_rate for c in plan}
-        return lambda v: rates.get(v, 1.0)
-    if target_share is not None or factor is None:
-        return None
-
-    def number(f: Any) -> bool:  # NumPy scalars and fractions too, not booleans
-        return isinstance(f, numbers.Real) and not isinstance(f, bool | np.bool_)
-
-    if isinstance(factor, Mapping):
-        given = {k: float(f) for k, f in factor.items() if number(f)}
-        return lambda v: 1.0 / given[v] if given.get(v, 0) >= 1 else 1.0
-    if number(factor) and factor >= 1:
-        return lambda v: 1.0 / float(factor)
-    return None
-
-
 # -- public API ------------------------------------------------------------------------------
 def _release_memory() -> None:
     """Hand the selection pass's freed memory back to the system before the write pass.
@@ -1572,15 +1550,9 @@ def sample_file(
     >>> upweight.read_plan(folder / "out.parquet") == applied
     True
     """
-    from ._downsample import resolve_plan
-    from ._types import METHODS, WEIGHT_MODES
-
-    if method not in METHODS:
-        raise PlanError(f"method must be one of {', '.join(METHODS)}; got {method!r}")
-    if weights not in WEIGHT_MODES:
-        raise PlanError(f"weights must be one of {', '.join(WEIGHT_MODES)}; got {weights!r}")
-    if not isinstance(weight_col, str) or not weight_col:
-        raise InputError(f"weight_col must be a non-empty column name; got {weight_col!r}")
+    method = check_method(method)
+    weights = check_weight_mode(weights)
+    weight_col = check_weight_col(weight_col)
     if plan is not None and not isinstance(plan, SamplingPlan):
         raise PlanError(
             f"plan must be a SamplingPlan (see upweight.plan, or SamplingPlan.from_json for "
@@ -1605,7 +1577,7 @@ def sample_file(
             weights=weights,
         )
 
-    hint = _rate_hint(plan, factor, target_share)
+    hint = keep_rate_ceiling(plan, factor, target_share)
     arrow_covers = kind == source.kind == "parquet" and not source.hive and key is None
     if arrow_covers and hint is not None and source.n_rows:
         from ._arrow_path import sample_parquet
@@ -1634,13 +1606,7 @@ def sample_file(
         if written is not None:  # else DuckDB's path takes it
             return written
     with _engine(source, threads) as engine:
-        clash = [c for c, _ in engine.columns if c.casefold() == weight_col.casefold()]
-        if clash:
-            same = "" if clash[0] == weight_col else " (names are compared without regard to case)"
-            raise InputError(
-                f"column {clash[0]!r} already exists in {engine.source.name}{same}; "
-                "pass another weight column name"
-            )
+        check_weight_col(weight_col, [c for c, _ in engine.columns], ignore_case=True)
         engine.column_type(label, "label column")
         if key is not None:
             engine.column_type(key, "key column")

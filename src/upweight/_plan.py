@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import math
 import numbers
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -22,7 +22,14 @@ from ._exceptions import PlanError
 from ._labels import python_label
 from ._types import METHODS, WEIGHT_MODES, Label, Method, WeightMode
 
-__all__ = ["ClassPlan", "SamplingPlan", "plan"]
+__all__ = [
+    "ClassPlan",
+    "SamplingPlan",
+    "check_factor",
+    "keep_rate_ceiling",
+    "plan",
+    "resolve_plan",
+]
 
 _FORMAT = "upweight.plan/1"
 
@@ -643,3 +650,64 @@ def plan(
             weight = upweights.get(label, k)
         classes.append(ClassPlan(label=label, count=count, factor=k, kept=kept, weight=weight))
     return SamplingPlan(classes=tuple(classes), weight_mode=weights)
+
+
+def resolve_plan(
+    counts: Mapping[Label, int],
+    *,
+    plan: SamplingPlan | None,
+    factor: float | Mapping[Label, float] | None,
+    target_share: float | None,
+    upweight: float | Mapping[Label, float] | None,
+    weights: WeightMode,
+) -> SamplingPlan:
+    """The plan to apply: ``plan`` checked against the class counts, or a new one."""
+    counts = dict(counts)
+    if plan is None:
+        return _new_plan(
+            counts, factor=factor, target_share=target_share, upweight=upweight, weights=weights
+        )
+    if not isinstance(plan, SamplingPlan):
+        raise PlanError(
+            f"plan must be a SamplingPlan (see upweight.plan); got {type(plan).__name__}"
+        )
+    if factor is not None or target_share is not None or upweight is not None:
+        raise PlanError("give a plan or factor / target_share / upweight, not both")
+    if weights != "factor":
+        raise PlanError("give a plan or weights, not both: the plan holds its weight mode")
+    if plan.counts != counts:
+        raise PlanError(
+            f"the plan was made for class counts {plan.counts}, but these labels have "
+            f"{counts}; make the plan from these labels"
+        )
+    return plan
+
+
+_new_plan = plan  # (inside resolve_plan, ``plan`` is the argument)
+
+
+def keep_rate_ceiling(
+    plan: SamplingPlan | None, factor: Any, target_share: Any
+) -> Callable[[Label], float] | None:
+    """The most each class can keep, known before its rows are counted.
+
+    Streaming engines hold, in one pass over the labels, the rows that could be kept
+    before the plan is final; this bounds them. From a ready plan, each class's keep rate;
+    from factors, ``1 / factor`` (1 for classes not named); ``None`` when the keep rates
+    depend on the counts (``target_share``).
+    """
+    if plan is not None:
+        rates = {c.label: c.keep_rate for c in plan}
+        return lambda v: rates.get(v, 1.0)
+    if target_share is not None or factor is None:
+        return None
+
+    def number(f: Any) -> bool:  # NumPy scalars and fractions too, not booleans
+        return isinstance(f, numbers.Real) and not isinstance(f, bool | np.bool_)
+
+    if isinstance(factor, Mapping):
+        given = {k: float(f) for k, f in factor.items() if number(f)}
+        return lambda v: 1.0 / given[v] if given.get(v, 0) >= 1 else 1.0
+    if number(factor) and factor >= 1:
+        return lambda v: 1.0 / float(factor)
+    return None

@@ -7,12 +7,18 @@ import os
 import re
 from typing import Any
 
-from ._exceptions import InputError, UpweightError
+from ._exceptions import InputError, MissingExtraError, PlanError, UpweightError
+from ._types import METHODS, WEIGHT_MODES, Method, WeightMode
 
 __all__ = [
     "MAX_THREADS_PER_CORE",
     "ascii_number",
+    "check_choice",
+    "check_method",
+    "check_weight_col",
+    "check_weight_mode",
     "positive_int",
+    "requires",
     "thread_count",
     "whole_number",
 ]
@@ -65,3 +71,64 @@ def ascii_number(text: str) -> float:
     if not _NUMBER.fullmatch(cleaned.lower()):
         raise ValueError(f"not a number: {text!r}")
     return float(cleaned)
+
+
+def check_choice(
+    value: Any, choices: tuple[str, ...], name: str, error: type[UpweightError] = PlanError
+) -> str:
+    """``value`` if it is one of ``choices``; otherwise ``error`` listing them."""
+    if not isinstance(value, str) or value not in choices:
+        raise error(f"{name} must be one of {', '.join(choices)}; got {value!r}")
+    return value
+
+
+def check_method(method: Any) -> Method:
+    """A selection method: ``"exact"`` or ``"bernoulli"``."""
+    return check_choice(method, METHODS, "method")  # type: ignore[return-value]
+
+
+def check_weight_mode(weights: Any) -> WeightMode:
+    """A weight mode: ``"factor"``, ``"exact"`` or ``"none"``."""
+    return check_choice(weights, WEIGHT_MODES, "weights")  # type: ignore[return-value]
+
+
+def check_weight_col(weight_col: Any, columns: Any = (), *, ignore_case: bool = False) -> str:
+    """A name for the weight column: text, not empty, not a column already there.
+
+    With ``ignore_case``, names that differ only in case clash too: the file engine
+    (DuckDB) and Spark read names without regard to case.
+    """
+    if not isinstance(weight_col, str) or not weight_col:
+        raise InputError(f"weight_col must be a non-empty column name; got {weight_col!r}")
+    fold = str.casefold if ignore_case else str
+    for column in columns:
+        if fold(str(column)) == fold(weight_col):
+            same = "" if column == weight_col else " (names are compared without regard to case)"
+            raise InputError(
+                f"column {column!r} already exists{same}; pass another weight column name"
+            )
+    return weight_col
+
+
+def requires(module: str, extra: str, *, what: str | None = None) -> Any:
+    """Import an optional framework, or raise :class:`MissingExtraError` naming the extra.
+
+    The one way optional dependencies are loaded: inside the adapter that needs them,
+    at the point of use, never by ``import upweight``.
+
+    Examples
+    --------
+    >>> from upweight._validation import requires
+    >>> requires("json", "json").dumps([1])
+    '[1]'
+    """
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        if exc.name is not None and exc.name.split(".")[0] != module.split(".")[0]:
+            raise  # the framework is there but broken: its own error says why
+        raise MissingExtraError(
+            f"{what or module} is not installed: pip install 'upweight[{extra}]'"
+        ) from None

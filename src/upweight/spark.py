@@ -42,15 +42,15 @@ import numpy as np
 import numpy.typing as npt
 
 from ._counts import as_counts, check_two_classes
-from ._downsample import _check_method, resolve_plan
 from ._exceptions import InputError, LabelError
 from ._labels import python_label
-from ._plan import SamplingPlan
+from ._plan import SamplingPlan, resolve_plan
 from ._profile import ImbalanceProfile, _check_batch_size
 from ._profile import profile as _profile_counts
 from ._random import resolve_seed
 from ._selection import key_ids, row_hashes, row_uniforms
 from ._types import Label, Method, RandomStateLike, WeightMode
+from ._validation import check_method
 
 if TYPE_CHECKING:  # pragma: no cover
     import pyarrow as pa
@@ -659,7 +659,7 @@ def downsample(
         raise InputError(f"column {weight_col!r} already exists; pass another weight_col name")
     if key is not None:
         _check_key(df, key)
-    method = _check_method(method)
+    method = check_method(method)
     the_seed = resolve_seed(seed)
 
     narrow = df.select(*[_col(c) for c in dict.fromkeys([label, key]) if c is not None])
