@@ -140,14 +140,10 @@ def test_analyze_json_has_the_recommended_factor(files, capsys):
 
 
 def test_an_unexpected_error_is_one_line_too(files, capsys, monkeypatch):
-    import upweight._arrow_path as arrow_path
-    import upweight._files as engine
-
-    def broken(*args, **kwargs):
+    def broken(*args, **kwargs):  # a bug in the public function the command calls
         raise ZeroDivisionError("boom")
 
-    monkeypatch.setattr(engine, "_write", broken)
-    monkeypatch.setattr(arrow_path, "_write", broken)
+    monkeypatch.setattr(upweight, "sample_file", broken)
     args = ("sample", files["parquet"], "-l", "fraud", "-k", "2", "-o", files["dir"] / "o.pq")
     code, _, err = run(capsys, *args)
     assert code == 1
@@ -276,34 +272,55 @@ def test_bad_input_in_a_real_process_has_no_traceback(files):
     assert proc.stdout == ""
 
 
-@pytest.mark.parametrize("failure", [KeyboardInterrupt, OSError])
-def test_interrupted_or_failed_write_leaves_nothing(files, capsys, monkeypatch, failure):
-    import upweight._arrow_path as arrow_path
-    import upweight._files as engine
+@pytest.mark.parametrize("failure", ["Ctrl-C", "a full disk"])
+@pytest.mark.parametrize("output", ["out.parquet", "out.csv"])  # the pyarrow road; DuckDB's
+def test_interrupted_or_failed_write_leaves_nothing(big_csv, tmp_path, failure, output):
+    import resource
 
-    out_path = files["dir"] / "out.parquet"
-    real_execute = engine._Engine.execute
+    src = tmp_path / "in.parquet"
+    pq.write_table(pacsv.read_csv(big_csv), src)
 
-    def write_then_fail(self, query):
-        real_execute(self, query)  # the temporary file is on disk
-        raise failure(28, "No space left on device") if failure is OSError else failure()
+    def limit() -> None:  # the disk fills up once the output is half written
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (2_000_000, 2_000_000))
 
-    def arrow_write_then_fail(*args, **kwargs):
-        real_arrow_write(*args, **kwargs)  # the temporary file is on disk
-        raise failure(28, "No space left on device") if failure is OSError else failure()
-
-    real_arrow_write = arrow_path._write
-    monkeypatch.setattr(engine._Engine, "execute", write_then_fail)
-    monkeypatch.setattr(arrow_path, "_write", arrow_write_then_fail)
-    before = sorted(p.name for p in files["dir"].iterdir())
-    code, _, err = run(capsys, "sample", files["parquet"], "-l", "fraud", "-k", "2", "-o", out_path)
-    assert code == (130 if failure is KeyboardInterrupt else 2)
+    out = tmp_path / "out"
+    out.mkdir()
+    before = sorted(p.name for p in out.iterdir())
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "upweight",
+            "sample",
+            str(src),
+            "-l",
+            "y",
+            "-k",
+            "2",
+            "-o",
+            str(out / output),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=limit if failure == "a full disk" else None,
+    )
+    if failure == "Ctrl-C":
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and proc.poll() is None:
+            if any(p.name.endswith(".tmp") for p in out.iterdir()):
+                break  # the write pass has begun: the temporary file is on disk
+            time.sleep(0.005)
+        proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == (130 if failure == "Ctrl-C" else 2), err
     assert (
         ("interrupted; no partial output" in err)
-        if failure is KeyboardInterrupt
-        else ("No space left" in err)
+        if failure == "Ctrl-C"
+        else ("could not write" in err)
     )
-    assert sorted(p.name for p in files["dir"].iterdir()) == before
+    assert sorted(p.name for p in out.iterdir()) == before
 
 
 def test_help_explains(capsys):

@@ -141,6 +141,25 @@ def check_untouched(folder: Path, planted: dict[str, str]) -> None:
         assert now.get(rel) == h, f"the user's {rel} was changed or removed"
 
 
+def handlers_set(pid: int, timeout: float = 20.0) -> None:
+    """Wait until process ``pid`` catches SIGTERM: upweight's own code has begun.
+
+    A signal before that reaches the Python interpreter's start-up, which no program
+    can handle; on a loaded machine that takes a variable while, so delays count from
+    here.
+    """
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with open(f"/proc/{pid}/status", encoding="ascii") as handle:
+                caught = next(line for line in handle if line.startswith("SigCgt:"))
+        except (OSError, StopIteration):
+            return  # gone already, or no /proc: the delay alone decides
+        if int(caught.split()[1], 16) >> (signal.SIGTERM - 1) & 1:
+            return
+        time.sleep(0.002)
+
+
 def kill_at(args: list[str], sig: int, delay: float) -> tuple[int, str, str, bool, int]:
     """Start ``upweight ARGS``, send ``sig`` after ``delay`` seconds; its exit code, output,
     whether the signal was sent (it was still running), and its PID."""
@@ -152,6 +171,7 @@ def kill_at(args: list[str], sig: int, delay: float) -> tuple[int, str, str, boo
         env=ENV,
         start_new_session=True,
     )
+    handlers_set(proc.pid)
     time.sleep(delay)
     sent = proc.poll() is None
     if sent:

@@ -182,10 +182,10 @@ def analyze(
     minority examples a batch holds and the smallest factor that makes 95% of batches
     hold one. Reads the label column alone, streamed: files larger than memory are fine.
     """
-    from ._files import profile_file
+    import upweight as api  # the public API: the command line is a shell over it
 
     with ui.status(f"counting {data.name}", quiet=as_json):
-        prof = profile_file(data, label=label, batch_size=batch_size)
+        prof = api.profile_file(data, label=label, batch_size=batch_size)
     if as_json:
         ui.stdout().print_json(json.dumps(prof.to_dict()))
         return
@@ -288,18 +288,17 @@ def sample(
     memory are fine. Parquet output carries the
     sampling plan in its metadata (key 'upweight.plan'); CSV output gets OUTPUT.plan.json.
     """
-    from ._files import profile_file, sample_file
-    from ._profile import profile
+    import upweight as api  # the public API: the command line is a shell over it
 
     if (factor is None) == (target_share is None):
         raise PlanError("give either --factor K or --target-share S (one of them)")
     factor_value = None
     if factor is not None:
         # class names in --factor pairs are matched to the labels: only then count them here
-        classes = profile_file(data, label=label).classes if "=" in factor else ()
+        classes = api.profile_file(data, label=label).classes if "=" in factor else ()
         factor_value = _parse_factor(factor, tuple(classes))
     with ui.row_progress(quiet=quiet) as progress:
-        applied = sample_file(
+        applied = api.sample_file(
             data,
             output,
             label=label,
@@ -338,7 +337,7 @@ def sample(
             ui.fmt_number(c.weight),
         )
     console.print(table_out)
-    before, after = profile(applied.counts), profile(applied.kept)
+    before, after = api.profile(applied.counts), api.profile(applied.kept)
     console.print(
         f"before: minority share {ui.fmt_share(before.minority_share)}, imbalance ratio "
         f"{before.imbalance_ratio:,.1f} : 1, {before.severity}; after: minority share "
@@ -431,7 +430,7 @@ def _main(argv: list[str] | None) -> int:
             err().print(f"{stop.describe()}; no partial output was left")
         return stop.exit_code
     except OSError as exc:  # the system's fault, not ours: a full disk, a read-only folder
-        from ._io import describe_os_error, hint_for
+        from ._files._commit import describe_os_error, hint_for
 
         err().print(f"error: {ui.one_line(describe_os_error(exc))}; {hint_for(exc)}")
         return EXIT_BAD_INPUT

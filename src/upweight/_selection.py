@@ -30,13 +30,22 @@ from __future__ import annotations
 
 import functools
 import hashlib
-from typing import Any
+import math
+from collections.abc import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
 
-from ._exceptions import InputError
-from ._types import Method
+from ._counts import check_two_classes
+from ._exceptions import FileError, InputError
+from ._types import Label, Method
+
+if TYPE_CHECKING:
+    from ._plan import ClassPlan, SamplingPlan
+
+#: Called as ``progress(phase, rows_read, rows_total)`` while a pass runs.
+ProgressCallback = Callable[[str, int, int], None]
 
 __all__ = ["key_ids", "row_hashes", "row_uniforms", "select_rows"]
 
@@ -303,3 +312,206 @@ def select_rows(
         keep[members] = False
         keep[members[chosen]] = True
     return np.flatnonzero(keep)
+
+
+# -- streaming selection: the file engine's label pass ------------------------------------
+#: One batch of a streaming selection: its rows' class counts, and a function giving the
+#: positions and class codes of its rows whose hash is at most their class's bound.
+HeldRows = tuple[npt.NDArray[np.int64], Callable[[npt.NDArray[np.uint64]], tuple[Any, Any]]]
+
+
+def class_counts(codes: npt.NDArray[Any], n_classes: int) -> npt.NDArray[np.int64]:
+    if n_classes <= 8:  # a few classes: counting each beats bincount's cast to int64
+        return np.array([np.count_nonzero(codes == j) for j in range(n_classes)], np.int64)
+    return np.bincount(codes, minlength=n_classes).astype(np.int64)
+
+
+def held_by_hashing(codes: npt.NDArray[Any], first: int, n_classes: int, seed: int) -> HeldRows:
+    """A batch of rows ``first, first + 1, ...``, hashed block by block once bounds are known."""
+
+    def held(bounds: npt.NDArray[np.uint64]) -> tuple[Any, Any]:
+        hit = positions_below(first, codes, bounds, seed)
+        return hit, codes[hit - first]
+
+    return class_counts(codes, n_classes), held
+
+
+def rate_bounds(
+    method: Method, rates: npt.NDArray[np.float64], counts: npt.NDArray[np.int64]
+) -> npt.NDArray[np.uint64]:
+    """Each class's hash bound once ``counts`` rows are seen: looser for fewer rows."""
+    if method == "bernoulli":  # classes kept whole (rate 1) hold no candidates
+        return np.array([bernoulli_limit(r) if r < 1.0 else 0 for r in rates], np.uint64)
+    return exact_bounds(rates, counts)
+
+
+def stream_select(
+    batches: Iterable[HeldRows],
+    *,
+    n_rows: int,
+    values: list[Label],
+    rates: npt.NDArray[np.float64],
+    make_plan: Callable[[dict[Label, int]], SamplingPlan],
+    what: str,
+    name: str,
+    method: Method,
+    seed: int,
+    progress: ProgressCallback | None,
+    slack: float = 1.0,
+) -> tuple[SamplingPlan, npt.NDArray[Any], dict[Label, int]] | None:
+    """Count and select in one streaming pass over batches of rows, in input order.
+
+    ``rates[j]`` is the most class ``j`` (``values[j]``) may keep, known before counting.
+    Each batch's rows are counted, and its rows whose hash lies below their class's
+    bound (:func:`rate_bounds` for the rows seen so far: the keep rate itself for
+    Bernoulli, a few standard deviations above it for exact, tightened as rows arrive)
+    are held. Then the plan is made from the counts and :func:`choose` picks the kept
+    rows among those held. Returns the plan, the kept positions of the classes it
+    downsamples (ascending), and the rows kept per class; or ``None`` when the rows held
+    cannot decide. ``slack`` scales the final exact bounds (see :func:`exact_bounds`).
+    """
+    counts = np.zeros(len(values), dtype=np.int64)
+    found: list[tuple[Any, Any]] = []
+    small = np.uint32 if n_rows < 2**32 else np.int64  # candidates take half the memory
+    for batch_counts, held in batches:
+        counts += batch_counts
+        hit, codes = held(rate_bounds(method, rates, counts))
+        found.append((hit.astype(small, copy=False), codes))
+        if progress is not None:
+            progress("selecting", int(counts.sum()), n_rows)
+    if counts.sum() != n_rows:
+        raise FileError(f"{name} changed while it was read; run again once it is complete")
+    count_map = {v: int(n) for v, n in zip(values, counts, strict=True) if n}
+    check_two_classes(count_map, what)
+    plan = make_plan(count_map)
+    ps = np.concatenate([f[0] for f in found])
+    cs = np.concatenate([f[1] for f in found])
+    del found
+    chosen = choose(plan, values, ps, cs, rates, counts, method=method, seed=seed, slack=slack)
+    if chosen is None:
+        return None
+    return plan, *chosen
+
+
+def kept_whole(c: ClassPlan, method: Method) -> bool:
+    """Whether every row of a class is kept: its keep rate is 1, or (exact) it keeps all."""
+    return c.keep_rate >= 1.0 or (method == "exact" and c.kept >= c.count)
+
+
+def choose(
+    plan: SamplingPlan,
+    values: list[Label],
+    ps: npt.NDArray[Any],
+    cs: npt.NDArray[Any],
+    rates: npt.NDArray[np.float64],
+    counts: npt.NDArray[np.int64],
+    *,
+    method: Method,
+    seed: int,
+    slack: float = 1.0,
+) -> tuple[npt.NDArray[np.int64], dict[Label, int]] | None:
+    """The kept positions of the classes ``plan`` downsamples, from a streaming pass.
+
+    ``ps`` and ``cs`` are the positions (ascending) and class codes (indexes into
+    ``values``) of the rows the pass held: for each class, at least every row whose hash
+    lay below the bound for ``rates`` (the most the class may keep) and ``counts`` (its
+    final count). Returns the positions (ascending) and rows kept per class, or ``None``
+    when the rows held cannot decide: the plan keeps more than ``rates`` allowed, or an
+    exact bound fell short.
+    """
+    code_of: dict[Label, int] = {v: j for j, v in enumerate(values)}
+    chosen, kept = [], {c.label: c.count for c in plan}
+    final = exact_bounds(rates, counts, slack)
+    for c in plan:
+        j = code_of[c.label]
+        if kept_whole(c, method):
+            continue
+        if c.keep_rate > rates[j] * (1 + 1e-12) or rates[j] >= 1.0:
+            return None  # the plan keeps more than the bound held (nothing, at rate 1)
+        mine = ps[cs == j]
+        h = row_hashes(mine, seed)
+        if method == "bernoulli":
+            pick = mine[h <= np.uint64(bernoulli_limit(c.keep_rate))]
+        else:
+            inside = h <= final[j]
+            if inside.sum() < c.kept:
+                return None
+            mine, h = mine[inside], h[inside]
+            # distinct positions have distinct hashes (SplitMix64 is a bijection): no ties
+            pick = np.sort(mine[np.argpartition(h, c.kept - 1)[: c.kept]])
+        chosen.append(pick)
+        kept[c.label] = int(pick.size)
+    positions = np.sort(np.concatenate(chosen)) if chosen else np.empty(0, np.int64)
+    return positions, kept
+
+
+TOP = np.iinfo(np.uint64).max
+
+
+def bernoulli_limit(rate: float) -> int:
+    """The largest hash Bernoulli keeps at ``rate``: ``u < rate`` as ``h <= limit``, exactly.
+
+    With ``u = (h >> 11) / 2**53``, ``u < rate`` is ``(h >> 11) < ceil(rate * 2**53)``,
+    that is ``h <= ceil(rate * 2**53) * 2**11 - 1``.
+    """
+    return int(TOP) if rate >= 1.0 else math.ceil(rate * 2.0**53) * 2**11 - 1
+
+
+def exact_bounds(
+    rates: npt.NDArray[np.float64], counts: npt.NDArray[np.int64], slack: Any = 1.0
+) -> npt.NDArray[np.uint64]:
+    """Hash bounds holding the ``round(N / k)`` smallest of ``N`` rows, all but surely.
+
+    Eight standard deviations of the binomial count above the keep rate, plus 64 rows'
+    worth for rounding, times ``slack``; a bound made with fewer rows than the final
+    count is looser. Classes kept whole (rate 1) get bound 0; a bound that would pass
+    every row is the top hash.
+    """
+    n = np.maximum(counts, 1).astype(np.float64)
+    q = rates + slack * (8.0 * np.sqrt(rates * (1 - rates) / n) + 64.0 / n)
+    out = np.full(rates.size, TOP, dtype=np.uint64)
+    out[rates >= 1.0] = 0  # classes kept whole hold no candidates (but the one row hashing 0)
+    inside = (q < 1.0) & (rates < 1.0)
+    out[inside] = (q[inside] * 2.0**64).astype(np.uint64)
+    return out
+
+
+def smallest_per_class(
+    batches: Callable[[], Iterator[tuple[npt.NDArray[np.int64], npt.NDArray[Any], Any]]],
+    targets: dict[int, int],
+    plan: SamplingPlan,
+    seed: int,
+) -> dict[int, npt.NDArray[np.int64]]:
+    """Per class ``j``, the positions of its ``targets[j]`` smallest (hash, position).
+
+    Memory
+    stays near the rows kept: only candidates whose hash is below a bound, set a few
+    standard deviations above the ``n / N`` quantile of the uniform hashes, are held; in
+    the rare case that a bound falls short, the pass is repeated with a looser one.
+    """
+    totals = np.array([c.count for c in plan], dtype=np.int64)
+    rates = np.ones(totals.size)  # rate 1: not a candidate (bound 0)
+    slack = np.ones(totals.size)
+    is_target = np.zeros(totals.size, dtype=bool)
+    for j, n in targets.items():
+        rates[j], is_target[j] = n / totals[j], True
+    while True:
+        bounds = exact_bounds(rates, totals, slack)
+        found: list[tuple[Any, Any, Any]] = []
+        for pos, codes, ids in batches():
+            h = row_hashes(ids, seed)
+            cand = (h <= bounds[codes]) & is_target[codes]  # a row hashing 0 passes bound 0
+            found.append((h[cand], pos[cand], codes[cand]))
+        hs = np.concatenate([f[0] for f in found])
+        ps = np.concatenate([f[1] for f in found])
+        cs = np.concatenate([f[2] for f in found])
+        del found
+        chosen: dict[int, npt.NDArray[np.int64]] = {}
+        for j, n in targets.items():
+            m = cs == j
+            if m.sum() < n and bounds[j] != TOP:
+                slack[j] *= 4.0
+                break
+            chosen[j] = ps[m][np.lexsort((ps[m], hs[m]))[:n]]
+        else:
+            return chosen

@@ -20,7 +20,7 @@ import pytest
 import upweight
 from upweight import FileError, UpweightWarning
 from upweight._cli import main
-from upweight._io import temporary
+from upweight._files._commit import temporary
 from upweight.datasets import make_imbalanced
 
 FAST = {"convergence": False, "report": False, "factors": [1, 4]}

@@ -36,8 +36,8 @@ from typing import Any
 
 from .._exceptions import FileError
 from .._files import glob_matches
-from .._io import (
-    _TEMPORARY,
+from .._files._commit import (
+    TEMPORARY,
     atomic_path,
     describe_os_error,
     hint_for,
@@ -86,7 +86,7 @@ def _reason(exc: OSError) -> str:
             exc = OSError(int(found[1]), os.strerror(int(found[1])))
         else:
             return " ".join(str(exc).split()) or type(exc).__name__
-    if exc.filename is not None and _TEMPORARY.match(Path(os.fsdecode(exc.filename)).name):
+    if exc.filename is not None and TEMPORARY.match(Path(os.fsdecode(exc.filename)).name):
         return exc.strerror or type(exc).__name__
     return describe_os_error(exc)
 
@@ -122,7 +122,7 @@ def _state(path: Path) -> tuple[int, int, int] | None:
 
 
 def _ours_temporary(name: str) -> bool:
-    return _TEMPORARY.match(name) is not None
+    return TEMPORARY.match(name) is not None
 
 
 class OutputFolder:

@@ -128,7 +128,7 @@ def _file_digest(files: list[Path]) -> bytes:
     Another file (CSV): its size, its modification time, and 64 blocks of 64 KiB spread
     evenly over it (the whole file when it is smaller than that).
     """
-    from .._io import file_format
+    from .._files._formats import file_format
 
     digest = hashlib.blake2b(digest_size=16)
     digest.update(str(len(files)).encode())
@@ -323,11 +323,11 @@ class FileSource:
     """
 
     def __init__(self, path: str | os.PathLike[str], *, label: str) -> None:
-        from .._files import _expand, column_names, is_glob
+        from .._files import column_names, expand, is_glob
 
         self.path = path
         names, self.description = column_names(path)
-        files, _, folder = _expand(path)
+        files, _, folder = expand(path)
         self.inputs: tuple[Path, ...] = tuple(files)
         self.input_folder: Path | None = folder
         self.input_pattern: str | None = os.fspath(path) if is_glob(path) else None

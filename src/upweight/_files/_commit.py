@@ -1,4 +1,4 @@
-"""Writing files safely: formats by extension, temporary names, atomic commits.
+"""Writing outputs safely: hidden temporaries, atomic commits, no clobbering, locks.
 
 Every output goes first to a temporary name in its destination's folder and is renamed
 into place only when complete, so an error, Ctrl-C or ``kill`` never leaves half a file
@@ -15,6 +15,10 @@ last written.
 Without ``overwrite``, the final rename never replaces anything: when another run
 created the output meanwhile, it fails with :class:`~upweight.FileError` and the other
 run's file stays (``renameat2(RENAME_NOREPLACE)`` on Linux; a hard link elsewhere).
+Outputs made of several files (a CSV and its plan) are renamed together, under a lock on
+their folder, so two runs never leave a mix of theirs.
+
+The sweep's output folder uses the same tools (:mod:`upweight._sweep._outdir`).
 """
 
 from __future__ import annotations
@@ -26,53 +30,38 @@ import re
 import secrets
 import shutil
 import socket
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Literal
+from typing import TypeVar
 
-from . import _signals
-from ._exceptions import FileError
+from .. import _signals
+from .._exceptions import FileError
+from ._common import first_line
 
 __all__ = [
+    "TEMPORARY",
     "atomic_path",
     "commit",
-    "file_format",
-    "plan_sidecar",
+    "commit_together",
+    "describe_os_error",
+    "every",
+    "flushing",
+    "folder_locked",
+    "fsync_path",
+    "fsync_tree",
+    "hint_for",
+    "remove",
     "remove_stale_temporaries",
+    "rename_noreplace",
+    "staged",
     "temporary",
 ]
 
-FileFormat = Literal["csv", "parquet"]
 
-_SUFFIXES: dict[str, FileFormat] = {
-    ".csv": "csv",
-    ".csv.gz": "csv",
-    ".parquet": "parquet",
-    ".pq": "parquet",
-}
-
-PLAN_METADATA_KEY = b"upweight.plan"
-
-
-def file_format(path: str | os.PathLike[str]) -> FileFormat:
-    """CSV or Parquet, by the file's extension."""
-    name = Path(path).name.lower()
-    for suffix, fmt in sorted(_SUFFIXES.items(), key=lambda item: -len(item[0])):
-        if name.endswith(suffix):
-            return fmt
-    raise FileError(
-        f"unsupported file type: {Path(path).name}; use a .csv, .csv.gz, .parquet or .pq file"
-    )
-
-
-def plan_sidecar(path: str | os.PathLike[str]) -> Path | None:
-    """Where a CSV output's plan goes (``OUT.plan.json``); Parquet keeps it inside."""
-    p = Path(path)
-    return p.with_name(p.name + ".plan.json") if file_format(p) == "csv" else None
-
+T = TypeVar("T")
 
 # -- temporary names ---------------------------------------------------------------------
-_TEMPORARY = re.compile(r"^\..*\.upweight-(?P<host>[A-Za-z0-9_]+)-(?P<pid>\d+)-[0-9a-f]{8}\.tmp$")
+TEMPORARY = re.compile(r"^\..*\.upweight-(?P<host>[A-Za-z0-9_]+)-(?P<pid>\d+)-[0-9a-f]{8}\.tmp$")
 _STEM_CHARS = 80  # the final name's share of a temporary name (file names stop at 255 bytes)
 
 
@@ -130,7 +119,7 @@ def remove_stale_temporaries(folder: str | os.PathLike[str]) -> list[Path]:
     except OSError:
         return removed
     for entry in entries:
-        match = _TEMPORARY.match(entry.name)
+        match = TEMPORARY.match(entry.name)
         if match is None or match["host"] != host:
             continue
         try:
@@ -298,6 +287,68 @@ def fsync_tree(path: Path) -> None:
         fsync_path(f)
 
 
+def commit_together(staged: Sequence[tuple[Path, Path]], *, overwrite: bool) -> None:
+    """Rename temporaries into place together; a signal waits until all are renamed.
+
+    Under a lock on the folder, so that two runs writing the same outputs never leave a
+    mix of theirs. If one rename fails (an output appeared meanwhile), the ones already
+    made are undone.
+    """
+    with folder_locked(staged[-1][1].parent), _signals.deferred():
+        done: list[Path] = []
+        try:
+            for tmp, final in staged:
+                commit(tmp, final, overwrite=overwrite)
+                done.append(final)
+        except BaseException:
+            for final in done:
+                remove(final)
+            raise
+
+
+def staged(
+    out: Path,
+    write: Callable[[Path], T | None],
+    *,
+    sidecar: Callable[[T], tuple[Path, str]] | None = None,
+    check: Callable[[], None] = lambda: None,
+    overwrite: bool,
+) -> T | None:
+    """Run ``write`` into a temporary, then rename it (and its sidecar) into place.
+
+    ``write`` returns what it wrote (the applied plan), or ``None`` when it wrote nothing;
+    ``sidecar`` gives the path and text of a file that goes beside the output (a CSV's
+    plan). ``check`` runs just before the renames (the input is checked for changes: if
+    it changed while it was read, nothing is written). On any error, or an interruption,
+    the temporaries are removed and the output is untouched.
+    """
+    parts: list[tuple[Path, Path]] = []
+    try:
+        tmp = temporary(out)
+        parts.append((tmp, out))
+        done = write(tmp)
+        if done is None:
+            remove(tmp)
+            return None
+        if sidecar is not None:
+            path, text = sidecar(done)
+            side_tmp = temporary(path)
+            parts.insert(0, (side_tmp, path))
+            side_tmp.write_text(text, encoding="utf-8")
+        for t, _ in parts:
+            fsync_tree(t)
+        check()
+        commit_together(parts, overwrite=overwrite)
+    except BaseException as exc:
+        for t, _ in parts:
+            remove(t)
+        if isinstance(exc, OSError) and not isinstance(exc, FileError):
+            why = exc.strerror or first_line(exc)
+            raise FileError(f"could not write {out}: {why}; {hint_for(exc)}") from None
+        raise
+    return done
+
+
 # -- writing on a side thread ------------------------------------------------------------
 @contextlib.contextmanager
 def every(seconds: float, task: Callable[[], None], name: str) -> Iterator[None]:
@@ -338,12 +389,7 @@ def flushing(path: Path, every_seconds: float = 0.25) -> contextlib.AbstractCont
     return every(every_seconds, flush, "upweight-flush")
 
 
-def file_state(path: str | os.PathLike[str]) -> tuple[int, int]:
-    """A file's size and modification time (ns): what changes when it is written."""
-    st = os.stat(path)
-    return st.st_size, st.st_mtime_ns
-
-
+# -- what went wrong, in words -----------------------------------------------------------
 def describe_os_error(exc: OSError) -> str:
     """An OS error in a few words: what failed, on which path."""
     what = exc.strerror or type(exc).__name__

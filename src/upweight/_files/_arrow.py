@@ -1,25 +1,25 @@
-"""The file engine's path for Parquet files in and one Parquet file out, on pyarrow.
+"""The file engine's road for Parquet files in and one Parquet file out, on pyarrow.
 
-DuckDB's path (:mod:`upweight._files`) writes the kept rows through a positional join
-against a bitmask, which DuckDB runs on one thread to keep the input's order. When the
-input is Parquet files (not hive-partitioned) with an integer or boolean label and the
-output is one Parquet file, this path does the same work with pyarrow instead:
+DuckDB's road (:mod:`._write`) writes the kept rows through a positional join against a
+bitmask, which DuckDB runs on one thread to keep the input's order. When the input is
+Parquet files (not hive-partitioned) with an integer or boolean label and the output is
+one Parquet file, this road does the same work with pyarrow instead:
 
 1. **Select**: the label column alone, row group by row group, through the streaming
-   selection DuckDB's path uses (:func:`upweight._files._stream_select`): class counts,
-   hence the plan, and the kept positions, by the shared scheme of
+   selection DuckDB's road uses too (:func:`upweight._selection.stream_select`): class
+   counts, hence the plan, and the kept positions, by the shared scheme of
    :mod:`upweight._selection`.
 2. **Write**: every row group once, read through a memory map while the previous one is
    filtered to its kept rows and appended, with the weight column, to the output; the plan
    goes in the file's key-value metadata.
 
 Memory holds a few row groups, one output row group and a few bytes per kept row. The
-output has the same rows, order, values and plan as DuckDB's path, every column nullable
-as DuckDB writes them; column types are the input's Arrow types, where DuckDB's path
+output has the same rows, order, values and plan as DuckDB's road, every column nullable
+as DuckDB writes them; column types are the input's Arrow types, where DuckDB's road
 stores a few its own way (half floats as floats, millisecond timestamps as microseconds,
 large strings as strings, dictionary columns decoded).
 
-The path returns ``None`` for what it does not cover, and the caller runs DuckDB's path
+The road returns ``None`` for what it does not cover, and the caller takes DuckDB's road
 (which also words the errors): a key column, a label column whose row-group statistics
 are missing or show missing values or over 4,096 distinct values, row groups over 256 MB,
 a bound that fell short, or a file pyarrow cannot read.
@@ -39,12 +39,24 @@ from typing import Any, TypeVar
 import numpy as np
 import numpy.typing as npt
 
-from ._io import PLAN_METADATA_KEY, flushing
-from ._plan import SamplingPlan
-from ._selection import hashes_below
-from ._types import Label, Method
+from .._plan import SamplingPlan
+from .._selection import (
+    HeldRows,
+    class_counts,
+    hashes_below,
+    kept_whole,
+    rate_bounds,
+    stream_select,
+)
+from .._types import Label, Method
+from . import _roads
+from ._arrays import as_numpy, from_numpy, numpy_dtype, release_memory
+from ._commit import flushing
+from ._label_pass import class_codes
+from ._metadata import PLAN_METADATA_KEY
 
-_MAX_GROUP_BYTES = 256 * 1024 * 1024  # larger row groups stream through DuckDB's path
+__all__ = ["sample_parquet"]
+
 # output row groups: written as the input streams (not all at the end), in bounded memory
 _OUT_ROWS = 1 << 18
 _OUT_BYTES = 64 * 1024 * 1024
@@ -56,33 +68,6 @@ T = TypeVar("T")
 
 class _Declined(Exception):
     """Raised when the input is not covered here: DuckDB's path takes it."""
-
-
-def _numpy_dtype(typ: Any) -> np.dtype[Any] | None:
-    """The NumPy dtype of a fixed-width integer or float Arrow type, else ``None``."""
-    import pyarrow as pa
-
-    if pa.types.is_integer(typ):
-        kind = "i" if pa.types.is_signed_integer(typ) else "u"
-    elif pa.types.is_floating(typ):
-        kind = "f"
-    else:
-        return None
-    return np.dtype(f"{kind}{typ.bit_width // 8}")
-
-
-def _as_numpy(array: Any, dtype: np.dtype[Any]) -> npt.NDArray[Any]:
-    """A fixed-width Arrow array without nulls as a NumPy view (slices included)."""
-    offset = array.offset * dtype.itemsize  # Arrow counts elements, NumPy bytes
-    return np.frombuffer(array.buffers()[1], dtype=dtype, count=len(array), offset=offset)
-
-
-def _from_numpy(values: npt.NDArray[Any], typ: Any) -> Any:
-    """An Arrow array viewing a NumPy array (``pa.array`` would import pandas)."""
-    import pyarrow as pa
-
-    values = np.ascontiguousarray(values)
-    return pa.Array.from_buffers(typ, values.size, [None, pa.py_buffer(values)])
 
 
 def _array(column: Any) -> Any:
@@ -99,10 +84,10 @@ def _take(column: Any, idx: npt.NDArray[np.int64]) -> Any:
     import pyarrow as pa
 
     array = _array(column)
-    dtype = _numpy_dtype(array.type)
+    dtype = numpy_dtype(array.type)
     if dtype is not None and array.null_count == 0:
-        return _from_numpy(_as_numpy(array, dtype)[idx], array.type)
-    return array.take(_from_numpy(idx.astype(np.int64, copy=False), pa.int64()))
+        return from_numpy(as_numpy(array, dtype)[idx], array.type)
+    return array.take(from_numpy(idx.astype(np.int64, copy=False), pa.int64()))
 
 
 def _label_values(column: Any) -> npt.NDArray[Any]:
@@ -114,9 +99,9 @@ def _label_values(column: Any) -> npt.NDArray[Any]:
         bits = np.frombuffer(array.buffers()[1], dtype=np.uint8)
         start = array.offset
         return np.unpackbits(bits, bitorder="little")[start : start + len(array)]
-    dtype = _numpy_dtype(array.type)
+    dtype = numpy_dtype(array.type)
     assert dtype is not None
-    return _as_numpy(array, dtype)
+    return as_numpy(array, dtype)
 
 
 def _label_range(metas: list[Any], label: str) -> tuple[int, int]:
@@ -130,7 +115,7 @@ def _label_range(metas: list[Any], label: str) -> tuple[int, int]:
         j = names.index(label)
         for g in range(meta.num_row_groups):
             group = meta.row_group(g)
-            if group.total_byte_size > _MAX_GROUP_BYTES:
+            if group.total_byte_size > _roads.CURRENT.max_group_bytes:  # DuckDB streams them
                 raise _Declined
             if group.num_rows == 0:
                 continue
@@ -254,15 +239,6 @@ def sample_parquet(
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from ._files import (
-        HeldRows,
-        _class_codes,
-        _class_counts,
-        _rate_bounds,
-        _release_memory,
-        _stream_select,
-    )
-
     try:
         try:
             stamps = {f: _stamp(f) for f in files}
@@ -290,11 +266,11 @@ def sample_parquet(
 
         def label_pass(table: Any, first: int) -> HeldRows:
             """A row group's class counts and candidate rows (on a worker thread)."""
-            codes = _class_codes(_label_values(table.column(0)), low)
-            counts = _class_counts(codes, len(values))
+            codes = class_codes(_label_values(table.column(0)), low)
+            counts = class_counts(codes, len(values))
             # this row group's counts alone give bounds at least as loose as the
             # running counts will: every row those bounds hold is among these
-            loose = _rate_bounds(method, rates, counts)
+            loose = rate_bounds(method, rates, counts)
             pos, pos_h = hashes_below(first, codes, loose, seed)
             pos_codes = codes[pos - first]
 
@@ -308,7 +284,7 @@ def sample_parquet(
         with contextlib.closing(
             _map_groups(files, metas, label_pass, stamps=stamps, threads=threads, columns=[label])
         ) as labels:
-            chosen = _stream_select(
+            chosen = stream_select(
                 labels,
                 n_rows=n_rows,
                 values=values,
@@ -319,12 +295,13 @@ def sample_parquet(
                 method=method,
                 seed=seed,
                 progress=progress,
+                slack=_roads.CURRENT.bound_slack,
             )
         if chosen is None:
             raise _Declined
         plan, positions, kept = chosen
         applied = plan.applied(kept, method=method, seed=seed)
-        _release_memory()  # what the label pass freed, so that memory stays flat with size
+        release_memory()  # what the label pass freed, so that memory stays flat with size
         _write(
             files,
             metas,
@@ -370,21 +347,19 @@ def _write(
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from ._files import _class_codes, _kept_whole
-
     code_of = {v: j for j, v in enumerate(values)}
     whole = np.zeros(len(values), dtype=bool)
     weight = np.zeros(len(values))
     for c in applied:
         weight[code_of[c.label]] = c.weight
-        whole[code_of[c.label]] = _kept_whole(c, method)
+        whole[code_of[c.label]] = kept_whole(c, method)
     n_rows = sum(m.num_rows for m in metas)
     whole_codes = np.flatnonzero(whole)
     meta = {PLAN_METADATA_KEY: applied.to_json().encode()}
 
     def kept_rows(table: Any, first: int) -> tuple[Any, int]:
         """The row group's kept rows with their weights (on a worker thread)."""
-        codes = _class_codes(_label_values(table.column(label)), low)
+        codes = class_codes(_label_values(table.column(label)), low)
         keep = np.zeros(codes.size, dtype=bool)
         for j in whole_codes:  # a few classes: one comparison each
             keep |= codes == j
@@ -393,7 +368,7 @@ def _write(
         keep[positions[a:b] - first] = True
         idx = np.flatnonzero(keep)
         columns = [_take(c, idx) for c in table.columns]
-        columns.append(_from_numpy(weight[codes[idx]], pa.float64()))
+        columns.append(from_numpy(weight[codes[idx]], pa.float64()))
         # every column nullable, as DuckDB's path writes them
         fields = [f.with_nullable(True) for f in table.schema]
         fields.append(pa.field(weight_col, pa.float64()))

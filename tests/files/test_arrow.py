@@ -1,4 +1,8 @@
-"""The pyarrow path of the file engine: the same output as DuckDB's path, or none at all."""
+"""The pyarrow road of the file engine: the same output as DuckDB's road, or none at all.
+
+Which road a run takes is chosen and recorded through the documented seam
+:func:`upweight._files.roads`.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,8 @@ import pyarrow.parquet as pq
 import pytest
 
 import upweight
-from upweight import _arrow_path, _files
+from upweight._files import roads
+from upweight._files._arrays import as_numpy, int_values
 
 
 def frame(n: int = 40_000, *, seed: int = 0) -> pa.Table:
@@ -32,24 +37,16 @@ def frame(n: int = 40_000, *, seed: int = 0) -> pa.Table:
 
 
 def both_paths(
-    monkeypatch: pytest.MonkeyPatch, src: Path | str, tmp_path: Path, **kwargs
+    src: Path | str, tmp_path: Path, **kwargs
 ) -> tuple[pa.Table, pa.Table, upweight.SamplingPlan, upweight.SamplingPlan]:
-    """The output and plan of the pyarrow path, then of DuckDB's path, for one input."""
-    calls: list[int] = []
-    real = _arrow_path._write
-
-    def spy(*args, **kw):
-        calls.append(1)
-        return real(*args, **kw)
-
+    """The output and plan of the pyarrow road, then of DuckDB's road, for one input."""
     kwargs["overwrite"] = True
-    with monkeypatch.context() as m:
-        m.setattr(_arrow_path, "_write", spy)
+    with roads() as taken:
         fast = upweight.sample_file(src, tmp_path / "fast.parquet", **kwargs)
-    assert calls, "the pyarrow path did not run"
-    with monkeypatch.context() as m:
-        m.setattr(_arrow_path, "sample_parquet", lambda *a, **k: None)
+    assert taken.runs == ["pyarrow"], "the pyarrow road did not run"
+    with roads(pyarrow=False) as taken:
         slow = upweight.sample_file(src, tmp_path / "slow.parquet", **kwargs)
+    assert taken.runs == ["duckdb"]
     return (
         pq.read_table(tmp_path / "fast.parquet"),
         pq.read_table(tmp_path / "slow.parquet"),
@@ -80,17 +77,17 @@ def assert_same(a: pa.Table, b: pa.Table) -> None:
     ],
     ids=lambda o: ",".join(f"{k}={v}" for k, v in o.items()),
 )
-def test_same_output_as_duckdbs_path(monkeypatch, tmp_path, options):
+def test_same_output_as_duckdbs_path(tmp_path, options):
     src = tmp_path / "in.parquet"
     pq.write_table(frame(), src, row_group_size=3_000)
-    fast, slow, plan_fast, plan_slow = both_paths(monkeypatch, src, tmp_path, label="y", **options)
+    fast, slow, plan_fast, plan_slow = both_paths(src, tmp_path, label="y", **options)
     assert plan_fast == plan_slow
     assert_same(fast, slow)
     assert upweight.read_plan(tmp_path / "fast.parquet") == plan_fast
     assert all(f.nullable for f in fast.schema)  # as DuckDB writes them
 
 
-def test_same_rows_as_in_memory_with_many_files_and_row_groups(monkeypatch, tmp_path):
+def test_same_rows_as_in_memory_with_many_files_and_row_groups(tmp_path):
     table = frame(50_000, seed=3)
     folder = tmp_path / "parts"
     folder.mkdir()
@@ -99,7 +96,7 @@ def test_same_rows_as_in_memory_with_many_files_and_row_groups(monkeypatch, tmp_
             table.slice(start, stop - start), folder / f"{i}.parquet", row_group_size=4_000
         )
     expected = upweight.downsample_frame(table, label="y", factor=12, random_state=9)
-    fast, slow, _, _ = both_paths(monkeypatch, folder, tmp_path, label="y", factor=12, seed=9)
+    fast, slow, _, _ = both_paths(folder, tmp_path, label="y", factor=12, seed=9)
     assert_same(fast, slow)
     assert fast.drop_columns(["weight"]).column("x").equals(expected.column("x"))
 
@@ -114,63 +111,46 @@ def test_same_rows_as_in_memory_with_many_files_and_row_groups(monkeypatch, tmp_
     ],
     ids=["negative", "boolean", "uint8", "uint64 above int64"],
 )
-def test_label_types(monkeypatch, tmp_path, labels):
+def test_label_types(tmp_path, labels):
     y = np.resize(labels, 30_000)
     table = pa.table({"x": np.arange(y.size, dtype=np.float64), "y": y})
     src = tmp_path / "in.parquet"
     pq.write_table(table, src, row_group_size=5_000)
     majority = np.unique(y)[np.argmax(np.unique(y, return_counts=True)[1])]
     factor = {majority.item(): 5}
-    fast, slow, plan_fast, plan_slow = both_paths(
-        monkeypatch, src, tmp_path, label="y", factor=factor
-    )
+    fast, slow, plan_fast, plan_slow = both_paths(src, tmp_path, label="y", factor=factor)
     assert plan_fast == plan_slow
     assert_same(fast, slow)
 
 
-def test_a_plan_and_multiclass_factors(monkeypatch, tmp_path):
+def test_a_plan_and_multiclass_factors(tmp_path):
     rng = np.random.default_rng(1)
     y = rng.choice([0, 1, 2], size=30_000, p=[0.7, 0.25, 0.05])
     src = tmp_path / "in.parquet"
     pq.write_table(pa.table({"x": rng.normal(size=y.size), "y": y}), src, row_group_size=2_500)
-    fast, slow, *_ = both_paths(monkeypatch, src, tmp_path, label="y", factor={0: 8, 1: 3})
+    fast, slow, *_ = both_paths(src, tmp_path, label="y", factor={0: 8, 1: 3})
     assert_same(fast, slow)
     plan = upweight.plan(y, factor={0: 8, 1: 3})
-    fast, slow, *_ = both_paths(
-        monkeypatch, src, tmp_path, label="y", plan=plan, method="bernoulli"
-    )
+    fast, slow, *_ = both_paths(src, tmp_path, label="y", plan=plan, method="bernoulli")
     assert_same(fast, slow)
-
-
-def declined(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """Count the pyarrow path's writes: none when it declines."""
-    calls: list[int] = []
-    real = _arrow_path._write
-
-    def spy(*args, **kw):
-        calls.append(1)
-        return real(*args, **kw)
-
-    monkeypatch.setattr(_arrow_path, "_write", spy)
-    return calls
 
 
 @pytest.mark.parametrize(
     "case", ["no statistics", "wide label range", "large row groups", "bound fell short"]
 )
-def test_what_the_path_declines_goes_to_duckdb_with_the_same_result(monkeypatch, tmp_path, case):
+def test_what_the_path_declines_goes_to_duckdb_with_the_same_result(tmp_path, case):
     table = frame(20_000, seed=2)
     if case == "wide label range":
         table = table.set_column(5, "y", pa.array(np.where(table["y"].to_numpy() == 1, 9_999, 0)))
     src = tmp_path / "in.parquet"
     pq.write_table(table, src, row_group_size=3_000, write_statistics=case != "no statistics")
-    if case == "large row groups":
-        monkeypatch.setattr(_arrow_path, "_MAX_GROUP_BYTES", 1_000)
-    if case == "bound fell short":
-        monkeypatch.setattr(_files, "_choose", lambda *a, **k: None)
-    calls = declined(monkeypatch)
-    applied = upweight.sample_file(src, tmp_path / "out.parquet", label="y", factor=6, seed=1)
-    assert not calls
+    limits = {
+        "large row groups": {"max_group_bytes": 1_000},
+        "bound fell short": {"bound_slack": -1.0},
+    }.get(case, {})
+    with roads(**limits) as taken:
+        applied = upweight.sample_file(src, tmp_path / "out.parquet", label="y", factor=6, seed=1)
+    assert taken.runs == ["duckdb"]
     expected, plan = upweight.downsample_frame(
         table, label="y", factor=6, random_state=1, return_plan=True
     )
@@ -180,15 +160,15 @@ def test_what_the_path_declines_goes_to_duckdb_with_the_same_result(monkeypatch,
     assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".")]
 
 
-def test_other_outputs_and_keys_go_to_duckdb(monkeypatch, tmp_path):
+def test_other_outputs_and_keys_go_to_duckdb(tmp_path):
     src = tmp_path / "in.parquet"
     pq.write_table(frame(10_000), src)
-    calls = declined(monkeypatch)
-    upweight.sample_file(src, tmp_path / "out.csv", label="y", factor=5)
-    upweight.sample_file(src, tmp_path / "out_dir", label="y", factor=5)
-    upweight.sample_file(src, tmp_path / "keyed.parquet", label="y", factor=5, key="word")
-    upweight.sample_file(src, tmp_path / "share.parquet", label="y", target_share=0.2)
-    assert not calls
+    with roads() as taken:
+        upweight.sample_file(src, tmp_path / "out.csv", label="y", factor=5)
+        upweight.sample_file(src, tmp_path / "out_dir", label="y", factor=5)
+        upweight.sample_file(src, tmp_path / "keyed.parquet", label="y", factor=5, key="word")
+        upweight.sample_file(src, tmp_path / "share.parquet", label="y", target_share=0.2)
+    assert taken.runs == ["duckdb"] * 4
 
 
 def test_a_bad_page_midway_gives_duckdbs_error_and_leaves_nothing(tmp_path):
@@ -241,8 +221,8 @@ def test_numpy_factors_with_bernoulli(tmp_path):
 
 def test_sliced_arrow_arrays_are_read_from_their_offset():
     array = pa.array(np.arange(10, dtype=np.int64)).slice(3)
-    assert _arrow_path._as_numpy(array, np.dtype(np.int64)).tolist() == list(range(3, 10))
-    assert _files._ints(pa.array(np.arange(10, dtype=np.int16)).slice(7)).tolist() == [7, 8, 9]
+    assert as_numpy(array, np.dtype(np.int64)).tolist() == list(range(3, 10))
+    assert int_values(pa.array(np.arange(10, dtype=np.int16)).slice(7)).tolist() == [7, 8, 9]
 
 
 def test_an_error_in_the_label_pass_stops_the_readers(tmp_path):
@@ -256,14 +236,24 @@ def test_an_error_in_the_label_pass_stops_the_readers(tmp_path):
     assert not [t for t in threading.enumerate() if t.name.startswith("upweight-read")]
 
 
-def test_a_file_that_changes_during_the_run_is_left_to_duckdb(monkeypatch, tmp_path):
+def test_a_file_that_changes_during_the_run_gives_no_output(tmp_path):
+    import os
+
     table = frame(20_000, seed=6)
     src = tmp_path / "in.parquet"
     pq.write_table(table, src, row_group_size=3_000)
-    ticks = iter(range(10**6))  # a new size and time on every look
-    monkeypatch.setattr(_arrow_path, "_stamp", lambda path: (next(ticks), 0))
-    calls = declined(monkeypatch)
-    upweight.sample_file(src, tmp_path / "out.parquet", label="y", factor=5)
-    assert not calls
-    expected = upweight.downsample_frame(table, label="y", factor=5, random_state=0)
-    assert pq.read_table(tmp_path / "out.parquet").column("x").equals(expected.column("x"))
+    touched = []
+
+    def rewrite_meanwhile(phase: str, done: int, total: int) -> None:
+        if phase == "writing" and not touched:  # another program writes it again
+            pq.write_table(table.slice(0, 10_000), src, row_group_size=3_000)
+            os.utime(src, ns=(1, 1))
+            touched.append(phase)
+
+    out = tmp_path / "out"
+    out.mkdir()
+    with pytest.raises(upweight.FileError, match="changed while it was read"):
+        upweight.sample_file(
+            src, out / "o.parquet", label="y", factor=5, progress=rewrite_meanwhile
+        )
+    assert touched and list(out.iterdir()) == []

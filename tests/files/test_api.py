@@ -323,27 +323,30 @@ def test_an_existing_output_needs_overwrite(inputs, tmp_path):
     assert upweight.read_plan(out).factors == {0: 2.0, 1: 1.0}
 
 
-def test_a_failed_write_leaves_nothing(inputs, tmp_path, monkeypatch):
-    from upweight import _arrow_path, _files
+def test_a_failed_write_leaves_nothing(inputs, tmp_path):
+    import resource
 
-    real = _files._Engine.execute
+    def limit() -> None:  # a disk that fills up once the output is half written
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (200_000, 200_000))
 
-    def write_then_fail(self, query):
-        real(self, query)  # the temporary file is complete on disk
-        raise _files.FileError("could not write the output: No space left on device")
-
-    def arrow_write_then_fail(*args, **kwargs):
-        real_arrow_write(*args, **kwargs)
-        raise OSError(28, "No space left on device")
-
-    real_arrow_write = _arrow_path._write
-    monkeypatch.setattr(_files._Engine, "execute", write_then_fail)
-    monkeypatch.setattr(_arrow_path, "_write", arrow_write_then_fail)
     out_dir = tmp_path / "out"
     out_dir.mkdir()
-    for name in ("o.parquet", "o.csv", "o_dir"):
-        with pytest.raises(FileError, match="No space left"):
-            upweight.sample_file(inputs["parquet"], out_dir / name, label="y", factor=2)
+    for name in ("o.parquet", "o.csv", "o_dir"):  # the pyarrow road, then DuckDB's twice
+        proc = cli(
+            "sample",
+            inputs["parquet"],
+            "-l",
+            "y",
+            "-k",
+            "2",
+            "-o",
+            out_dir / name,
+            preexec_fn=limit,
+        )
+        _, err = proc.communicate(timeout=120)
+        assert proc.returncode == 2, err
+        assert err.startswith("error: could not write") and err.count("\n") == 1
     assert left_in(out_dir) == []
 
 
@@ -636,7 +639,7 @@ def test_a_weight_column_that_differs_only_in_case_is_refused(table, tmp_path):
 def test_csv_and_plan_of_one_run_stay_together_under_the_folder_lock(inputs, tmp_path):
     import threading
 
-    from upweight._io import folder_locked
+    from upweight._files._commit import folder_locked
 
     out = tmp_path / "o.csv"
     done = threading.Event()

@@ -1,4 +1,4 @@
-"""Files: formats by extension, atomic writes, refusals that protect data."""
+"""Writing outputs: formats by extension, atomic commits, temporaries, no clobbering."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ import time
 import pytest
 
 from upweight import FileError
-from upweight._io import atomic_path, file_format, plan_sidecar
+from upweight._files._commit import atomic_path
+from upweight._files._formats import file_format, plan_sidecar
 
 
 @pytest.mark.parametrize(
@@ -51,7 +52,7 @@ def test_a_csv_plan_goes_beside_it():
 def test_flushing_a_file_while_it_is_written(tmp_path):
     import threading
 
-    from upweight._io import flushing
+    from upweight._files._commit import flushing
 
     path = tmp_path / "growing.bin"
     with flushing(path, every_seconds=0.01):  # the file does not exist yet: no error
@@ -68,7 +69,7 @@ def test_flushing_a_file_while_it_is_written(tmp_path):
 def test_temporary_names_are_hidden_and_say_who_made_them(tmp_path):
     import os
 
-    from upweight._io import temporary
+    from upweight._files._commit import temporary
 
     tmp = temporary(tmp_path / "train.parquet")
     assert tmp.parent == tmp_path
@@ -93,7 +94,7 @@ def test_without_overwrite_an_output_that_appeared_meanwhile_is_never_replaced(t
 
 
 def test_a_folder_output_is_not_renamed_over_one_that_appeared(tmp_path):
-    from upweight._io import commit, temporary
+    from upweight._files._commit import commit, temporary
 
     final = tmp_path / "parts"
     tmp = temporary(final)
@@ -110,7 +111,7 @@ def test_leftovers_of_dead_processes_are_removed_and_nothing_else(tmp_path):
     import subprocess
     import sys
 
-    from upweight._io import _host, remove_stale_temporaries
+    from upweight._files._commit import _host, remove_stale_temporaries
 
     dead = subprocess.run(
         [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
@@ -139,7 +140,7 @@ def test_leftovers_of_dead_processes_are_removed_and_nothing_else(tmp_path):
 def test_a_reused_pid_does_not_keep_a_leftover(tmp_path):
     import os
 
-    from upweight._io import _host, remove_stale_temporaries
+    from upweight._files._commit import _host, remove_stale_temporaries
 
     # this process's parent is alive, but it started long before a file written "now"
     parent = os.getppid()
