@@ -8,8 +8,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 from scipy import stats
 
-from upweight import _selection
-from upweight._selection import row_hashes, row_uniforms, select_rows
+from upweight._selection import (
+    below_cuts,
+    cut_at,
+    cut_window,
+    kept_whole,
+    row_hashes,
+    row_uniforms,
+    select_rows,
+    smallest,
+)
 
 
 def splitmix64_reference(seed: int, count: int) -> list[int]:
@@ -46,13 +54,28 @@ def test_different_seeds_give_independent_streams():
     assert abs(np.corrcoef(a, b)[0, 1]) < 0.02
 
 
-def test_bernoulli_decision_does_not_depend_on_chunking(monkeypatch):
-    codes = np.zeros(10_000, dtype=np.intp)
+def test_bernoulli_decision_does_not_depend_on_chunking():
+    n = 2_500_000  # select_rows decides a million rows at a time: this takes three chunks
+    codes = np.zeros(n, dtype=np.intp)
     rates = np.array([0.3])
-    kept = np.array([3_000])
+    kept = np.array([750_000])
     whole = select_rows(codes, rates, kept, method="bernoulli", seed=9)
-    monkeypatch.setattr(_selection, "_CHUNK", 777)
-    chunked = select_rows(codes, rates, kept, method="bernoulli", seed=9)
+    cut = 777  # the same rows, in two pieces whose chunks start elsewhere
+    pieces = [(0, cut), (cut, n)]
+    chunked = np.concatenate(
+        [
+            start
+            + select_rows(
+                codes[start:stop],
+                rates,
+                kept,
+                method="bernoulli",
+                seed=9,
+                ids=np.arange(start, stop, dtype=np.uint64),
+            )
+            for start, stop in pieces
+        ]
+    )
     np.testing.assert_array_equal(whole, chunked)
 
 
@@ -81,11 +104,45 @@ def test_bernoulli_nests_across_factors():
     assert set(at_25.tolist()) <= set(at_10.tolist())
 
 
-def test_ties_go_to_the_earlier_position(monkeypatch):
-    monkeypatch.setattr(_selection, "row_hashes", lambda pos, seed: np.zeros(len(pos), np.uint64))
-    codes = np.zeros(10, dtype=np.intp)
-    chosen = select_rows(codes, np.array([0.3]), np.array([3]), method="exact", seed=0)
+def test_ties_go_to_the_earlier_position():
+    chosen = smallest(np.zeros(10, dtype=np.uint64), 3)
     assert chosen.tolist() == [0, 1, 2]
+
+
+def test_equal_keys_are_ties_that_go_to_the_earlier_position():
+    codes = np.zeros(10, dtype=np.intp)
+    ids = np.zeros(10, dtype=np.uint64)  # one key for every row: equal hashes
+    chosen = select_rows(codes, np.array([0.3]), np.array([3]), method="exact", seed=0, ids=ids)
+    assert chosen.tolist() == [0, 1, 2]
+
+
+@given(
+    hashes=st.lists(st.integers(0, 5), min_size=1, max_size=60),
+    data=st.data(),
+)
+def test_a_cut_keeps_the_same_rows_as_the_smallest_hashes(hashes, data):
+    # the Spark engine keeps the rows at or below each class's cut; in memory, the n
+    # smallest hashes: the two agree, ties (many equal hashes here) included
+    h = np.array(hashes, dtype=np.uint64) * np.uint64(2**61)
+    n = data.draw(st.integers(1, h.size))
+    positions = np.arange(h.size)
+    cut = cut_at(h, positions, n)
+    kept = below_cuts(h, positions, np.zeros(h.size, dtype=np.intp), [cut])
+    assert np.flatnonzero(kept).tolist() == smallest(h, n).tolist()
+
+
+@pytest.mark.parametrize(("kept", "count"), [(1, 2), (10, 1_000), (5_000, 100_000), (99, 100)])
+def test_the_cut_window_holds_the_cut_of_uniform_hashes(kept, count):
+    for seed in range(20):
+        h = row_hashes(np.arange(count), seed)
+        low, high = cut_window(kept, count)
+        assert low <= int(np.partition(h, kept - 1)[kept - 1]) <= high
+
+
+def test_a_class_is_kept_whole_at_rate_one_or_when_exact_keeps_every_row():
+    assert kept_whole(1.0, 3, 10, "exact") and kept_whole(1.0, 3, 10, "bernoulli")
+    assert kept_whole(0.5, 10, 10, "exact") and not kept_whole(0.5, 10, 10, "bernoulli")
+    assert not kept_whole(0.5, 5, 10, "exact")
 
 
 def test_integer_keys_equal_to_positions_give_the_positional_selection():

@@ -152,17 +152,25 @@ def test_with_a_key_bernoulli_decisions_ignore_the_partitioning(spark):
     assert np.array_equal(kept_rows(one), kept_rows(other))
 
 
-@pytest.mark.parametrize("search", ["window", "histogram"])
-def test_exact_ties_on_repeated_keys_go_to_the_earlier_position(spark, monkeypatch, search):
-    if search == "histogram":
+@pytest.mark.parametrize(
+    "search",
+    [
+        us._CutSearch(),
+        # skip the one-pass window: the class is small enough to sort on the driver
+        us._CutSearch(window=False),
         # skip the one-pass window, and make buckets tiny: every step of the search runs
-        monkeypatch.setattr(us, "_window_cuts", lambda *args: {})
-        monkeypatch.setattr(us, "_COLLECT_LIMIT", 3)
+        us._CutSearch(window=False, collect_limit=3),
+    ],
+    ids=["window", "sorted", "histogram"],
+)
+def test_exact_ties_on_repeated_keys_go_to_the_earlier_position(spark, search):
     table = labels_table(4_000, share=0.1)
     keys = np.arange(4_000) // 50  # 50 rows share each key, hence each hash
     table = table.append_column("key", pa.array(keys))
     y = table.column("y").to_numpy()
-    sampled, plan = us.downsample(frame(spark, table), label="y", factor=3, key="key", seed=2)
+    sampled, plan = us._downsample(
+        frame(spark, table), label="y", factor=3, key="key", seed=2, search=search
+    )
     the_plan = upweight.plan(y, factor=3)
     expected = select_rows(
         y,

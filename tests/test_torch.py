@@ -428,7 +428,12 @@ def test_other_bad_arguments():
 
 
 def test_missing_torch_names_the_extra():
-    code = "import sys; sys.modules['torch'] = None; import upweight.torch"
+    code = (
+        "import sys; sys.modules['torch'] = None\n"
+        "try:\n    import upweight.torch\n"
+        "except ImportError as exc:  # MissingExtraError is one\n"
+        "    sys.exit(f'ImportError: {exc}')"
+    )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert proc.returncode != 0
     assert "ImportError" in proc.stderr and "pip install 'upweight[torch]'" in proc.stderr

@@ -18,7 +18,6 @@ Features are never touched here: only positions are returned.
 from __future__ import annotations
 
 import math
-import numbers
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,10 +45,8 @@ def check_seed(seed: Any) -> int:
 
 
 def check_epoch(epoch: Any) -> int:
-    """A non-negative int epoch number."""
-    if isinstance(epoch, bool) or not isinstance(epoch, numbers.Integral) or int(epoch) < 0:
-        raise InputError(f"epoch must be a non-negative integer; got {epoch!r}")
-    return int(epoch)
+    """A non-negative int epoch number (below 2**64: it is hashed as a row position is)."""
+    return _random.check_seed(epoch, name="epoch")
 
 
 def shard(

@@ -31,7 +31,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import math
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -42,7 +42,7 @@ from ._exceptions import FileError, InputError
 from ._types import Label, Method
 
 if TYPE_CHECKING:
-    from ._plan import ClassPlan, SamplingPlan
+    from ._plan import SamplingPlan
 
 #: Called as ``progress(phase, rows_read, rows_total)`` while a pass runs.
 ProgressCallback = Callable[[str, int, int], None]
@@ -248,8 +248,21 @@ def row_uniforms(positions: npt.ArrayLike, seed: int) -> npt.NDArray[np.float64]
     return (h >> np.uint64(11)).astype(np.float64) * (1.0 / (1 << 53))
 
 
-def _smallest(h: npt.NDArray[np.uint64], n: int) -> npt.NDArray[np.intp]:
-    """Indices (into ``h``) of the ``n`` smallest hashes, ties to the earlier index."""
+def smallest(h: npt.NDArray[np.uint64], n: int) -> npt.NDArray[np.intp]:
+    """Indices (into ``h``) of the ``n`` smallest hashes, ascending; ties to the earlier index.
+
+    The exact rule within one class, whose rows come in input order: equal hashes (rows
+    with equal keys) are taken in order of position.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from upweight._selection import smallest
+    >>> smallest(np.array([5, 1, 3, 1], dtype=np.uint64), 2).tolist()
+    [1, 3]
+    >>> smallest(np.zeros(5, dtype=np.uint64), 2).tolist()
+    [0, 1]
+    """
     if n >= h.size:
         return np.arange(h.size)
     if n == 0:
@@ -294,21 +307,20 @@ def select_rows(
     n = codes.size
     if method == "bernoulli":
         keep = np.empty(n, dtype=bool)
-        rates = np.asarray(keep_rates, dtype=np.float64)
         for start in range(0, n, _CHUNK):
             stop = min(start + _CHUNK, n)
-            u = row_uniforms(np.arange(start, stop) if ids is None else ids[start:stop], seed)
-            keep[start:stop] = u < rates[codes[start:stop]]
+            chunk = np.arange(start, stop) if ids is None else ids[start:stop]
+            keep[start:stop] = bernoulli_keep(chunk, codes[start:stop], keep_rates, seed)
         return np.flatnonzero(keep)
 
     keep = np.ones(n, dtype=bool)
     for j, (rate, n_keep) in enumerate(zip(keep_rates, kept, strict=True)):
         if rate >= 1.0:
-            continue
+            continue  # kept whole (:func:`kept_whole`) whatever its count: no need to count
         members = np.flatnonzero(codes == j)
-        if n_keep >= members.size:
+        if kept_whole(rate, n_keep, members.size, method):
             continue
-        chosen = _smallest(row_hashes(members if ids is None else ids[members], seed), int(n_keep))
+        chosen = smallest(row_hashes(members if ids is None else ids[members], seed), int(n_keep))
         keep[members] = False
         keep[members[chosen]] = True
     return np.flatnonzero(keep)
@@ -393,11 +405,6 @@ def stream_select(
     return plan, *chosen
 
 
-def kept_whole(c: ClassPlan, method: Method) -> bool:
-    """Whether every row of a class is kept: its keep rate is 1, or (exact) it keeps all."""
-    return c.keep_rate >= 1.0 or (method == "exact" and c.kept >= c.count)
-
-
 def choose(
     plan: SamplingPlan,
     values: list[Label],
@@ -424,7 +431,7 @@ def choose(
     final = exact_bounds(rates, counts, slack)
     for c in plan:
         j = code_of[c.label]
-        if kept_whole(c, method):
+        if kept_whole(c.keep_rate, c.kept, c.count, method):
             continue
         if c.keep_rate > rates[j] * (1 + 1e-12) or rates[j] >= 1.0:
             return None  # the plan keeps more than the bound held (nothing, at rate 1)
@@ -515,3 +522,192 @@ def smallest_per_class(
             chosen[j] = ps[m][np.lexsort((ps[m], hs[m]))[:n]]
         else:
             return chosen
+
+
+# -- the rules every engine shares: kept whole, Bernoulli, the exact cut ----------------------
+#
+# A class's *cut* is the ``(hash, position)`` of the last row it keeps with
+# ``method="exact"``: the ``n_c``-th smallest in that order (ties on the hash to the earlier
+# position). A row of the class is kept when its ``(hash, position)`` is at most the cut.
+# Engines that cannot hold a class in memory (Spark) find the cut in several passes, with
+# :func:`cut_window` and :func:`cut_at`, then keep rows with :func:`below_cuts`.
+
+
+def kept_whole(keep_rate: float, kept: int, count: int, method: Method | str) -> bool:
+    """Whether every row of a class is kept, so no row of it needs a decision.
+
+    A class is kept whole when its keep rate is 1, or, with ``method="exact"``, when the
+    rows it keeps are all its rows.
+
+    Parameters
+    ----------
+    keep_rate : float
+        The class's keep rate (1 / factor), from the plan.
+    kept : int
+        Rows the plan keeps of the class (used by ``method="exact"``).
+    count : int
+        Rows of the class.
+    method : {"exact", "bernoulli"}
+        The selection method.
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
+    >>> from upweight._selection import kept_whole
+    >>> kept_whole(1.0, 10, 10, "bernoulli"), kept_whole(0.9999, 10, 10, "exact")
+    (True, True)
+    >>> kept_whole(0.9999, 10, 10, "bernoulli"), kept_whole(0.5, 5, 10, "exact")
+    (False, False)
+    """
+    return keep_rate >= 1.0 or (method == "exact" and kept >= count)
+
+
+def bernoulli_keep(
+    ids: npt.ArrayLike,
+    codes: npt.NDArray[np.integer[Any]],
+    keep_rates: npt.ArrayLike,
+    seed: int,
+) -> npt.NDArray[np.bool_]:
+    """Which rows ``method="bernoulli"`` keeps: ``u < keep_rate`` of the row's class.
+
+    Parameters
+    ----------
+    ids : array-like of int
+        What each row is hashed by: its position, or its key's identity (:func:`key_ids`).
+    codes : numpy.ndarray of int
+        The class of each row, as an index into ``keep_rates``.
+    keep_rates : array-like of float
+        Keep rate per class.
+    seed : int
+        The run's seed.
+
+    Returns
+    -------
+    numpy.ndarray of bool
+        One decision per row; each depends on that row alone, so any split of the rows
+        gives the same decisions.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from upweight._selection import bernoulli_keep
+    >>> keep = bernoulli_keep(np.arange(100_000), np.zeros(100_000, int), [0.1], seed=0)
+    >>> round(float(keep.mean()), 2)
+    0.1
+    """
+    rates = np.asarray(keep_rates, dtype=np.float64)
+    return np.asarray(row_uniforms(ids, seed) < rates[codes])
+
+
+def cut_window(kept: int, count: int) -> tuple[int, int]:
+    """A hash range that holds a class's cut, all but surely, when its hashes are uniform.
+
+    The ``kept``-th smallest of ``count`` uniform 64-bit hashes lies near
+    ``kept / count`` of the hash range; the window spans eight standard deviations of
+    the binomial count either side of it, plus eight rows. Hashes of distinct positions
+    are uniform; a key that repeats can put the cut outside, which the caller must check.
+
+    Parameters
+    ----------
+    kept : int
+        Rows the class keeps (the cut's rank).
+    count : int
+        Rows of the class.
+
+    Returns
+    -------
+    tuple of int
+        The lowest and highest hash of the window (unsigned 64-bit, both included).
+
+    Examples
+    --------
+    >>> from upweight._selection import cut_window
+    >>> low, high = cut_window(1_000, 10_000)
+    >>> low < 2**64 // 10 < high
+    True
+    """
+    spread = 8.0 * math.sqrt(kept * (1.0 - kept / count)) + 8.0
+    low = max(0, math.floor((kept - spread) / count * 2.0**64))
+    high = min(2**64 - 1, math.ceil((kept + spread) / count * 2.0**64))
+    return low, high
+
+
+def cut_at(hashes: npt.ArrayLike, positions: npt.ArrayLike, rank: int) -> tuple[int, int]:
+    """The ``(hash, position)`` of the ``rank``-th smallest row (1-based): a class's cut.
+
+    Rows are ordered by hash, then by position (ties to the earlier position).
+
+    Parameters
+    ----------
+    hashes : array-like of int
+        Hashes of some rows of one class (unsigned 64-bit values).
+    positions : array-like of int
+        Their positions.
+    rank : int
+        Which row, counting from 1, among these rows.
+
+    Returns
+    -------
+    tuple of int
+        That row's hash and position.
+
+    Examples
+    --------
+    >>> from upweight._selection import cut_at
+    >>> cut_at([7, 3, 3, 9], [0, 5, 2, 1], rank=2)
+    (3, 5)
+    """
+    h = np.asarray(hashes, dtype=np.uint64)
+    pos = np.asarray(positions, dtype=np.int64)
+    if not 1 <= rank <= h.size:
+        raise ValueError(f"rank {rank} is outside 1..{h.size}")
+    i = np.lexsort((pos, h))[rank - 1]
+    return int(h[i]), int(pos[i])
+
+
+def below_cuts(
+    hashes: npt.NDArray[np.uint64],
+    positions: npt.ArrayLike,
+    codes: npt.NDArray[np.integer[Any]],
+    cuts: Sequence[tuple[int, int] | None],
+) -> npt.NDArray[np.bool_]:
+    """Which rows ``method="exact"`` keeps, given each class's cut.
+
+    Parameters
+    ----------
+    hashes : numpy.ndarray of uint64
+        Each row's hash (:func:`row_hashes` of its position or key identity).
+    positions : array-like of int
+        Each row's position.
+    codes : numpy.ndarray of int
+        The class of each row, as an index into ``cuts``.
+    cuts : sequence of (int, int) or None
+        Per class, its cut (see :func:`cut_at`); ``None`` for a class kept whole.
+
+    Returns
+    -------
+    numpy.ndarray of bool
+        True for the rows at or below their class's cut, and for every row of a class
+        kept whole.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from upweight._selection import below_cuts
+    >>> h = np.array([4, 2, 2, 9, 1], dtype=np.uint64)
+    >>> below_cuts(h, np.arange(5), np.array([0, 0, 0, 0, 1]), [(2, 1), None]).tolist()
+    [False, True, False, False, True]
+    """
+    pos = np.asarray(positions)
+    keep = np.ones(codes.size, dtype=bool)
+    for j, cut in enumerate(cuts):
+        if cut is None:
+            continue
+        in_class = codes == j
+        top = np.uint64(cut[0])
+        below = (hashes < top) | ((hashes == top) & (pos <= cut[1]))
+        keep[in_class] = below[in_class]
+    return keep

@@ -28,19 +28,18 @@ import numpy.typing as npt
 if "keras" not in sys.modules:
     os.environ.setdefault("KERAS_BACKEND", "torch")
 
-try:
-    import keras
-except ImportError as _exc:  # pragma: no cover - exercised without keras installed
-    raise ImportError(
-        "upweight.keras needs Keras 3 (and PyTorch for its torch backend), which is not "
-        "installed: pip install 'upweight[keras]'"
-    ) from _exc
-
 from ._epochs import BatchStats, EpochSampling, check_epoch, log_prior
 from ._exceptions import InputError, PlanError
 from ._plan import SamplingPlan
 from ._rows import n_rows
 from ._types import Label
+from ._validation import positive_int, requires
+
+if "keras" not in sys.modules and os.environ.get("KERAS_BACKEND") == "torch":
+    requires("torch", "keras", what="PyTorch (Keras's torch backend)")
+requires("keras", "keras", what="Keras 3")
+
+import keras  # noqa: E402 (after the checks that name the extra)
 
 __all__ = ["BatchStats", "DownsamplePyDataset", "init_output_bias"]
 
@@ -159,8 +158,6 @@ class DownsamplePyDataset(keras.utils.PyDataset):
                 f"x has {rows} rows but y has {self._core.n_examples} labels; they must match"
             )
         if min_minority is None:
-            from ._validation import positive_int
-
             self.batch_size = positive_int(batch_size, "batch_size", InputError)
         else:
             self.batch_size, _ = self._core.check_batches(batch_size, min_minority)

@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -48,9 +48,17 @@ from ._plan import SamplingPlan, resolve_plan
 from ._profile import ImbalanceProfile, _check_batch_size
 from ._profile import profile as _profile_counts
 from ._random import resolve_seed
-from ._selection import key_ids, row_hashes, row_uniforms
+from ._selection import (
+    below_cuts,
+    bernoulli_keep,
+    cut_at,
+    cut_window,
+    kept_whole,
+    key_ids,
+    row_hashes,
+)
 from ._types import Label, Method, RandomStateLike, WeightMode
-from ._validation import check_method
+from ._validation import check_method, check_weight_col, requires
 
 if TYPE_CHECKING:  # pragma: no cover
     import pyarrow as pa
@@ -58,22 +66,42 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["downsample", "profile"]
 
-_INSTALL = "pip install 'upweight[spark]'"
 # More groups than this in a count means the column is not a class label.
 _MAX_CLASSES = 10_000
 _MAX_GROUPS = 1_000_000
-# Rows of one hash bucket collected to the driver to find an exact threshold.
-_COLLECT_LIMIT = 20_000
-_BUCKET_BITS = 12
-_SIGN = 1 << 63
+_SIGN = 1 << 63  # Spark's longs are signed: a hash h travels as h ^ _SIGN
+
+
+@dataclass(frozen=True)
+class _CutSearch:
+    """How :func:`downsample` searches for each class's exact cut (see its Notes).
+
+    Settings other than the defaults change which Spark jobs run, never the rows kept;
+    the tests use them to run every step of the search.
+
+    Attributes
+    ----------
+    window : bool
+        First try one pass over a window of hashes around each class's expected cut
+        (:func:`upweight._selection.cut_window`); the histogram search then runs only for
+        the classes whose cut the window missed. False: the histogram search for all.
+    collect_limit : int
+        Rows of one hash bucket collected to the driver and sorted there: the histogram
+        search narrows a class's hash range until it holds at most this many rows.
+    bucket_bits : int
+        Bits of the hash that each step of the histogram search resolves.
+    """
+
+    window: bool = True
+    collect_limit: int = 20_000
+    bucket_bits: int = 12
 
 
 def _pyspark() -> Any:
-    """The pyspark.sql.functions module, or an ImportError naming the extra."""
-    try:
-        from pyspark.sql import functions
-    except ImportError:
-        raise ImportError(f"upweight.spark needs pyspark; install it with {_INSTALL}") from None
+    """The pyspark.sql.functions module, or :class:`MissingExtraError` naming the extra."""
+    requires("pyspark.sql", "spark", what="pyspark")
+    from pyspark.sql import functions
+
     return functions
 
 
@@ -282,7 +310,7 @@ class _RowPass:
     sizes: Any  # dict partition -> rows, or a Broadcast of it
     method: str = "exact"
     rates: tuple[float, ...] = ()
-    thresholds: tuple[tuple[int, int] | None, ...] = ()
+    cuts: tuple[tuple[int, int] | None, ...] = ()
     windows: tuple[tuple[int, int] | None, ...] = ()
     weights: tuple[float, ...] = ()
     weight_col: str = "weight"
@@ -393,18 +421,8 @@ class _RowPass:
     ) -> npt.NDArray[np.bool_]:
         ids = self._ids(batch, positions)
         if self.method == "bernoulli":
-            rates = np.asarray(self.rates, dtype=np.float64)
-            return np.asarray(row_uniforms(ids, self.seed) < rates[codes])
-        h = row_hashes(ids, self.seed)
-        keep = np.ones(codes.size, dtype=bool)
-        for j, threshold in enumerate(self.thresholds):
-            if threshold is None:
-                continue
-            in_class = codes == j
-            top, last = np.uint64(threshold[0]), np.uint64(threshold[1])
-            below = (h < top) | ((h == top) & (positions <= last))
-            keep[in_class] = below[in_class]
-        return keep
+            return bernoulli_keep(ids, codes, self.rates, self.seed)
+        return below_cuts(row_hashes(ids, self.seed), positions, codes, self.cuts)
 
     def _batch(self, batch: pa.RecordBatch, positions: npt.NDArray[np.uint64]) -> pa.RecordBatch:
         import pyarrow as pa
@@ -413,7 +431,7 @@ class _RowPass:
         if self.mode == "window":
             return self._window(batch, codes, positions)
         if self.mode == "hash":
-            wanted = np.isin(codes, [j for j, t in enumerate(self.thresholds) if t is not None])
+            wanted = np.isin(codes, [j for j, t in enumerate(self.cuts) if t is not None])
             ids = self._ids(batch, positions)
             signed = (row_hashes(ids, self.seed)[wanted] ^ np.uint64(_SIGN)).view(np.int64)
             return pa.RecordBatch.from_arrays(
@@ -457,18 +475,15 @@ def _window_cuts(
 
     Hashes of distinct positions behave as uniform draws, so the ``n``-th smallest of
     ``N`` lies near ``n / N`` of the hash range: one pass counts the rows below a window
-    of about 16 standard deviations around it and collects the rows inside. A class
-    whose cut falls outside the window (possible with a key that repeats) is left out of
-    the answer, for :func:`_thresholds`.
+    around it (:func:`~upweight._selection.cut_window`) and collects the rows inside. A
+    class whose cut falls outside the window (possible with a key that repeats) is left
+    out of the answer, for :func:`_histogram_cuts`.
     """
     windows: list[tuple[int, int] | None] = [None] * len(base.labels)
     for j, n in wanted.items():
-        spread = 8.0 * math.sqrt(n * (1.0 - n / sizes[j])) + 8.0
-        low = max(0, math.floor((n - spread) / sizes[j] * 2.0**64))
-        high = min(2**64 - 1, math.ceil((n + spread) / sizes[j] * 2.0**64))
-        windows[j] = (low, high)
+        windows[j] = cut_window(n, sizes[j])
     rows = narrow.mapInArrow(
-        _replace(base, mode="window", windows=tuple(windows)), "code int, h long, pos long, n long"
+        replace(base, mode="window", windows=tuple(windows)), "code int, h long, pos long, n long"
     ).collect()
     below = dict.fromkeys(wanted, 0)
     inside: dict[int, list[tuple[int, int]]] = {j: [] for j in wanted}
@@ -482,27 +497,33 @@ def _window_cuts(
     for j, n in wanted.items():
         rank = n - below[j]
         if 1 <= rank <= len(inside[j]):
-            cuts[j] = sorted(inside[j])[rank - 1]
+            cuts[j] = _cut_of(inside[j], rank)
     return cuts
 
 
-def _thresholds(
-    hashed: Any, wanted: dict[int, int], sizes: dict[int, int]
+def _cut_of(rows: list[tuple[int, int]], rank: int) -> tuple[int, int]:
+    """:func:`~upweight._selection.cut_at` of collected ``(unsigned hash, position)`` rows."""
+    return cut_at([h for h, _ in rows], [pos for _, pos in rows], rank)
+
+
+def _histogram_cuts(
+    hashed: Any, wanted: dict[int, int], sizes: dict[int, int], search: _CutSearch
 ) -> dict[int, tuple[int, int]]:
     """Per class code: the (hash, position) of its ``wanted[code]``-th smallest row.
 
     Narrows a range of the signed hash per class with histograms of its top bits (one
-    small aggregation per 12 bits) until a bucket holds few enough rows to sort on the
-    driver (a class that small from the start is sorted at once). Bounded memory whatever
-    the size of the class.
+    small aggregation per ``search.bucket_bits`` bits) until a bucket holds few enough
+    rows to sort on the driver (a class that small from the start is sorted at once).
+    Bounded memory whatever the size of the class.
     """
     F = _pyspark()
+    limit, bits = search.collect_limit, search.bucket_bits
     lo = dict.fromkeys(wanted, -_SIGN)
     hi = dict.fromkeys(wanted, _SIGN - 1)
     rank = dict(wanted)  # 1-based rank of the wanted row within [lo, hi]
     pending = set(wanted)
     found: dict[int, tuple[int, int]] = {}
-    shift = 64 - _BUCKET_BITS
+    shift = 64 - bits
 
     def in_range(codes: set[int]) -> Any:
         cond = None
@@ -511,7 +532,7 @@ def _thresholds(
             cond = c if cond is None else cond | c
         return cond
 
-    small = {j for j in pending if sizes[j] <= _COLLECT_LIMIT}
+    small = {j for j in pending if sizes[j] <= limit}
     while pending:
         if small:
             ties = {j for j in small if lo[j] == hi[j]}  # a bucket of one hash value
@@ -519,9 +540,9 @@ def _thresholds(
             if collect:
                 got: dict[int, list[tuple[int, int]]] = {j: [] for j in collect}
                 for r in hashed.filter(in_range(collect)).select("code", "h", "pos").collect():
-                    got[int(r["code"])].append((int(r["h"]), int(r["pos"])))
+                    got[int(r["code"])].append((int(r["h"]) + _SIGN, int(r["pos"])))
                 for j in collect:
-                    found[j] = sorted(got[j])[rank[j] - 1]
+                    found[j] = _cut_of(got[j], rank[j])
             for j in ties:  # many rows share one hash (a repeated key): rank their positions
                 last = (
                     hashed.filter((F.col("code") == j) & (F.col("h") == lo[j]))
@@ -530,7 +551,7 @@ def _thresholds(
                     .agg(F.max("pos"))
                     .collect()[0][0]
                 )
-                found[j] = (lo[j], int(last))
+                found[j] = (lo[j] + _SIGN, int(last))
             pending -= small
             if not pending:
                 break
@@ -551,12 +572,57 @@ def _thresholds(
                     rank[j] -= below
                     lo[j] = max(lo[j], bucket << shift)
                     hi[j] = min(hi[j], (bucket << shift) + (1 << shift) - 1)
-                    if n <= _COLLECT_LIMIT or shift == 0:
+                    if n <= limit or shift == 0:
                         small.add(j)
                     break
                 below += n
-        shift = max(shift - _BUCKET_BITS, 0)
-    return {j: (h + _SIGN, pos) for j, (h, pos) in found.items()}
+        shift = max(shift - bits, 0)
+    return found
+
+
+def _exact_cuts(
+    narrow: Any, base: _RowPass, the_plan: SamplingPlan, search: _CutSearch
+) -> tuple[tuple[int, int] | None, ...]:
+    """Per class code, its cut (``None`` for a class kept whole), found in Spark jobs."""
+    wanted = {
+        j: c.kept
+        for j, c in enumerate(the_plan)
+        if not kept_whole(c.keep_rate, c.kept, c.count, "exact")
+    }
+    sizes = {j: the_plan.classes[j].count for j in wanted}
+    cuts = _window_cuts(narrow, base, wanted, sizes) if wanted and search.window else {}
+    missed = {j: n for j, n in wanted.items() if j not in cuts}
+    if missed:
+        marker = tuple((0, 0) if j in missed else None for j in range(len(the_plan)))
+        hashed = narrow.mapInArrow(
+            replace(base, mode="hash", cuts=marker), "code int, h long, pos long"
+        )
+        cuts.update(_histogram_cuts(hashed, missed, sizes, search))
+    return tuple(cuts.get(j) for j in range(len(the_plan)))
+
+
+def _bernoulli_kept(narrow: Any, base: _RowPass) -> dict[Label, int]:
+    """Rows ``method="bernoulli"`` keeps per class, counted in one Spark job."""
+    F = _pyspark()
+    rows = (
+        narrow.mapInArrow(replace(base, mode="count"), "code int, n long")
+        .groupBy("code")
+        .agg(F.sum("n").alias("n"))
+        .collect()
+    )
+    by_code = {int(r["code"]): int(r["n"]) for r in rows}
+    return {c: by_code.get(j, 0) for j, c in enumerate(base.labels)}
+
+
+def _check_downsample(df: Any, label: str, key: str | None, weight_col: str) -> str:
+    """The checks :func:`downsample` makes before any Spark job; the label column's kind."""
+    _pyspark()
+    _check_frame(df)
+    kind = _check_label(df, label)
+    check_weight_col(weight_col, df.columns)
+    if key is not None:
+        _check_key(df, key)
+    return kind
 
 
 def downsample(
@@ -650,18 +716,44 @@ def downsample(
     >>> sampled.columns, sampled.count()
     (['amount', 'fraud', 'weight'], 118)
     """
-    _pyspark()
-    _check_frame(df)
-    kind = _check_label(df, label)
-    if not isinstance(weight_col, str) or not weight_col:
-        raise InputError(f"weight_col must be a non-empty column name; got {weight_col!r}")
-    if weight_col in df.columns:
-        raise InputError(f"column {weight_col!r} already exists; pass another weight_col name")
-    if key is not None:
-        _check_key(df, key)
+    return _downsample(
+        df,
+        label=label,
+        factor=factor,
+        target_share=target_share,
+        plan=plan,
+        upweight=upweight,
+        weights=weights,
+        method=method,
+        seed=seed,
+        key=key,
+        weight_col=weight_col,
+    )
+
+
+def _downsample(
+    df: DataFrame,
+    *,
+    label: str,
+    factor: float | Mapping[Label, float] | None = None,
+    target_share: float | None = None,
+    plan: SamplingPlan | None = None,
+    upweight: float | Mapping[Label, float] | None = None,
+    weights: WeightMode = "factor",
+    method: Method = "exact",
+    seed: RandomStateLike = 0,
+    key: str | None = None,
+    weight_col: str = "weight",
+    search: _CutSearch = _CutSearch(),
+) -> tuple[DataFrame, SamplingPlan]:
+    """:func:`downsample` (the same arguments), with settings for the exact cut search.
+
+    ``search`` (see :class:`_CutSearch`) is the seam that lets tests run every step of
+    the search on small data; it never changes the rows kept.
+    """
+    kind = _check_downsample(df, label, key, weight_col)
     method = check_method(method)
     the_seed = resolve_seed(seed)
-
     narrow = df.select(*[_col(c) for c in dict.fromkeys([label, key]) if c is not None])
     counted = _count(df, narrow, label, kind, key)
     the_plan = resolve_plan(
@@ -672,59 +764,33 @@ def downsample(
         upweight=upweight,
         weights=weights,
     )
-    labels = the_plan.labels
     base = _RowPass(
         mode="select",
         label=label,
         key=key,
         seed=the_seed,
-        labels=labels,
+        labels=the_plan.labels,
         offsets=_share(df, counted.offsets()),
         sizes=_share(df, counted.sizes),
         method=method,
         rates=tuple(the_plan.keep_rate_array().tolist()),
         weight_col=weight_col,
     )
-
     if method == "exact":
-        wanted = {
-            j: c.kept for j, c in enumerate(the_plan) if c.keep_rate < 1.0 and c.kept < c.count
-        }
-        cuts: dict[int, tuple[int, int]] = {}
-        sizes = {j: the_plan.classes[j].count for j in wanted}
-        if wanted:
-            cuts = _window_cuts(narrow, base, wanted, sizes)
-        missed = {j: n for j, n in wanted.items() if j not in cuts}
-        if missed:
-            marker = tuple((0, 0) if j in missed else None for j in range(len(labels)))
-            hashed = narrow.mapInArrow(
-                _replace(base, mode="hash", thresholds=marker), "code int, h long, pos long"
-            )
-            cuts.update(_thresholds(hashed, missed, sizes))
-        base = _replace(base, thresholds=tuple(cuts.get(j) for j in range(len(labels))))
+        base = replace(base, cuts=_exact_cuts(narrow, base, the_plan, search))
         kept = the_plan.kept
     else:
-        F = _pyspark()
-        rows = (
-            narrow.mapInArrow(_replace(base, mode="count"), "code int, n long")
-            .groupBy("code")
-            .agg(F.sum("n").alias("n"))
-            .collect()
-        )
-        by_code = {int(r["code"]): int(r["n"]) for r in rows}
-        kept = {c: by_code.get(j, 0) for j, c in enumerate(labels)}
-
+        kept = _bernoulli_kept(narrow, base)
     applied = the_plan.applied(kept, method=method, seed=the_seed)
-    final = _replace(base, weights=tuple(applied.weight_array().tolist()))
+    final = replace(base, weights=tuple(applied.weight_array().tolist()))
+    return _with_weights(df, final), applied
+
+
+def _with_weights(df: Any, final: _RowPass) -> Any:
+    """The lazy DataFrame of the kept rows, every column of ``df`` and the weight column."""
     from pyspark.sql import types as T
 
     schema = T.StructType(
-        [*df.schema.fields, T.StructField(weight_col, T.DoubleType(), nullable=False)]
+        [*df.schema.fields, T.StructField(final.weight_col, T.DoubleType(), nullable=False)]
     )
-    return df.mapInArrow(final, schema), applied
-
-
-def _replace(row_pass: _RowPass, **changes: Any) -> _RowPass:
-    from dataclasses import replace
-
-    return replace(row_pass, **changes)
+    return df.mapInArrow(final, schema)

@@ -44,26 +44,23 @@ Examples
 from __future__ import annotations
 
 import math
-import numbers
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-try:
-    import torch
-    from torch.utils.data import Dataset, Sampler
-except ImportError as _exc:  # pragma: no cover - exercised without torch installed
-    raise ImportError(
-        "upweight.torch needs PyTorch, which is not installed: pip install 'upweight[torch]'"
-    ) from _exc
-
 from ._epochs import BatchStats, EpochSampling, check_epoch, log_prior, shard
 from ._exceptions import InputError, PlanError
 from ._labels import encode_labels, python_label
 from ._plan import SamplingPlan
 from ._types import Label
+from ._validation import positive_int, requires, whole_number
+
+requires("torch", "torch", what="PyTorch")
+
+import torch  # noqa: E402 (after the check that names the extra)
+from torch.utils.data import Dataset, Sampler  # noqa: E402
 
 __all__ = [
     "BalancedBatchSampler",
@@ -91,13 +88,11 @@ def _replicas(num_replicas: Any, rank: Any) -> tuple[int, int]:
         num_replicas = dist.get_world_size() if running else 1
     if rank is None:
         rank = dist.get_rank() if running else 0
-    if isinstance(num_replicas, bool) or not isinstance(num_replicas, numbers.Integral):
-        raise InputError(f"num_replicas must be a positive integer; got {num_replicas!r}")
-    if num_replicas < 1:
-        raise InputError(f"num_replicas must be a positive integer; got {num_replicas!r}")
-    if isinstance(rank, bool) or not isinstance(rank, numbers.Integral):
+    num_replicas = positive_int(num_replicas, "num_replicas", InputError)
+    whole = whole_number(rank)
+    if whole is None:
         raise InputError(f"rank must be an integer; got {rank!r}")
-    num_replicas, rank = int(num_replicas), int(rank)
+    rank = whole
     if not 0 <= rank < num_replicas:
         raise InputError(
             f"rank must be between 0 and num_replicas - 1 ({num_replicas - 1}); got {rank}"

@@ -352,7 +352,7 @@ def _write(
     weight = np.zeros(len(values))
     for c in applied:
         weight[code_of[c.label]] = c.weight
-        whole[code_of[c.label]] = kept_whole(c, method)
+        whole[code_of[c.label]] = kept_whole(c.keep_rate, c.kept, c.count, method)
     n_rows = sum(m.num_rows for m in metas)
     whole_codes = np.flatnonzero(whole)
     meta = {PLAN_METADATA_KEY: applied.to_json().encode()}

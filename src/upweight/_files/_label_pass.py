@@ -147,7 +147,7 @@ def select_positions(
     # in input order, so that a row's position is its place in the stream
     query = f"SELECT {code} END AS code, {identity} AS ident FROM {engine.plain_scan}"
     n_rows = plan.n_rows
-    whole = np.array([kept_whole(c, method) for c in plan])
+    whole = np.array([kept_whole(c.keep_rate, c.kept, c.count, method) for c in plan])
 
     def batches() -> Iterator[tuple[npt.NDArray[np.int64], npt.NDArray[Any], Any]]:
         done = 0

@@ -89,7 +89,7 @@ def write_rows(
     engine.con.register("__mask", keep_mask(positions, plan.n_rows))
     columns = ", ".join(f"s.{ident(c)}" for c, _ in engine.columns)
     method = plan.method or "exact"
-    whole = [literal(c.label) for c in plan if kept_whole(c, method)]
+    whole = [literal(c.label) for c in plan if kept_whole(c.keep_rate, c.kept, c.count, method)]
     keep = f"s.{col} IN ({', '.join(whole)}) OR m.__keep" if whole else "m.__keep"
     query = (
         f"SELECT {columns}, {weight} AS {ident(weight_col)} "

@@ -6,6 +6,7 @@ import importlib.util
 from typing import Any
 
 from .._exceptions import InputError, MissingExtraError
+from .._validation import requires
 
 __all__ = ["DETERMINISTIC", "HANDLES_MISSING", "MODELS", "check_model", "make_model", "model_name"]
 
@@ -33,15 +34,28 @@ def model_name(model: str) -> str:
     return _NAMES[model]
 
 
+def _needs(model: str) -> str:
+    """What an extra model needs, as :func:`~upweight._validation.requires` words it."""
+    return f"model {model!r} needs {_NAMES[model]}, which"
+
+
+def _framework(model: str) -> Any:
+    """The module of an extra model's framework, or MissingExtraError naming the extra."""
+    return requires(_EXTRA_MODULES[model], model, what=_needs(model))
+
+
 def check_model(model: Any) -> str:
-    """``model`` if known and installed; otherwise one clear error."""
+    """``model`` if known and installed; otherwise one clear error.
+
+    Whether an extra model's framework is installed is looked up without importing it
+    (:func:`make_model` imports it, through :func:`~upweight._validation.requires`).
+    """
     if model not in MODELS:
         raise InputError(f"model must be one of {', '.join(MODELS)}; got {model!r}")
     module = _EXTRA_MODULES.get(model)
     if module is not None and importlib.util.find_spec(module) is None:
         raise MissingExtraError(
-            f"model {model!r} needs {_NAMES[model]}, which is not installed: "
-            f"pip install 'upweight[{model}]'"
+            f"{_needs(model)} is not installed: pip install 'upweight[{model}]'"
         )
     return str(model)
 
@@ -66,13 +80,9 @@ def make_model(model: str, *, seed: int) -> Any:
             StandardScaler(), SGDClassifier(loss="log_loss", random_state=seed, tol=1e-4)
         )
     if model == "lightgbm":
-        import lightgbm
-
-        return lightgbm.LGBMClassifier(verbose=-1, random_state=seed, n_jobs=2)
+        return _framework(model).LGBMClassifier(verbose=-1, random_state=seed, n_jobs=2)
     if model == "xgboost":
-        import xgboost
-
-        return xgboost.XGBClassifier(n_jobs=2, random_state=seed)
+        return _framework(model).XGBClassifier(n_jobs=2, random_state=seed)
     raise InputError(f"model must be one of {', '.join(MODELS)}; got {model!r}")
 
 

@@ -18,7 +18,7 @@ from .._counts import as_counts
 from .._downsample import select
 from .._plan import SamplingPlan, factors_for_targets, plan
 from .._rows import is_frame, n_rows, take_rows
-from .._types import Label, Method, RandomStateLike, WeightMode
+from .._types import WEIGHT_MODES, Label, Method, RandomStateLike, WeightMode
 from ._params import SAMPLING_CONSTRAINTS
 
 
@@ -93,7 +93,7 @@ class DownsampleUpweight(BaseUnderSampler):
     _parameter_constraints: dict[str, Any] = {  # noqa: RUF012
         **BaseUnderSampler._parameter_constraints,
         **SAMPLING_CONSTRAINTS,
-        "weights": [StrOptions({"factor", "exact", "none"})],
+        "weights": [StrOptions(set(WEIGHT_MODES))],
     }
 
     def __init__(
