@@ -314,11 +314,17 @@ def sample(
             threads=threads,
             progress=progress,
         )
-    size = _size(output)
-    if quiet:
-        return
+    if not quiet:
+        _print_sampled(data, output, applied)
+
+
+def _print_sampled(data: Path, output: Path, applied: Any) -> None:
+    """What ``sample`` did: the plan as a table, the balance before and after, the output."""
     from rich.table import Table
 
+    import upweight as api
+
+    size = _size(output)
     console = ui.stdout()
     console.print(f"{data.name} -> {output.name}")
     table_out = Table()
