@@ -5,7 +5,7 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-CHECKED := src tests benchmarks examples
+CHECKED := src tests benchmarks examples tools
 
 .PHONY: demo test lint bench clean
 
@@ -36,6 +36,7 @@ lint: $(VENV)/.installed-test
 	$(BIN)/ruff check $(CHECKED)
 	$(BIN)/ruff format --check $(CHECKED)
 	$(BIN)/mypy
+	$(BIN)/python tools/check_architecture.py
 
 ## bench: the benchmark scripts (minutes; not part of the tests)
 bench: $(VENV)/.installed-test
