@@ -16,12 +16,25 @@ DATA = Path(__file__).parent / "data"
 CHUNK = 1_000_000
 
 
-def large_file(rows: int = 20_000_000, *, seed: int = 0) -> Path:
+#: File shapes the file-engine benchmark can run on: column type, row-group rows, codec.
+SHAPES = {
+    "float32": (np.float32, CHUNK, "snappy"),  # the default: 10 float32 columns, 1M-row groups
+    "float64": (np.float64, CHUNK, "snappy"),
+    "rg128k": (np.float32, 128 * 1024, "snappy"),
+    "zstd": (np.float32, CHUNK, "zstd"),
+}
+
+
+def large_file(rows: int = 20_000_000, *, seed: int = 0, shape: str = "float32") -> Path:
     """Path of the benchmark Parquet file with ``rows`` rows, generated on first use.
 
-    Row group size 1M; columns f0..f9 (float32) and label (int8, 1 = positive).
+    Columns f0..f9 and label (int8, 1 = positive). ``shape`` (see :data:`SHAPES`) sets
+    the features' type, the row-group size and the compression: the default is float32
+    features in 1M-row row groups, snappy.
     """
-    path = DATA / f"imbalanced-{rows // 1_000_000}m.parquet"
+    dtype, group, codec = SHAPES[shape]
+    suffix = "" if shape == "float32" else f"-{shape}"
+    path = DATA / f"imbalanced-{rows // 1_000_000}m{suffix}.parquet"
     if path.exists():
         return path
     DATA.mkdir(parents=True, exist_ok=True)
@@ -31,12 +44,12 @@ def large_file(rows: int = 20_000_000, *, seed: int = 0) -> Path:
         for i, start in enumerate(range(0, rows, CHUNK)):
             n = min(CHUNK, rows - start)
             d = make_imbalanced(n, n_features=10, n_informative=5, random_state=seed + i)
-            cols = {f"f{j}": d.X[:, j].astype(np.float32) for j in range(10)}
+            cols = {f"f{j}": d.X[:, j].astype(dtype) for j in range(10)}
             cols["label"] = d.y.astype(np.int8)
             table = pa.table(cols)
             if writer is None:
-                writer = pq.ParquetWriter(tmp, table.schema)
-            writer.write_table(table, row_group_size=CHUNK)
+                writer = pq.ParquetWriter(tmp, table.schema, compression=codec)
+            writer.write_table(table, row_group_size=group)
             print(f"\rgenerating {path.name}: {start + n:,} rows", end="", file=sys.stderr)
         print(file=sys.stderr)
     finally:

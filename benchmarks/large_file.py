@@ -9,6 +9,7 @@ then checks that upweight's output is the same across runs and DuckDB thread cou
 
     python benchmarks/large_file.py                 # 20M rows, every tool
     python benchmarks/large_file.py --rows 100000000 --tools upweight,duckdb
+    python benchmarks/large_file.py --tools upweight,duckdb --shape zstd --repeats 7
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 
 from _common import markdown
-from _data import large_file
+from _data import SHAPES, large_file
 
 K = 25
 HERE = Path(__file__).parent
@@ -149,11 +150,20 @@ def main() -> None:
     parser.add_argument(
         "--repeats", type=int, default=5, help="runs of upweight and duckdb, taking turns"
     )
+    parser.add_argument(
+        "--shape",
+        default="float32",
+        choices=sorted(SHAPES),
+        help="file shape: float32 / float64 features, 128k-row row groups, zstd",
+    )
     args = parser.parse_args()
-    src = large_file(args.rows)
+    src = large_file(args.rows, shape=args.shape)
     tools = [t.strip() for t in args.tools.split(",")]
     size = src.stat().st_size / 1e9
-    print(f"{args.rows:,} rows, {size:.2f} GB Parquet, k = {K}, {os.cpu_count()} cores\n")
+    print(
+        f"{args.rows:,} rows ({args.shape}), {size:.2f} GB Parquet, k = {K}, "
+        f"{os.cpu_count()} cores\n"
+    )
     rows = []
     walls: dict[str, float] = {}
     peaks: dict[str, float] = {}
