@@ -48,6 +48,7 @@ from ._metrics import evaluate_and_curves, evaluate_binary
 from ._models import DETERMINISTIC, HANDLES_MISSING, check_model, fit_model, make_model
 from ._outdir import OutputFolder, report_files
 from ._result import SweepResult, summarize
+from ._save import save_into
 from ._source import as_source
 from ._stored import valid_convergence, valid_run
 
@@ -835,7 +836,7 @@ def _sweep(
         )
         if folder is not None and report:
             clock = time.perf_counter()
-            result._save_into(folder)
+            save_into(result, folder)
             result.timings["report"] = time.perf_counter() - clock
         return result
     finally:
