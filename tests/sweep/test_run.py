@@ -12,7 +12,7 @@ import pytest
 
 import upweight
 from upweight import FileError, InputError, LabelError, MissingExtraError, PlanError
-from upweight._sweep._run import split_positions
+from upweight._sweep._split import split_positions
 from upweight.datasets import make_imbalanced
 
 FAST = {"convergence": False, "report": False}
