@@ -110,7 +110,7 @@ class Arguments:
         *,
         factors: Iterable[float] = DEFAULT_FACTORS,
         upweights: Iterable[float | str] | None = None,
-        corrections: Sequence[str] = ("upweight", "offset", "none"),
+        corrections: Sequence[str] = tuple(CORRECTIONS),
         model: str = "logreg",
         repeats: int = 1,
         seed: int = 0,
