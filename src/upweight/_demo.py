@@ -5,12 +5,18 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Sequence
 
+from ._sweep._arguments import DEFAULT_FACTORS, Arguments
 from ._sweep._result import SweepResult
-from ._sweep._run import DEFAULT_FACTORS, split_positions
+from ._sweep._run import FolderRules, run
+from ._sweep._split import split_positions
 from .datasets import make_imbalanced
 from .metrics import Evaluation, evaluate
 
 __all__ = ["run_demo"]
+
+#: The demo's folder rules: a folder holding any file upweight did not write is refused,
+#: and the demo's own earlier results (other rows or seed) are replaced without a flag.
+DEMO_RULES = FolderRules(strict=True, replace_other=True, who="upweight demo")
 
 MINORITY_SHARE = 0.01
 #: Expected minority rows at least, for small demos: the default split needs 95 (10 in
@@ -57,22 +63,19 @@ def run_demo(
     truth : Evaluation
         The true ``P(y | x)`` scored on the sweep's test rows.
     """
-    from ._sweep._run import _sweep
-
     share = max(MINORITY_SHARE, SMALL_MINORITY_ROWS / n_rows)
     data = make_imbalanced(n_rows, minority_share=share, random_state=seed)
-    result = _sweep(
+    arguments = Arguments.check(
+        factors=factors, corrections=corrections, seed=seed, convergence=convergence
+    )
+    result = run(
         data.X,
+        label=None,
         y=data.y,
-        factors=factors,
-        corrections=corrections,
-        seed=seed,
+        args=arguments,
         outdir=outdir,
-        convergence=convergence,
         progress=progress,
-        strict=True,
-        replace_other=True,
-        who="upweight demo",
+        rules=DEMO_RULES,
     )
     _, _, test = split_positions(
         data.y,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import errno
 import json
 import os
 import subprocess
@@ -395,39 +394,62 @@ def test_a_file_where_a_folder_belongs_is_one_line(data_file, tmp_path, capsys, 
     assert "unexpected" not in err
 
 
-def test_a_full_disk_while_storing_runs_is_one_line(data_file, tmp_path, capsys, monkeypatch):
-    import upweight._sweep._outdir as outdir_module
+#: The command line in a fresh interpreter whose file size limit (RLIMIT_FSIZE) drops to
+#: ``argv[1]`` bytes once ``argv[2]`` configurations are done (told by the sweep's progress
+#: callback): the kernel then refuses every write past the limit (EFBIG), as a full disk
+#: would. matplotlib is loaded first, so that its caches are written before.
+LIMITED = """
+import resource, sys
+import matplotlib.pyplot
+import upweight
+from upweight._cli import main
 
-    real = outdir_module.json.dumps
-    written: list[int] = []
+limit, after = int(sys.argv[1]), int(sys.argv[2])
+sweep = upweight.sweep
 
-    def dumps(value, *args, **kwargs):
-        if isinstance(value, dict) and "row" in value:
-            written.append(1)
-            if len(written) > 2:
-                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-        return real(value, *args, **kwargs)
+def limited(*args, progress=None, **kwargs):
+    def watch(done, total, text):
+        if done >= after:
+            hard = resource.getrlimit(resource.RLIMIT_FSIZE)[1]
+            resource.setrlimit(resource.RLIMIT_FSIZE, (limit, hard))
+        if progress is not None:
+            progress(done, total, text)
+    return sweep(*args, progress=watch, **kwargs)
 
-    monkeypatch.setattr(outdir_module.json, "dumps", dumps)
+upweight.sweep = limited
+sys.exit(main(sys.argv[3:]))
+"""
+
+
+def run_limited(limit: int, after: int, *args) -> tuple[int, str]:
+    """Exit code and standard error of the command line under a file size limit."""
+    pytest.importorskip("resource")
+    src = str(Path(upweight.__file__).resolve().parents[1])
+    env = {**os.environ, "PYTHONPATH": src + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    env.pop("UPWEIGHT_DEBUG", None)
+    command = [sys.executable, "-c", LIMITED, str(limit), str(after), *map(str, args)]
+    done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=300)
+    return done.returncode, done.stderr
+
+
+def test_no_room_while_storing_runs_is_one_line(data_file, tmp_path):
     out = tmp_path / "out"
-    code, _, err = run(capsys, "sweep", data_file, "-l", "y", "-o", out, "-k", "1,4")
-    assert code == 2 and err.count("\n") == 1
+    args = ["sweep", data_file, "-l", "y", "-o", out, "-k", "1,4", "-q"]
+    code, err = run_limited(0, 2, *args)  # no byte more once two runs are stored
+    assert code == 2 and err.count("\n") == 1, err
     assert "could not write" in err and "runs/" in err and "free some space" in err
     assert len(list((out / "runs").glob("*.json"))) == 2
 
 
-def test_a_full_disk_while_writing_the_report_is_one_line(data_file, tmp_path, capsys, monkeypatch):
-    import matplotlib.figure
-
-    def full(self, *args, **kwargs):
-        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-
-    monkeypatch.setattr(matplotlib.figure.Figure, "savefig", full)
+def test_no_room_while_writing_the_report_is_one_line(data_file, tmp_path):
     out = tmp_path / "out"
-    args = ["sweep", data_file, "-l", "y", "-o", out, "-k", "1,4", "--no-convergence"]
-    code, _, err = run(capsys, *args)
+    args = ["sweep", data_file, "-l", "y", "-o", out, "-k", "1,4", "--no-convergence", "-q"]
+    # from the start, files up to 32 kB: the runs (2 kB) and results.parquet (11 kB) fit,
+    # the plots (40 kB and more) do not
+    code, err = run_limited(32_000, 0, *args)
     assert code == 2 and err.count("\n") == 1, err
     assert "could not write" in err and "plots/" in err and "free some space" in err
+    assert (out / "results.parquet").is_file()
     assert not [p for p in out.rglob("*") if p.name.startswith(".") and p.name != LOCK]
 
 
@@ -459,9 +481,7 @@ def test_a_really_full_disk_is_one_line(data_file, tmp_path, capsys):
 def test_a_folder_made_read_only_mid_run_is_one_line(data_file, tmp_path, capsys):
     with tmpfs(tmp_path / "disk", "50m") as disk:
         out = disk / "out"
-        from upweight._sweep import _run
-
-        real = _run.sweep
+        real = upweight.sweep
 
         def readonly_after_two(*args, **kwargs):
             progress = kwargs["progress"]
@@ -476,7 +496,7 @@ def test_a_folder_made_read_only_mid_run_is_one_line(data_file, tmp_path, capsys
             return real(*args, **kwargs)
 
         with pytest.MonkeyPatch.context() as mp:
-            mp.setattr(_run, "sweep", readonly_after_two)
+            mp.setattr(upweight, "sweep", readonly_after_two)  # what the command calls
             args = ["sweep", data_file, "-l", "y", "-o", out, "-k", "1,4", "--no-convergence"]
             code, _, err = run(capsys, *args)
         assert code == 2, err
@@ -486,9 +506,7 @@ def test_a_folder_made_read_only_mid_run_is_one_line(data_file, tmp_path, capsys
 
 
 # -- temporaries ----------------------------------------------------------------------------
-def test_no_visible_temporary_folder_and_stale_temporaries_are_removed(data, tmp_path, monkeypatch):
-    import tempfile
-
+def test_no_visible_temporary_folder_and_stale_temporaries_are_removed(data, tmp_path):
     out = tmp_path / "out"
     upweight.sweep(data.X, y=data.y, outdir=out, **FAST)
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
@@ -499,17 +517,15 @@ def test_no_visible_temporary_folder_and_stale_temporaries_are_removed(data, tmp
         name = temporary(folder / "x.json").name.replace(f"-{os.getpid()}-", f"-{dead.pid}-")
         (folder / name).write_text("half")
         stale.append(folder / name)
-    made: list[str] = []
-    real = tempfile.mkdtemp
+    folders: set[str] = set()
 
-    def mkdtemp(*args, **kwargs):
-        made.append(str(kwargs.get("dir") or (args[2] if len(args) > 2 else "")))
-        return real(*args, **kwargs)
+    def look(done: int, total: int, text: str) -> None:  # the folder as the sweep runs
+        folders.update(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_dir())
 
-    monkeypatch.setattr(tempfile, "mkdtemp", mkdtemp)
-    upweight.sweep(data.X, y=data.y, outdir=out, overwrite=True, **FAST)
+    upweight.sweep(data.X, y=data.y, outdir=out, overwrite=True, progress=look, **FAST)
+    look(0, 0, "after")
+    assert folders == {"runs", "plots"}
     assert not any(p.exists() for p in stale)
-    assert not [d for d in made if d.startswith(str(out))]
     assert on_disk(out) <= listed(out)
 
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
+import sys
 
 import numpy as np
 import pyarrow as pa
@@ -12,7 +12,7 @@ import pytest
 
 import upweight
 from upweight import FileError, InputError, LabelError, MissingExtraError, PlanError
-from upweight._sweep._run import split_positions
+from upweight._sweep._split import split_positions
 from upweight.datasets import make_imbalanced
 
 FAST = {"convergence": False, "report": False}
@@ -172,10 +172,7 @@ def test_more_than_two_classes_is_refused():
 
 
 def test_a_missing_extra_is_named(small_data, monkeypatch):
-    real = importlib.util.find_spec
-    monkeypatch.setattr(
-        importlib.util, "find_spec", lambda name, *a: None if name == "lightgbm" else real(name)
-    )
+    monkeypatch.setitem(sys.modules, "lightgbm", None)  # as if not installed: imports fail
     with pytest.raises(MissingExtraError, match=r"pip install 'upweight\[lightgbm\]'"):
         upweight.sweep(small_data.X, y=small_data.y, model="lightgbm", **FAST)
 

@@ -1,8 +1,10 @@
 """The sweep: factor, upweight and correction tuned like hyperparameters, with a report.
 
-:func:`sweep` computes (:mod:`._run`), :class:`SweepResult` holds the plain data
+:func:`sweep` computes (:mod:`._run`, in steps: :mod:`._arguments`, :mod:`._split`,
+:mod:`._holdout`, :mod:`._draws`), :class:`SweepResult` holds the plain data
 (:mod:`._result`), and the plots and the HTML report only read it (:mod:`._plots`,
-:mod:`._report`). Data access goes through :mod:`._source`.
+:mod:`._report`); :mod:`._save` writes them into the output folder (:mod:`._outdir`).
+Data access goes through :mod:`._source`.
 
 The names load on first use, so that the command line starts without the sweep's
 imports when it runs another command.
@@ -14,8 +16,9 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from ._arguments import DEFAULT_FACTORS
     from ._result import Choice, Recommendation, SweepResult
-    from ._run import DEFAULT_FACTORS, sweep
+    from ._run import sweep
 
 __all__ = ["DEFAULT_FACTORS", "Choice", "Recommendation", "SweepResult", "sweep"]
 
@@ -23,7 +26,7 @@ _HOMES = {
     "Choice": "._result",
     "Recommendation": "._result",
     "SweepResult": "._result",
-    "DEFAULT_FACTORS": "._run",
+    "DEFAULT_FACTORS": "._arguments",
     "sweep": "._run",
 }
 

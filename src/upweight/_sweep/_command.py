@@ -219,10 +219,10 @@ def sweep(
     writes OUTPUT/report.html, OUTPUT/results.parquet and OUTPUT/plots/. Finished
     configurations are kept in OUTPUT, so a rerun (after Ctrl-C) skips them.
     """
-    from ._run import sweep as run_sweep
+    import upweight  # the public function: the command line is a shell over it
 
     with ui.sweep_progress(quiet) as progress, _carry_on_hint(output):
-        result = run_sweep(
+        result = upweight.sweep(
             data,
             label=label,
             factors=parse_list(factors, "--factors"),

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from .._correct import correct_proba
+from .._correct import correction as correction_named
 from .._plan import SamplingPlan
 from .._profile import profile
 
@@ -46,15 +46,6 @@ def checkpoints(n_batches: int, n_points: int = 24) -> list[int]:
 def _log_loss(outcome: npt.NDArray[np.float64], prob: npt.NDArray[np.float64]) -> float:
     p = np.clip(prob, _EPS, 1 - _EPS)
     return -float(np.mean(outcome * np.log(p) + (1 - outcome) * np.log1p(-p)))
-
-
-def _to_true(
-    prob: npt.NDArray[np.float64], correction: str, plan: SamplingPlan, classes: list[Any]
-) -> npt.NDArray[np.float64]:
-    if correction != "offset":
-        return prob
-    both = np.column_stack([1.0 - prob, prob])
-    return correct_proba(both, plan=plan, classes=classes)[:, 1]
 
 
 def run_convergence(
@@ -82,7 +73,10 @@ def run_convergence(
         The downsampled training rows, 1.0 for the minority class, and their weights
         (``None``: unweighted).
     correction : {"upweight", "offset", "none"}
-        How validation predictions are brought to the true distribution.
+        How validation predictions are brought to the true distribution, as the sweep
+        measures it (:meth:`~upweight._correct.Correction.to_true` with
+        ``residual=False``: only a correction that rescales by the prior ratios, the
+        offset, changes them).
     plan : SamplingPlan
         The plan as applied (for the offset correction and the predicted batch makeup).
     classes : list
@@ -104,6 +98,7 @@ def run_convergence(
         ``examples``, ``seconds`` and ``val_log_loss`` per checkpoint; ``batches``,
         ``batches_without_minority`` and ``predicted_share_without_minority``.
     """
+    to_true = correction_named(correction).to_true
     rng = np.random.default_rng(seed)
     n = outcome.size
     marks = set(checkpoints(n_batches))
@@ -133,7 +128,7 @@ def run_convergence(
         step(xb, yb, wb)
         spent += time.perf_counter() - start
         if b in marks:
-            prob = _to_true(predict(Xv), correction, plan, classes)
+            prob = to_true(predict(Xv), plan, classes=classes, residual=False)
             examples.append(b * len(idx))
             seconds.append(spent)
             losses.append(_log_loss(outcome_val, prob))

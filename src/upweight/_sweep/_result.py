@@ -1,7 +1,7 @@
 """What a sweep measured, as plain data, and the recommendation drawn from it.
 
-Nothing here draws: the plots and the HTML report (:mod:`upweight._sweep._report`) only
-read a :class:`SweepResult`.
+Nothing here draws or writes: the plots and the HTML report (:mod:`._report`) only read
+a :class:`SweepResult`, and :mod:`._save` writes it.
 """
 
 from __future__ import annotations
@@ -12,15 +12,12 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from .._profile import ImbalanceProfile
 from ._metrics import METRICS
-
-if TYPE_CHECKING:
-    from ._outdir import OutputFolder
 
 __all__ = ["Choice", "Recommendation", "SweepResult", "describe", "summarize"]
 
@@ -217,23 +214,9 @@ class SweepResult:
         pathlib.Path
             The report's path.
         """
-        from ._outdir import OutputFolder, report_files
+        from ._save import save  # the writing, plots and report live there
 
-        names = report_files(convergence=bool(self.convergence))
-        with OutputFolder.open(outdir, targets=names, overwrite=True) as folder:
-            folder.claim(names)
-            return self._save_into(folder)
-
-    def _save_into(self, folder: OutputFolder) -> Path:
-        """:meth:`save` into a folder already opened (and locked) by the sweep."""
-        import pyarrow.parquet as pq
-
-        from ._report import write_report
-
-        table = self.to_arrow()
-        folder.write("results.parquet", lambda tmp: pq.write_table(table, tmp))
-        self.outdir = folder.path
-        return write_report(self, folder)
+        return save(self, outdir)
 
 
 def _jsonable(value: Any) -> Any:

@@ -1,19 +1,28 @@
 """What a stored run must hold to be reused: the keys and types the sweep writes.
 
 A run is stored as ``runs/<config id>.json`` (``{"row": ..., "curves": ...}``) or
-``runs/convergence-<learner>-k<factor>-<correction>.json``. Before a stored run is reused
-it is checked against these schemas, and against the configuration it claims to be; a
-file that fails (a hand edit, a truncated copy, ``{}``) is computed again.
+``runs/convergence-<learner>-k<factor>-<correction>.json`` (see :mod:`._keys`). Before a
+stored run is reused it is checked against these schemas, and against the configuration
+it claims to be; a file that fails (a hand edit, a truncated copy, ``{}``) is computed
+again, and a warning says so.
 """
 
 from __future__ import annotations
 
 import math
-from typing import Any
+import os
+import warnings
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
+from .._exceptions import UpweightWarning
+from ._keys import Config, ConvergenceKey
 from ._metrics import METRICS
 
-__all__ = ["valid_convergence", "valid_run"]
+if TYPE_CHECKING:
+    from ._outdir import OutputFolder
+
+__all__ = ["stored_convergence", "stored_runs", "valid_convergence", "valid_run"]
 
 _INT = "int"
 _NUMBER = "number"
@@ -139,3 +148,47 @@ def valid_convergence(data: Any, *, learner: str, factor: float, correction: str
         and _same(data["factor"], factor)
         and data["correction"] == correction
     )
+
+
+def _damaged(name: str) -> None:
+    warnings.warn(f"{name} was damaged; it is computed again", UpweightWarning, stacklevel=4)
+
+
+def stored_runs(folder: OutputFolder, configs: Iterable[Config]) -> dict[str, Any]:
+    """Config id -> the stored run of each of ``configs`` that is sound."""
+    done: dict[str, Any] = {}
+    for c in configs:
+        if not os.path.lexists(folder.path / c.file_name):
+            continue
+        data = folder.read_json(c.file_name)
+        if valid_run(
+            data,
+            config_id=c.id,
+            model=c.model,
+            factor=c.factor,
+            upweight=c.upweight,
+            correction=c.correction,
+            repeat=c.repeat,
+        ):
+            done[c.id] = data
+        else:
+            _damaged(c.file_name)
+    return done
+
+
+def stored_convergence(
+    folder: OutputFolder, keys: Iterable[ConvergenceKey]
+) -> dict[ConvergenceKey, Any]:
+    """The stored convergence run of each of ``keys`` that is sound."""
+    done: dict[ConvergenceKey, Any] = {}
+    for key in keys:
+        if not os.path.lexists(folder.path / key.file_name):
+            continue
+        data = folder.read_json(key.file_name)
+        if valid_convergence(
+            data, learner=key.learner, factor=key.factor, correction=key.correction
+        ):
+            done[key] = data
+        else:
+            _damaged(key.file_name)
+    return done

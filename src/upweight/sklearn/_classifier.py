@@ -27,7 +27,7 @@ from sklearn.utils.validation import (
     has_fit_parameter,
 )
 
-from .._correct import correct_decision, correct_proba
+from .._correct import CORRECTIONS, correct_decision, correction
 from .._downsample import select_encoded
 from .._exceptions import InputError
 from .._labels import encode_labels
@@ -183,7 +183,7 @@ class DownsampledClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         "estimator": [HasMethods(["fit", "predict"])],
         **SAMPLING_CONSTRAINTS,
         "weights": [StrOptions({"factor", "exact"})],
-        "correction": [StrOptions({"upweight", "offset", "none"})],
+        "correction": [StrOptions(set(CORRECTIONS))],
     }
 
     def __init__(
@@ -208,7 +208,7 @@ class DownsampledClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         self.random_state = random_state
 
     def _make_plan(self, counts: Mapping[Label, int]) -> SamplingPlan:
-        upweighted = self.correction == "upweight"
+        upweighted = correction(self.correction).trains_weighted
         weights: WeightMode = self.weights if upweighted else "none"
         upweight = self.upweight if upweighted else None
         if self.factor is None and self.target_share is None:
@@ -263,10 +263,11 @@ class DownsampledClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
                 f"{type(self.estimator).__name__}, a {_kind(self.estimator)}: pass a "
                 "classifier such as LogisticRegression"
             )
-        if self.correction == "upweight" and not _accepts_sample_weight(self.estimator):
+        trains_weighted = correction(self.correction).trains_weighted
+        if trains_weighted and not _accepts_sample_weight(self.estimator):
             raise InputError(
                 f"{type(self.estimator).__name__}.fit does not accept sample_weight, which "
-                "correction='upweight' needs; use correction='offset'"
+                f"correction={self.correction!r} needs; use correction='offset'"
             )
         n = y_arr.shape[0]
         if n_rows(X) != n:
@@ -285,7 +286,7 @@ class DownsampledClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         idx = selection.indices
 
         weight: npt.NDArray[np.float64] | None = None
-        if self.correction == "upweight":
+        if trains_weighted:
             weight = selection.sample_weight
         if user_weight is not None:
             weight = user_weight[idx] if weight is None else weight * user_weight[idx]
@@ -333,7 +334,7 @@ class DownsampledClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         proba = np.asarray(self.estimator_.predict_proba(X), dtype=np.float64)
         if not self._rescales():
             return proba
-        return correct_proba(proba, plan=self.plan_, classes=self.classes_, weighted=True)
+        return correction(self.correction).to_true(proba, self.plan_, classes=self.classes_)
 
     @available_if(_inner_has("predict_proba"))
     def predict_log_proba(self, X: Any) -> npt.NDArray[np.float64]:
@@ -352,19 +353,19 @@ class DownsampledClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         decision = np.asarray(self.estimator_.decision_function(X), dtype=np.float64)
         if not self._rescales():
             return decision
-        return correct_decision(decision, plan=self.plan_, classes=self.classes_, weighted=True)
+        weighted = correction(self.correction).rescales == "residual"
+        return correct_decision(decision, plan=self.plan_, classes=self.classes_, weighted=weighted)
 
     def _rescales(self) -> bool:
         """Whether the model's scores need rescaling to reach the true distribution.
 
-        Always with ``"offset"``; never with ``"none"``; with ``"upweight"`` only when an
-        upweight other than the factor left part of the prior ratio (with the default
-        upweight the weights restore the class totals up to rounding, and the model's own
-        ``predict`` and scores are kept as they are).
+        The correction says (:meth:`upweight._correct.Correction.rescaled`): always with
+        ``"offset"``; never with ``"none"``; with ``"upweight"`` only when an upweight
+        other than the factor left part of the prior ratio (with the default upweight the
+        weights restore the class totals up to rounding, and the model's own ``predict``
+        and scores are kept as they are).
         """
-        if self.correction != "upweight":
-            return self.correction == "offset"
-        return self.plan_.weight_mode == "factor" and any(c.weight != c.factor for c in self.plan_)
+        return correction(self.correction).rescaled(self.plan_)
 
     def predict(self, X: Any) -> Any:
         """Predicted classes: the model's own, or from the rescaled scores if rescaled."""
@@ -378,11 +379,12 @@ class DownsampledClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             if decision.ndim == 1:
                 return self.classes_[(decision > 0).astype(int)]
             return self.classes_[np.argmax(decision, axis=1)]
-        if self.correction == "upweight":
+        if correction(self.correction).trains_weighted:
             return self.estimator_.predict(X)  # nothing to rescale: the model's own answer
         raise InputError(
             f"{type(self.estimator_).__name__} has neither predict_proba nor "
-            "decision_function, which correction='offset' needs; use correction='upweight'"
+            f"decision_function, which correction={self.correction!r} needs; use "
+            "correction='upweight'"
         )
 
     def __sklearn_tags__(self) -> Any:

@@ -1,0 +1,201 @@
+"""The sweep's arguments, checked once, and the work they ask for.
+
+:meth:`Arguments.check` turns what the user passed into one canonical form (or raises one
+clear error); :meth:`Arguments.configs` and :meth:`Arguments.convergence_keys` list the
+configurations and the convergence runs to measure. Which corrections exist, and what
+each asks of training, is the corrections registry's to say (:mod:`upweight._correct`).
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from .._correct import CORRECTIONS, correction
+from .._exceptions import InputError, PlanError
+from .._plan import check_factor
+from .._random import SEED_LIMIT, check_seed
+from .._validation import positive_int
+from ._keys import Config, ConvergenceKey
+from ._models import check_model
+
+__all__ = ["DEFAULT_FACTORS", "Arguments"]
+
+DEFAULT_FACTORS: tuple[float, ...] = (1, 2, 5, 10, 25, 50, 100)
+
+
+def _check_factors(factors: Any) -> list[float]:
+    if isinstance(factors, numbers.Real):
+        factors = [factors]
+    values = list(factors) if factors is not None else []
+    if not values:
+        raise PlanError("factors is empty; give at least one factor >= 1, e.g. 1,10,25")
+    return sorted({check_factor(v) for v in values})
+
+
+def _check_upweights(upweights: Any) -> list[float | None]:
+    """None in the result stands for "the factor itself"."""
+    if upweights is None:
+        return [None]
+    if isinstance(upweights, numbers.Real | str):
+        upweights = [upweights]
+    out: list[float | None] = []
+    for value in upweights:
+        if value in ("factor", "k"):
+            out.append(None)
+            continue
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, numbers.Real)
+            or not (math.isfinite(float(value)) and float(value) > 0)
+        ):
+            raise PlanError(f"upweights must be positive numbers or 'factor'; got {value!r}")
+        out.append(float(value))
+    if not out:
+        raise PlanError("upweights is empty; leave it out to upweight by the factor")
+    return list(dict.fromkeys(out))
+
+
+def _check_corrections(corrections: Any) -> list[str]:
+    if isinstance(corrections, str):
+        corrections = [corrections]
+    values = list(dict.fromkeys(corrections or []))
+    if not values:
+        raise PlanError(f"corrections is empty; pick from {', '.join(CORRECTIONS)}")
+    for name in values:
+        correction(name)  # one of the registry's names, or PlanError naming them
+    return values
+
+
+def _check_share(value: Any, name: str) -> float:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, numbers.Real)
+        or not 0.0 < float(value) < 0.5
+    ):
+        raise InputError(f"{name} must be a share of the rows in (0, 0.5); got {value!r}")
+    return float(value)
+
+
+@dataclass(frozen=True)
+class Arguments:
+    """The sweep's arguments in canonical form (see :func:`upweight.sweep`).
+
+    ``upweights`` holds None for "the factor itself"; the other fields are as documented
+    there, checked.
+    """
+
+    factors: list[float]
+    upweights: list[float | None]
+    corrections: list[str]
+    model: str
+    repeats: int
+    seed: int
+    validation_size: float
+    test_size: float
+    tolerance: float
+    precision: float
+    batch_size: int
+    convergence: bool
+    convergence_batches: int
+    overwrite: bool
+    report: bool
+
+    @classmethod
+    def check(
+        cls,
+        *,
+        factors: Iterable[float] = DEFAULT_FACTORS,
+        upweights: Iterable[float | str] | None = None,
+        corrections: Sequence[str] = tuple(CORRECTIONS),
+        model: str = "logreg",
+        repeats: int = 1,
+        seed: int = 0,
+        validation_size: float = 0.1,
+        test_size: float = 0.1,
+        tolerance: float = 0.01,
+        precision: float = 0.5,
+        batch_size: int = 32,
+        convergence: bool = True,
+        convergence_batches: int = 400,
+        overwrite: bool = False,
+        report: bool = True,
+    ) -> Arguments:
+        """Check every argument, in the order of the signature; one clear error otherwise."""
+        factor_list = _check_factors(factors)
+        upweight_list = _check_upweights(upweights)
+        correction_list = _check_corrections(corrections)
+        model = check_model(model)
+        repeats = positive_int(repeats, "repeats", InputError)
+        batch_size = positive_int(batch_size, "batch_size", InputError)
+        convergence_batches = positive_int(convergence_batches, "convergence_batches", InputError)
+        validation_size = _check_share(validation_size, "validation_size")
+        test_size = _check_share(test_size, "test_size")
+        if not isinstance(tolerance, numbers.Real) or not 0 <= float(tolerance) < 1:
+            raise InputError(f"tolerance must be a relative tolerance in [0, 1); got {tolerance!r}")
+        if not isinstance(precision, numbers.Real) or not 0 < float(precision) < 1:
+            raise InputError(f"precision must be in (0, 1); got {precision!r}")
+        seed = check_seed(seed)
+        if seed + repeats > SEED_LIMIT:  # repeat r selects with seed + r
+            raise InputError(
+                f"seed + repeats must stay below 2**64 (repeat r draws with seed + r); got seed "
+                f"{seed:,} and {repeats} repeat(s)"
+            )
+        return cls(
+            factors=factor_list,
+            upweights=upweight_list,
+            corrections=correction_list,
+            model=model,
+            repeats=repeats,
+            seed=seed,
+            validation_size=validation_size,
+            test_size=test_size,
+            tolerance=float(tolerance),
+            precision=float(precision),
+            batch_size=batch_size,
+            convergence=convergence,
+            convergence_batches=convergence_batches,
+            overwrite=overwrite,
+            report=report,
+        )
+
+    def configs(self) -> list[Config]:
+        """Every configuration: repeat x factor x correction (x upweight, if weighted).
+
+        A correction that trains with weights gets one configuration per upweight (the
+        factor itself where the upweight is "factor"); the others train without weights.
+        """
+        out = []
+        for r in range(self.repeats):
+            for k in self.factors:
+                for name in self.corrections:
+                    if correction(name).trains_weighted:
+                        out += [
+                            Config(self.model, k, k if u is None else u, name, r)
+                            for u in self.upweights
+                        ]
+                    else:
+                        out.append(Config(self.model, k, None, name, r))
+        return out
+
+    def convergence_keys(self, learners: Sequence[str]) -> list[ConvergenceKey]:
+        """Every convergence run: learner x factor x correction.
+
+        The corrections that train weighted or rescale are measured; only when the sweep
+        has none of them is a correction that does neither.
+        """
+        doing = [
+            name
+            for name in self.corrections
+            if correction(name).trains_weighted or correction(name).rescales is not None
+        ]
+        names = doing or [c for c in self.corrections if c not in doing]
+        return [
+            ConvergenceKey(learner, k, name)
+            for learner in learners
+            for k in self.factors
+            for name in names
+        ]

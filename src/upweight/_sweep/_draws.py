@@ -1,0 +1,366 @@
+"""Each draw of training rows: select and load them, fit, evaluate, store; convergence.
+
+A draw is one repeat at one factor. Its rows are selected by a plan made from the
+training split's class counts (exact selection, seed ``seed + repeat``) and loaded once:
+for one repeat the rows of the smallest factor are read from the source, and a larger
+factor, which keeps a subset of them (the selection is nested), takes its rows in memory.
+
+Then each configuration of the draw is fitted, evaluated on validation and test, and
+stored as it ends. What a configuration trains with and how its predictions are brought
+to the true distribution is its correction's to say (:mod:`upweight._correct`):
+configurations with equal :class:`~._keys.FitKey` share one fit, and those with equal
+:class:`~._keys.EvalKey` share their figures. At the first repeat, the factor's
+convergence runs follow on the same rows.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from .._correct import Correction, correction
+from .._downsample import select_encoded
+from .._plan import SamplingPlan
+from .._plan import plan as make_plan
+from ._arguments import Arguments
+from ._convergence import run_convergence
+from ._holdout import Holdout
+from ._keys import Config, ConvergenceKey, ConvergenceRunKey, EvalKey, FitKey
+from ._measure import PeakMemory, disk_bytes
+from ._metrics import evaluate_and_curves, evaluate_binary
+from ._models import DETERMINISTIC, fit_model, make_model
+from ._outdir import OutputFolder
+from ._source import Source
+from ._split import Labels, Split
+
+__all__ = ["Draw", "Runner"]
+
+Progress = Callable[[int, int, str], None]
+#: Stored runs: config id -> {"row": ..., "curves": ...}; convergence key -> run.
+Done = dict[str, dict[str, Any]]
+ConvergenceDone = dict[ConvergenceKey, dict[str, Any]]
+
+
+@dataclass
+class Draw:
+    """The training rows of one repeat at one factor, as selected and loaded."""
+
+    repeat: int
+    factor: float
+    indices: npt.NDArray[np.intp]  # positions within the training split, sorted
+    plan: SamplingPlan  # as applied, weighted by the factor
+    plain: SamplingPlan  # as applied, without weights
+    kept_codes: npt.NDArray[Any]
+    outcome: npt.NDArray[np.float64]  # 1.0 for the minority class
+    X: Any
+    load_seconds: float
+    memory_mb: float  # what selecting and loading added to the peak
+    disk: Future[int]  # Parquet bytes of the rows, measured in a thread
+    disk_size: int | None = None  # once waited for
+
+
+@dataclass(frozen=True)
+class _Fit:
+    """One fitted model's probabilities of the minority class, and what the fit cost."""
+
+    seconds: float
+    peak_mb: float
+    first: str  # the configuration it was fitted for
+    val: npt.NDArray[np.float64]
+    test: npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class _Figures:
+    """Validation and test figures of one fit, rescaled one way; test curves."""
+
+    val: dict[str, float]
+    test: dict[str, float]
+    curves: dict[str, Any]
+
+
+def _positions_within(
+    indices: npt.NDArray[np.intp], loaded: tuple[npt.NDArray[np.intp], Any] | None
+) -> npt.NDArray[np.intp] | None:
+    """Where ``indices`` sit in the loaded rows' indices, if all are there."""
+    if loaded is None or indices.size > loaded[0].size:
+        return None
+    where = np.searchsorted(loaded[0], indices)
+    if where.size and (
+        where[-1] >= loaded[0].size or not np.array_equal(loaded[0][where], indices)
+    ):
+        return None
+    return where
+
+
+def _positive_proba(estimator: Any, X: Any) -> npt.NDArray[np.float64]:
+    proba = np.asarray(estimator.predict_proba(X), dtype=np.float64)
+    return proba[:, 1] if proba.ndim == 2 else proba
+
+
+def _eval_key(fit: FitKey, corr: Correction, plan: SamplingPlan) -> EvalKey:
+    """The fit's predictions rescaled as ``corr`` does under ``plan``, as the sweep measures.
+
+    ``residual=False``: an upweight other than the factor is measured as it is.
+    """
+    shifts = corr.shifts(plan, residual=False)
+    ratios = corr.ratios(plan, residual=False) if shifts else None
+    return EvalKey(fit, None if ratios is None else tuple(ratios.items()))
+
+
+class Runner:
+    """Runs the draws of one sweep, filling ``done`` and ``conv_done`` as runs end."""
+
+    def __init__(
+        self,
+        *,
+        args: Arguments,
+        source: Source,
+        labels: Labels,
+        split: Split,
+        folder: OutputFolder | None,
+        done: Done,
+        conv_done: ConvergenceDone,
+        total: int,
+        timings: dict[str, float],
+        progress: Progress | None,
+    ) -> None:
+        self.args = args
+        self.source = source
+        self.labels = labels
+        self.split = split
+        self.folder = folder
+        self.done = done
+        self.conv_done = conv_done
+        self.finished = len(done)
+        self.total = total
+        self.timings = timings
+        self.progress = progress
+        self.classes = [labels.majority, labels.minority]
+
+    def announce(self, text: str) -> None:
+        """Tell the progress callback how many configurations are done, and what is next."""
+        if self.progress is not None:
+            self.progress(self.finished, self.total, text)
+
+    # -- the loop ---------------------------------------------------------------------------
+    def run(
+        self, configs: Sequence[Config], conv_keys: Sequence[ConvergenceKey], holdout: Holdout
+    ) -> None:
+        """Every draw that has a configuration or a convergence run left to measure."""
+        args = self.args
+        pending = (
+            [key for key in conv_keys if key not in self.conv_done] if args.convergence else []
+        )
+        # the Parquet size of each training set is measured in a thread, next to the fits
+        writer = ThreadPoolExecutor(max_workers=1)
+        try:
+            for r in range(args.repeats):
+                loaded: tuple[npt.NDArray[np.intp], Any] | None = None
+                for k in args.factors:
+                    todo = [
+                        c
+                        for c in configs
+                        if c.repeat == r and c.factor == k and c.id not in self.done
+                    ]
+                    conv_todo = [key for key in pending if key.factor == k] if r == 0 else []
+                    if not todo and not conv_todo:
+                        continue
+                    draw = self._draw(r, k, loaded, writer)
+                    loaded = (draw.indices, draw.X)
+                    self._configurations(draw, todo, holdout)
+                    if conv_todo:
+                        self._convergence(draw, conv_todo, holdout)
+                    if draw.disk_size is None:  # only convergence ran: the size is not reported
+                        draw.disk.cancel()
+        finally:
+            # Ctrl-C: the configuration in flight is lost, the stored ones are kept
+            writer.shutdown(wait=False, cancel_futures=True)
+
+    # -- select and load --------------------------------------------------------------------
+    def _draw(
+        self,
+        r: int,
+        k: float,
+        loaded: tuple[npt.NDArray[np.intp], Any] | None,
+        writer: ThreadPoolExecutor,
+    ) -> Draw:
+        """Select the rows of repeat ``r`` at factor ``k``, and load them."""
+        self.announce(f"k={k:g}, repeat {r + 1}: selecting rows")
+        seed, train = self.args.seed + r, self.split.train
+        with PeakMemory() as memory:
+            clock = time.perf_counter()
+            base = make_plan(self.split.train_counts, factor=k)
+            selection = select_encoded(train, base, random_state=seed, method="exact")
+            kept_codes = train.codes[selection.indices]
+            outcome = self.labels.outcome(kept_codes)
+            self.timings["select"] += time.perf_counter() - clock
+            clock = time.perf_counter()
+            within = _positions_within(selection.indices, loaded)
+            if within is not None and loaded is not None:
+                X = loaded[1][within]
+            else:
+                X, _ = self.source.rows(self.split.train_pos[selection.indices])
+            load_seconds = time.perf_counter() - clock
+            self.timings["load training rows"] += load_seconds
+        plain = make_plan(self.split.train_counts, factor=k, weights="none").applied(
+            selection.plan.kept, method="exact", seed=seed
+        )
+        disk = writer.submit(disk_bytes, X, outcome, selection.sample_weight)
+        return Draw(
+            repeat=r,
+            factor=k,
+            indices=selection.indices,
+            plan=selection.plan,
+            plain=plain,
+            kept_codes=kept_codes,
+            outcome=outcome,
+            X=X,
+            load_seconds=load_seconds,
+            memory_mb=memory.mb,
+            disk=disk,
+        )
+
+    def _plan(self, draw: Draw, config: Config, corr: Correction) -> SamplingPlan:
+        """The plan as applied to the draw, with the configuration's weights if it has any."""
+        if not corr.trains_weighted:
+            return draw.plain
+        return make_plan(
+            self.split.train_counts, factor=draw.factor, upweight=config.upweight
+        ).applied(draw.plan.kept, method="exact", seed=self.args.seed + draw.repeat)
+
+    # -- fit, evaluate, store ---------------------------------------------------------------
+    def _configurations(self, draw: Draw, todo: Sequence[Config], holdout: Holdout) -> None:
+        """Fit (shared fits once), evaluate and store each configuration of the draw."""
+        fits: dict[FitKey, _Fit] = {}
+        figures: dict[EvalKey, _Figures] = {}
+        for config in todo:
+            corr = correction(config.correction)
+            plan = self._plan(draw, config, corr)
+            fit_key = FitKey(draw.repeat, draw.factor, corr.fit_key(plan))
+            if fit_key not in fits:
+                weights = plan.weight_array()[draw.kept_codes] if corr.weighted(plan) else None
+                fits[fit_key] = self._fit(draw, config, weights, holdout)
+            eval_key = _eval_key(fit_key, corr, plan)
+            clock = time.perf_counter()
+            if eval_key not in figures:
+                figures[eval_key] = self._evaluate(fits[fit_key], corr, plan, holdout)
+            self.timings["evaluate"] += time.perf_counter() - clock
+            if draw.disk_size is None:
+                clock = time.perf_counter()
+                draw.disk_size = draw.disk.result()
+                self.timings["disk size (waited for)"] += time.perf_counter() - clock
+            self._store(draw, config, fits[fit_key], figures[eval_key])
+
+    def _fit(
+        self,
+        draw: Draw,
+        config: Config,
+        weights: npt.NDArray[np.float64] | None,
+        holdout: Holdout,
+    ) -> _Fit:
+        """Fit the model on the draw's rows; its probabilities on validation and test."""
+        self.announce(f"k={draw.factor:g}, repeat {draw.repeat + 1}: fitting")
+        model = self.args.model
+        model_seed = 0 if model in DETERMINISTIC else self.args.seed + draw.repeat
+        estimator = make_model(model, seed=model_seed)
+        target = draw.outcome.astype(np.int64)
+        with PeakMemory() as memory:
+            clock = time.perf_counter()
+            fit_model(estimator, draw.X, target, weights)
+            seconds = time.perf_counter() - clock
+        self.timings["fit"] += seconds
+        clock = time.perf_counter()
+        fit = _Fit(
+            seconds=seconds,
+            # what selection and loading added, plus what the fit added on top
+            peak_mb=draw.memory_mb + memory.mb,
+            first=config.id,
+            val=_positive_proba(estimator, holdout.X_val),
+            test=_positive_proba(estimator, holdout.X_test),
+        )
+        self.timings["evaluate"] += time.perf_counter() - clock
+        return fit
+
+    def _evaluate(
+        self, fit: _Fit, corr: Correction, plan: SamplingPlan, holdout: Holdout
+    ) -> _Figures:
+        """The fit's figures with its predictions brought to the true distribution."""
+        precision = self.args.precision
+        p_val = corr.to_true(fit.val, plan, classes=self.classes, residual=False)
+        p_test = corr.to_true(fit.test, plan, classes=self.classes, residual=False)
+        test, curves = evaluate_and_curves(holdout.y_test, p_test, precision=precision)
+        val = evaluate_binary(holdout.y_val, p_val, precision=precision)
+        return _Figures(val=val, test=test, curves=curves)
+
+    def _store(self, draw: Draw, config: Config, fit: _Fit, figures: _Figures) -> None:
+        """One row of the results, stored in the output folder as soon as it is known."""
+        outcome = draw.outcome
+        row: dict[str, Any] = {
+            "config_id": config.id,
+            "model": config.model,
+            "factor": draw.factor,
+            "upweight": config.upweight,
+            "correction": config.correction,
+            "repeat": draw.repeat,
+            "seed": self.args.seed + draw.repeat,
+            "rows_trained": int(outcome.size),
+            "minority_trained": int(outcome.sum()),
+            "majority_trained": int(outcome.size - outcome.sum()),
+            "minority_share_trained": float(outcome.mean()),
+            "fit_seconds": fit.seconds,
+            "load_seconds": draw.load_seconds,
+            "peak_memory_mb": fit.peak_mb,
+            "disk_bytes": draw.disk_size,
+            "fit_shared_with": None if fit.first == config.id else fit.first,
+            **{f"val_{m}": v for m, v in figures.val.items()},
+            **{f"test_{m}": v for m, v in figures.test.items()},
+        }
+        entry = {"row": row, "curves": figures.curves}
+        if self.folder is not None:
+            self.folder.write_json(config.file_name, entry)
+        self.done[config.id] = entry
+        self.finished += 1
+        self.announce(f"k={draw.factor:g}, repeat {draw.repeat + 1}")
+
+    # -- convergence ------------------------------------------------------------------------
+    def _convergence(self, draw: Draw, keys: Sequence[ConvergenceKey], holdout: Holdout) -> None:
+        """The factor's convergence runs on the draw's rows; equal runs are run once."""
+        clock = time.perf_counter()
+        self.announce(f"k={draw.factor:g}: convergence")
+        args = self.args
+        runs: dict[ConvergenceRunKey, dict[str, Any]] = {}
+        for key in keys:
+            corr = correction(key.correction)
+            plan = draw.plan if corr.trains_weighted else draw.plain
+            fit_key = FitKey(draw.repeat, draw.factor, corr.fit_key(plan))
+            run_key = ConvergenceRunKey(key.learner, _eval_key(fit_key, corr, plan))
+            if run_key not in runs:
+                weighted = corr.weighted(plan)
+                runs[run_key] = run_convergence(
+                    draw.X,
+                    draw.outcome,
+                    plan.weight_array()[draw.kept_codes] if weighted else None,
+                    correction=key.correction,
+                    plan=plan,
+                    classes=self.classes,
+                    X_val=holdout.conv_X,
+                    outcome_val=holdout.conv_y,
+                    center=holdout.center,
+                    scale=holdout.scale,
+                    batch_size=args.batch_size,
+                    n_batches=args.convergence_batches,
+                    seed=args.seed,
+                    learner=key.learner,
+                )
+            run = {**runs[run_key], "factor": draw.factor, "correction": key.correction}
+            if self.folder is not None:
+                self.folder.write_json(key.file_name, run)
+            self.conv_done[key] = run
+        self.timings["convergence"] += time.perf_counter() - clock

@@ -1,0 +1,41 @@
+"""Saving a sweep: ``results.parquet``, ``plots/*.png`` and ``report.html``.
+
+The results are plain data (:mod:`._result`); this module writes them, with the plots and
+the report that read them (:mod:`._report`), into an output folder that follows the
+sweep's rules (:mod:`._outdir`).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ._outdir import OutputFolder, report_files
+from ._report import write_report
+
+if TYPE_CHECKING:
+    from ._result import SweepResult
+
+__all__ = ["save", "save_into"]
+
+
+def save(result: SweepResult, outdir: str | os.PathLike[str]) -> Path:
+    """:meth:`SweepResult.save`: open (and lock) ``outdir``, claim the files, write them."""
+    names = report_files(convergence=bool(result.convergence))
+    with OutputFolder.open(outdir, targets=names, overwrite=True) as folder:
+        folder.claim(names)
+        return save_into(result, folder)
+
+
+def save_into(result: SweepResult, folder: OutputFolder) -> Path:
+    """Write the table and the report into a folder already opened by the sweep.
+
+    Returns the report's path; ``result.outdir`` becomes the folder.
+    """
+    import pyarrow.parquet as pq
+
+    table = result.to_arrow()
+    folder.write("results.parquet", lambda tmp: pq.write_table(table, tmp))
+    result.outdir = folder.path
+    return write_report(result, folder)

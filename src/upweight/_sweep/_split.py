@@ -1,0 +1,178 @@
+"""The labels, read once, and their stratified split into training, validation and test.
+
+Validation and test keep the true distribution; only the training rows are ever
+downsampled, by plans made from the training split's class counts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from .._counts import round_half_up
+from .._exceptions import InputError, LabelError
+from .._labels import EncodedLabels, encode_labels
+from .._plan import plan as make_plan
+from .._profile import ImbalanceProfile, profile
+from .._selection import _mix64_int, row_hashes
+from .._types import Label
+from ._arguments import Arguments
+from ._source import Source
+
+__all__ = [
+    "MIN_SPLIT_MINORITY",
+    "Labels",
+    "Split",
+    "read_labels",
+    "split_labels",
+    "split_positions",
+]
+
+MIN_SPLIT_MINORITY = 10
+
+
+def _needed_minority(validation_size: float, test_size: float) -> int:
+    """Fewest minority rows for which every split holds MIN_SPLIT_MINORITY of them."""
+    n = MIN_SPLIT_MINORITY
+    while True:
+        n_val = round_half_up(n * validation_size)
+        n_test = round_half_up(n * test_size)
+        if min(n_val, n_test, n - n_val - n_test) >= MIN_SPLIT_MINORITY:
+            return n
+        n += 1
+
+
+def split_positions(
+    codes: npt.NDArray[Any],
+    n_classes: int,
+    *,
+    validation_size: float,
+    test_size: float,
+    seed: int,
+) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp], npt.NDArray[np.intp]]:
+    """Stratified training, validation and test positions, each sorted.
+
+    Of each class's ``N_c`` rows, the ``round(N_c * validation_size)`` with the smallest
+    hashes (SplitMix64 of position and a seed derived from ``seed``) go to validation, the
+    next ``round(N_c * test_size)`` to test, the rest to training: the same rows for the
+    same seed, and exact class shares in every split.
+    """
+    split_seed = _mix64_int(int(seed) ^ 0x5EED5EED5EED5EED) >> 1
+    train, val, test = [], [], []
+    for c in range(n_classes):
+        pos = np.flatnonzero(codes == c)
+        n_val = round_half_up(pos.size * validation_size)
+        n_test = round_half_up(pos.size * test_size)
+        m = n_val + n_test
+        h = row_hashes(pos, split_seed)
+        if m >= pos.size:
+            chosen = np.argsort(h, kind="stable")
+        else:
+            chosen = np.argpartition(h, m - 1)[:m]
+            chosen = chosen[np.argsort(h[chosen], kind="stable")]
+        val.append(pos[chosen[:n_val]])
+        test.append(pos[chosen[n_val:m]])
+        rest = np.ones(pos.size, dtype=bool)
+        rest[chosen[:m]] = False
+        train.append(pos[rest])
+    return (
+        np.sort(np.concatenate(train)),
+        np.sort(np.concatenate(val)),
+        np.sort(np.concatenate(test)),
+    )
+
+
+@dataclass(frozen=True)
+class Labels:
+    """Every row's label, as read by the counting pass, and the two classes."""
+
+    encoded: EncodedLabels
+    counts: dict[Label, int]
+    profile: ImbalanceProfile
+    majority: Label
+    minority: Label
+
+    @property
+    def minority_code(self) -> int:
+        """The minority class's index in ``encoded.classes``."""
+        return self.encoded.classes.index(self.minority)
+
+    def outcome(self, codes: npt.NDArray[Any]) -> npt.NDArray[np.float64]:
+        """1.0 where ``codes`` is the minority class, 0.0 elsewhere."""
+        return (codes == self.minority_code).astype(np.float64)
+
+    def info(self, codes: npt.NDArray[Any]) -> dict[str, int]:
+        """Rows, minority rows and majority rows among ``codes``."""
+        minority = int(np.count_nonzero(codes == self.minority_code))
+        return {
+            "rows": int(codes.size),
+            "minority": minority,
+            "majority": int(codes.size) - minority,
+        }
+
+
+def read_labels(source: Source, *, label: str | None, args: Arguments) -> Labels:
+    """The counting pass: labels encoded, two classes, enough minority rows to split."""
+    name = f"label column {label!r}" if label is not None else "y"
+    encoded = encode_labels(source.labels(), name=name)
+    counts = encoded.count_map()
+    if len(counts) != 2:
+        raise InputError(
+            f"{name} holds {len(counts)} classes; the sweep handles two classes "
+            "(binary classification)"
+        )
+    prof = profile(counts, batch_size=args.batch_size)
+    majority, minority = prof.majority, prof.minority[0]
+    needed = _needed_minority(args.validation_size, args.test_size)
+    if counts[minority] < needed:
+        raise LabelError(
+            f"the minority class {minority!r} has {counts[minority]} rows; splitting off "
+            f"validation ({args.validation_size:.0%}) and test ({args.test_size:.0%}) needs "
+            f"at least {needed}, so that each split holds {MIN_SPLIT_MINORITY}"
+        )
+    return Labels(encoded, counts, prof, majority, minority)
+
+
+@dataclass(frozen=True)
+class Split:
+    """Positions of the training, validation and test rows, and the training labels."""
+
+    train_pos: npt.NDArray[np.intp]
+    val_pos: npt.NDArray[np.intp]
+    test_pos: npt.NDArray[np.intp]
+    train: EncodedLabels
+    train_counts: dict[Label, int]
+
+    def info(self, labels: Labels) -> dict[str, dict[str, int]]:
+        """Rows and minority rows of each split."""
+        codes = labels.encoded.codes
+        return {
+            "train": labels.info(self.train.codes),
+            "validation": labels.info(codes[self.val_pos]),
+            "test": labels.info(codes[self.test_pos]),
+        }
+
+
+def split_labels(labels: Labels, args: Arguments) -> Split:
+    """The stratified split; every factor checked against the training split's counts."""
+    encoded = labels.encoded
+    train_pos, val_pos, test_pos = split_positions(
+        encoded.codes,
+        len(encoded.classes),
+        validation_size=args.validation_size,
+        test_size=args.test_size,
+        seed=args.seed,
+    )
+    train_codes = encoded.codes[train_pos]
+    train = EncodedLabels(
+        classes=encoded.classes,
+        codes=train_codes,
+        counts=np.bincount(train_codes, minlength=2).astype(np.int64),
+    )
+    train_counts = train.count_map()
+    for k in args.factors:  # fail early on a factor the training split cannot honour
+        make_plan(train_counts, factor=k)
+    return Split(train_pos, val_pos, test_pos, train, train_counts)
