@@ -260,23 +260,24 @@ def _sample_on_pyarrow(job: _Job) -> SamplingPlan | None:
     if job.ceiling is None or not n_rows:
         return None
     ceiling = job.ceiling
-    return job.commit(
-        lambda tmp: sample_parquet(
-            job.source.files,
-            n_rows,
-            tmp,
-            name=job.source.name,
-            label=job.label,
-            weight_col=job.weight_col,
-            rate_hint=ceiling,
-            make_plan=job.make_plan,
-            method=job.method,
-            seed=job.seed,
-            threads=job.threads,
-            progress=job.progress,
-        ),
-        "parquet",
-    )
+    with job.source.reading():
+        return job.commit(
+            lambda tmp: sample_parquet(
+                job.source.files,
+                n_rows,
+                tmp,
+                name=job.source.name,
+                label=job.label,
+                weight_col=job.weight_col,
+                rate_hint=ceiling,
+                make_plan=job.make_plan,
+                method=job.method,
+                seed=job.seed,
+                threads=job.threads,
+                progress=job.progress,
+            ),
+            "parquet",
+        )
 
 
 def _sample_on_duckdb(job: _Job, kind: str) -> SamplingPlan:

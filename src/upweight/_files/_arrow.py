@@ -9,7 +9,7 @@ one Parquet file, this road does the same work with pyarrow instead:
    selection DuckDB's road uses too (:func:`upweight._selection.stream_select`): class
    counts, hence the plan, and the kept positions, by the shared scheme of
    :mod:`upweight._selection`.
-2. **Write**: every row group once, read through a memory map while the previous one is
+2. **Write**: every row group once, read (not memory-mapped) while the previous one is
    filtered to its kept rows and appended, with the weight column, to the output; the plan
    goes in the file's key-value metadata.
 
@@ -144,13 +144,12 @@ def _read_group(
     columns: list[str] | None,
     stamp: tuple[int, int],
 ) -> Any:
-    """One row group, read through a memory map opened for it alone.
+    """One row group, read into memory with ordinary reads.
 
-    Mapping the file saves copying it into read buffers (a tenth of the run); closing the
-    map after each row group keeps the pages read from counting as this process's memory.
-    A file changed since the run began is left to DuckDB's path, which says so: a mapped
-    file cut short *while* a row group is read would end the process (SIGBUS), as with
-    any memory-mapped reader.
+    The file is not memory-mapped: a mapped file that another program cuts short while
+    a row group is read ends the process with SIGBUS, where reads give an error this
+    module turns into "changed while it was read". A file changed since the run began
+    is left to DuckDB's path, which says so.
     """
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -158,7 +157,7 @@ def _read_group(
     try:
         if _stamp(path) != stamp:
             raise _Declined
-        with pq.ParquetFile(path, memory_map=True, pre_buffer=False, metadata=meta) as f:
+        with pq.ParquetFile(path, memory_map=False, pre_buffer=False, metadata=meta) as f:
             return f.read_row_group(group, columns=columns, use_threads=use_threads)
     except (OSError, pa.ArrowException) as exc:  # a damaged page: DuckDB's path words it
         raise _Declined from exc

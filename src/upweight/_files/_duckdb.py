@@ -147,11 +147,12 @@ class Engine:
 @contextlib.contextmanager
 def opened(source: Source, threads: int | None = None) -> Iterator[Engine]:
     """An :class:`Engine` over ``source``, closed on the way out."""
-    engine = Engine(source, threads=threads)
-    try:
-        yield engine
-    finally:
-        engine.close()
+    with source.reading():
+        engine = Engine(source, threads=threads)
+        try:
+            yield engine
+        finally:
+            engine.close()
 
 
 def read_batches(engine: Engine, query: str) -> Iterator[Any]:

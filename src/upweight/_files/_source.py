@@ -12,10 +12,11 @@ A resolved :class:`Source` remembers each file's size and time stamp, and
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -66,6 +67,23 @@ class Source:
     def n_rows(self) -> int | None:
         """Rows in all the files, when their footers tell (Parquet)."""
         return None if self.rows_per_file is None else sum(self.rows_per_file)
+
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[None]:
+        """Word any error while the input is read as a change, if the input changed.
+
+        A file another program rewrites or cuts short while it is read makes readers
+        fail in their own words ("could not read enough bytes", "prefetch outside file");
+        the cause the user can act on is the change.
+        """
+        try:
+            yield
+        except Exception as exc:
+            try:
+                self.check_unchanged()
+            except FileError as changed:
+                raise changed from exc
+            raise
 
     def check_unchanged(self) -> None:
         """Refuse to go on if a file changed, or a folder gained or lost files, since resolved.
