@@ -46,6 +46,7 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python benchmarks/in_memory.py
 	$(BIN)/python benchmarks/boosted_trees.py
 	$(BIN)/python benchmarks/large_file.py
+	$(BIN)/python benchmarks/wide_csv.py
 	$(BIN)/python benchmarks/sweep_large.py
 
 clean:

@@ -516,6 +516,54 @@ def test_late_csv_values_that_the_sniffed_type_would_change_are_kept_as_text(
     assert pq.read_table(tmp_path / "o.parquet").column("v").to_pylist()[-1] == expected
 
 
+def test_a_wide_csv_gets_the_same_types_column_by_column(tmp_path):
+    """Hundreds of columns take the unpivoted checks; each column's type is still its own."""
+    n, pad = 3_000, 300
+    i = np.arange(n)
+    late = {
+        "ints": [str(v) for v in i],  # integers throughout
+        "late_decimal": [str(v) for v in i[:-1]] + ["0.25"],
+        "late_text": [f"{v}.5" for v in i[:-1]] + ["n/a"],
+        "late_time": [f"2026-01-{v % 28 + 1:02d}" for v in i[:-1]] + ["2026-02-01 10:00:00"],
+        "offsets": [f"2026-01-{v % 28 + 1:02d} 10:00:00+01:00" for v in i],
+    }
+    columns = {**late, **{f"pad{j}": [f"{v * j}.5" for v in i] for j in range(pad)}}
+    columns["label"] = [str(int(v % 40 == 0)) for v in i]
+    lines = [",".join(columns)] + [",".join(col[r] for col in columns.values()) for r in range(n)]
+    src = tmp_path / "wide.csv"
+    src.write_text("\n".join(lines) + "\n")
+    upweight.sample_file(src, tmp_path / "o.parquet", label="label", factor=1)
+    got = pq.read_table(tmp_path / "o.parquet")
+    assert got.num_columns == pad + len(late) + 2
+    assert pa.types.is_integer(got.schema.field("ints").type)
+    assert got.column("late_decimal").to_pylist()[-1] == 0.25
+    assert got.column("late_text").to_pylist()[-1] == "n/a"
+    assert str(got.column("late_time").to_pylist()[-1]) == "2026-02-01 10:00:00"
+    assert pa.types.is_timestamp(got.schema.field("offsets").type)
+    assert got.schema.field("offsets").type.tz is not None
+    assert got.column("pad7").to_pylist()[:2] == [0.5, 7.5]
+
+
+@pytest.mark.parametrize(
+    ("content", "words"),
+    [
+        ("\u00e9tiquette,y\nl\u00e9git,1\n".encode("latin-1"), r"not UTF-8 text \(line 1\)"),
+        (b"y,x\n" + b"0,1\n" * 40_000 + b"1,caf\xe9\n", r"not UTF-8 text \(line 40002\)"),
+        ("y,x\n0,1\n".encode("utf-16"), "UTF-16 text"),
+        (gzip.compress(b"y,x\n0,1\n"), "gzip-compressed data"),
+        (b"PAR1\x00\x00", "a Parquet file"),
+        (b"PK\x03\x04\x00", "zip archive"),
+        (b"y,x\n0,\x00\x01\n", "binary data"),
+    ],
+    ids=["latin-1", "latin-1-late", "utf-16", "gzip", "parquet", "xlsx", "nul"],
+)
+def test_a_csv_that_is_not_utf8_text_says_so(tmp_path, content, words):
+    src = tmp_path / "in.csv"
+    src.write_bytes(content)
+    with pytest.raises(InputError, match=words):
+        upweight.profile_file(src, label="y")
+
+
 def test_a_csv_column_that_turns_to_text_late_is_read_as_text(tmp_path):
     src = tmp_path / "ids.csv"
     _late_csv(src, "A-17,0\n")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -45,6 +46,7 @@ def csv_header(path: Path) -> tuple[str, ...]:
     """
     import csv
 
+    _check_text(path)
     try:
         with open_text(path) as handle:
             header = next(csv.reader(handle), [])
@@ -59,6 +61,49 @@ def csv_header(path: Path) -> tuple[str, ...]:
     return tuple(header)
 
 
+_MAGIC = (
+    (b"\x1f\x8b", "gzip-compressed data (name it .csv.gz)"),
+    (b"PAR1", "a Parquet file (name it .parquet)"),
+    (b"PK\x03\x04", "a zip archive (an Excel workbook? save it as CSV)"),
+    (b"\xff\xfe", "UTF-16 text (save it as UTF-8)"),
+    (b"\xfe\xff", "UTF-16 text (save it as UTF-8)"),
+)
+
+
+def _check_text(path: Path) -> None:
+    """Refuse, in words, a CSV input that is not UTF-8 text.
+
+    Binary data or another encoding would otherwise surface as a "ragged" line or an
+    unnamed parse error deep in the file.
+    """
+    import gzip
+
+    try:
+        with (gzip.open if path.name.lower().endswith(".gz") else open)(path, "rb") as f:
+            head = f.read(1 << 16)
+    except (OSError, EOFError):
+        return  # the header read words it
+    for magic, what in _MAGIC:
+        if head.startswith(magic):
+            raise InputError(f"{path.name} is not a text CSV: it holds {what}")
+    if b"\x00" in head:
+        raise InputError(f"{path.name} is not a text CSV: it holds binary data (NUL bytes)")
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start < len(head) - 4:  # not a character cut by the end of the block
+            line = head[: exc.start].count(b"\n") + 1
+            raise InputError(not_utf8(path.name, line)) from None
+
+
+def not_utf8(name: str, line: int | str) -> str:
+    """The words for a CSV that is not UTF-8, with the fix."""
+    return (
+        f"{name} is not UTF-8 text (line {line}); convert it, for example with "
+        f"iconv -f latin1 -t utf-8 {name} > utf8.csv"
+    )
+
+
 def name_difference(first: tuple[str, ...], second: tuple[str, ...]) -> str:
     only_first = [n for n in first if n not in second]
     only_second = [n for n in second if n not in first]
@@ -67,13 +112,12 @@ def name_difference(first: tuple[str, ...], second: tuple[str, ...]) -> str:
     return "; ".join(parts) or "the order differs"
 
 
-def csv_dialect(source: Source) -> str:
+def csv_dialect(source: Source, *, names: bool = True) -> str:
     """``read_csv`` options: the dialect fixed (see :func:`csv_header`), the names given."""
-    names = ", ".join(quote(n) for n in source.header)
-    return (
-        "header = true, skip = 0, delim = ',', quote = '\"', escape = '\"', comment = '', "
-        f"names = [{names}]"
-    )
+    dialect = "header = true, skip = 0, delim = ',', quote = '\"', escape = '\"', comment = ''"
+    if not names:
+        return dialect
+    return dialect + f", names = [{', '.join(quote(n) for n in source.header)}]"
 
 
 INTEGER_TYPES = frozenset(
@@ -148,7 +192,21 @@ def _decide(family: str, found: dict[str, int]) -> str | None:
     return None
 
 
-def csv_types(engine: Engine) -> dict[str, str]:
+@dataclass(frozen=True)
+class Decided:
+    """The types of every column of a CSV input, and the date formats its sniffer found."""
+
+    types: dict[str, str]
+    options: str  # ``dateformat``/``timestampformat`` options for ``read_csv``, or ""
+
+
+_DECIDED: dict[tuple[Any, ...], Decided] = {}
+# beyond this many checks a query is run on the values unpivoted: DuckDB's time to plan
+# one aggregate per check grows with the square of their number (3,000 took 30 s)
+_WIDE_CHECKS = 192
+
+
+def csv_types(engine: Engine) -> Decided:
     """Column types that hold every value of a CSV input, decided from the whole input.
 
     DuckDB's sniffer picks types from a sample of the first rows, and its casts from text
@@ -166,38 +224,78 @@ def csv_types(engine: Engine) -> dict[str, str]:
     - timestamps with offsets: ``TIMESTAMPTZ`` when every value has one, else ``VARCHAR``.
 
     Other types fail loudly on a value that does not fit (see :meth:`Engine._error`).
-    Returns the types to set (often the sniffed ones); they are remembered while the
-    files stay unchanged.
+    The sniffer runs once, on the first file; every later read gives all the types and
+    skips it (its time grows with the square of the column count: 16 s for 5,000).
+    The result is remembered while the files stay unchanged.
     """
     source = engine.source
     key = (source.files, source.states)
-    if key in _CSV_TYPES:
-        return _CSV_TYPES[key]
-    checked = [(n, _family(t), t) for n, t in engine.columns if _family(t) is not None]
-    overrides: dict[str, str] = {}
-    if checked:
+    if key in _DECIDED:
+        return _DECIDED[key]
+    sniffed = engine.one(
+        f"SELECT Columns, DateFormat, TimestampFormat FROM sniff_csv("
+        f"{quote(source.files[0])}, {csv_dialect(source)})"
+    )
+    columns = [(str(c["name"]), str(c["type"])) for c in sniffed[0]]
+    if [n for n, _ in columns] != list(source.header):  # as the header spells them
+        columns = list(zip(source.header, (t for _, t in columns), strict=False))
+    types = dict(columns)
+    checked = [(n, _family(t), t) for n, t in columns if _family(t) is not None]
+    found = _text_checks(engine, [(n, f) for n, f, _ in checked if f is not None])
+    for name, family, _ in checked:
+        assert family is not None
+        decided = _decide(family, found[name])
+        if decided is not None:
+            types[name] = decided
+    options = "".join(
+        f", {option} = {quote(str(fmt))}"
+        for option, fmt in (("dateformat", sniffed[1]), ("timestampformat", sniffed[2]))
+        if fmt and any(t in ("DATE", "TIMESTAMP", "TIMESTAMPTZ") for t in types.values())
+    )
+    if len(_DECIDED) > 32:
+        _DECIDED.clear()
+    _DECIDED[key] = Decided(types, options)
+    return _DECIDED[key]
+
+
+def _text_checks(engine: Engine, checked: list[tuple[str, str]]) -> dict[str, dict[str, int]]:
+    """How many values of each column fail each check of its family, read as text."""
+    source = engine.source
+    text = ", ".join(f"{quote(n)}: 'VARCHAR'" for n in source.header)
+    scan = (
+        f"read_csv({file_list(source.files)}, {csv_dialect(source, names=False)}, "
+        f"auto_detect = false, columns = {{{text}}})"
+    )
+    found: dict[str, dict[str, int]] = {name: {} for name, _ in checked}
+    if sum(len(_CHECKS[family]) for _, family in checked) <= _WIDE_CHECKS:
         exprs, slots = [], []
-        for name, family, _ in checked:
-            assert family is not None
+        for name, family in checked:
             for check, expr in _CHECKS[family].items():
                 exprs.append(f"count(*) FILTER (WHERE {expr.replace('{v}', ident(name))})")
                 slots.append((name, check))
-        row = engine.one(
-            f"SELECT {', '.join(exprs)} FROM "
-            f"read_csv({file_list(source.files)}, {csv_dialect(source)}, all_varchar = true)"
+        if exprs:
+            row = engine.one(f"SELECT {', '.join(exprs)} FROM {scan}")
+            for (name, check), count in zip(slots, row, strict=True):
+                found[name][check] = int(count)
+        return found
+    for family in sorted({f for _, f in checked}):
+        names = [n for n, f in checked if f == family]
+        checks = list(_CHECKS[family].items())
+        counts = ", ".join(
+            f"count(*) FILTER (WHERE {expr.replace('{v}', '__value')})" for _, expr in checks
         )
-        found: dict[str, dict[str, int]] = {}
-        for (name, check), count in zip(slots, row, strict=True):
-            found.setdefault(name, {})[check] = int(count)
-        for name, family, sniffed in checked:
-            assert family is not None
-            decided = _decide(family, found[name])
-            if decided is not None and decided != sniffed:
-                overrides[name] = decided
-    if len(_CSV_TYPES) > 32:
-        _CSV_TYPES.clear()
-    _CSV_TYPES[key] = overrides
-    return overrides
+        rows = engine.sql(
+            f"SELECT __name, {counts} FROM (UNPIVOT (SELECT {', '.join(map(ident, names))} "
+            f"FROM {scan}) ON {', '.join(map(ident, names))} INTO NAME __name VALUE __value) "
+            "GROUP BY __name"
+        ).fetchall()
+        for name in names:
+            found[name] = {check: 0 for check, _ in checks}
+        for row in rows:
+            found[str(row[0])] = {
+                check: int(n) for (check, _), n in zip(checks, row[1:], strict=True)
+            }
+    return found
 
 
 def ragged_line(source: Source) -> InputError | None:
@@ -251,18 +349,23 @@ class CSV:
         self, source: Source, *, positions: bool, types: Mapping[str, str] | None = None
     ) -> str:
         """A FROM clause with every column, in order; ``__pos`` (line order) if asked."""
-        override = ""
-        if types:
-            pairs = ", ".join(f"{quote(name)}: {quote(typ)}" for name, typ in types.items())
-            override = f", types = {{{pairs}}}"
-        scan = f"read_csv({file_list(source.files)}, {csv_dialect(source)}{override})"
+        if types:  # every column's: the sniffer is skipped
+            pairs = ", ".join(f"{quote(name)}: {quote(types[name])}" for name in source.header)
+            decided = _DECIDED.get((source.files, source.states))
+            options = decided.options if decided is not None else ""
+            scan = (
+                f"read_csv({file_list(source.files)}, {csv_dialect(source, names=False)}, "
+                f"auto_detect = false, columns = {{{pairs}}}{options})"
+            )
+        else:
+            scan = f"read_csv({file_list(source.files)}, {csv_dialect(source)})"
         if not positions:
             return scan
         return f"(SELECT *, row_number() OVER () - 1 AS __pos FROM {scan})"
 
     def column_types(self, engine: Engine) -> dict[str, str]:
-        """Types that hold every value, where the sniffed ones would not (see csv_types)."""
-        return csv_types(engine)
+        """The type of every column, one that holds every value (see csv_types)."""
+        return csv_types(engine).types
 
     def parse_error(self, source: Source, text: str) -> UpweightError | None:
         """DuckDB's CSV errors in words.
@@ -279,6 +382,9 @@ class CSV:
             )
         if "CSV Error" not in text and "sniff" not in text.lower():
             return None
+        if "Invalid unicode" in text:
+            line_no = re.search(r"on Line: (\d+)", text)
+            return InputError(not_utf8(where, line_no.group(1) if line_no else "?"))
         found = re.search(r"Expected Number of Columns: (\d+) Found: (\d+)", text)
         line = re.search(r"on Line: (\d+)", text)
         if found:

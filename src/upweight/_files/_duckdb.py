@@ -72,14 +72,10 @@ class Engine:
         if threads is not None:
             self.con.execute(f"SET threads = {int(threads)}")
         fmt = source.format
-        self.scan = fmt.scan(source, positions=True)
-        self.plain_scan = fmt.scan(source, positions=False)
+        types = fmt.column_types(self) or None
+        self.scan = fmt.scan(source, positions=True, types=types)
+        self.plain_scan = fmt.scan(source, positions=False, types=types)
         self.columns = self._columns()
-        types = fmt.column_types(self)
-        if types:
-            self.scan = fmt.scan(source, positions=True, types=types)
-            self.plain_scan = fmt.scan(source, positions=False, types=types)
-            self.columns = self._columns()
 
     def close(self) -> None:
         """Close the connection."""

@@ -56,7 +56,10 @@ class Format(Protocol):
         ...
 
     def column_types(self, engine: Engine) -> dict[str, str]:
-        """Column types to impose, where DuckDB's guess would not hold every value."""
+        """Every column's type, to impose on reads, or ``{}`` where the files hold theirs.
+
+        Called before ``engine.scan`` exists: it may query the files directly.
+        """
         ...
 
     def parse_error(self, source: Source, text: str) -> UpweightError | None:
