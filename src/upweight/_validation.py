@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import numbers
 import os
 import re
@@ -19,6 +20,7 @@ __all__ = [
     "check_weight_mode",
     "positive_int",
     "requires",
+    "shown",
     "thread_count",
     "whole_number",
 ]
@@ -38,11 +40,23 @@ def whole_number(value: Any) -> int | None:
     return None
 
 
+def shown(value: Any, limit: int = 60) -> str:
+    """``repr(value)`` for an error message, cut to ``limit`` characters.
+
+    A number of thousands of digits (which ``repr`` may even refuse) is shown by its size.
+    """
+    if isinstance(value, numbers.Integral) and abs(int(value)).bit_length() > 200:
+        digits = int(abs(int(value)).bit_length() * math.log10(2)) + 1
+        return f"a {'negative ' if value < 0 else ''}number of about {digits:,} digits"
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[: limit - 3]}..."
+
+
 def positive_int(value: Any, name: str, error: type[UpweightError]) -> int:
     """``value`` as a positive int, or ``error`` naming ``name``."""
     number = whole_number(value)
     if number is None or number < 1:
-        raise error(f"{name} must be a positive integer; got {value!r}")
+        raise error(f"{name} must be a positive integer; got {shown(value)}")
     return number
 
 
