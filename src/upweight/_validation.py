@@ -15,6 +15,7 @@ __all__ = [
     "MAX_THREADS_PER_CORE",
     "ascii_number",
     "check_choice",
+    "check_key",
     "check_method",
     "check_weight_col",
     "check_weight_mode",
@@ -122,6 +123,26 @@ def check_weight_col(weight_col: Any, columns: Any = (), *, ignore_case: bool = 
                 f"column {column!r} already exists{same}; pass another weight column name"
             )
     return weight_col
+
+
+def check_key(key: Any, label: Any) -> str | None:
+    """A key column for the keep decisions: a column name other than the label's.
+
+    ``None`` (decide by row position) passes through. The label column as key would give
+    every row of a class the same decision: a downsampled class kept whole or not at all.
+    Names are compared without regard to case, as the file engine (DuckDB) and Spark do.
+    """
+    if key is None:
+        return None
+    if not isinstance(key, str) or not key:
+        raise InputError(f"key must be the name of an id column; got {shown(key)}")
+    if isinstance(label, str) and key.casefold() == label.casefold():
+        raise InputError(
+            f"key column {key!r} is the label column: every row of a class would get the same "
+            "keep decision (all kept or none); pass an id column as key, or none to decide "
+            "by row position"
+        )
+    return key
 
 
 def requires(module: str, extra: str, *, what: str | None = None) -> Any:
