@@ -178,6 +178,7 @@ def bad_inputs(files: dict[str, Path]) -> list[tuple[list[object], str]]:
         (["sample", d / "header.csv", "-l", "y", "-k", "2", "-o", out], "no data rows"),
         (["sample", d / "dup.csv", "-l", "y", "-k", "2", "-o", out], "duplicate column names"),
         (["sample", data, "-l", "fraud", "-k", "0=2,0=3", "-o", out], "twice"),
+        (["sample", data, "-l", "fraud", "-k", "5", "--key", "fraud", "-o", out], "is the label"),
         (["sample", data, "-l", "fraud", "-k", "2", "--weight-col", "", "-o", out], "non-empty"),
         (["sample", data, "-l", "fraud", "-k", "20000", "-o", out], "at most"),
         (["sample", data, "-l", "fraud", "-k", "0", "-o", out], ">= 1"),

@@ -110,3 +110,40 @@ def test_factor_is_binary_only_and_columns_must_match_the_plan():
         upweight.correct_proba(np.full((1, 3), 1 / 3), plan=p)
     with pytest.raises(PlanError, match="not in the plan"):
         upweight.correct_proba([[0.5, 0.5]], plan=p, classes=[0, 7])
+
+
+_P = upweight.plan({0: 900, 1: 100}, factor=5)
+
+
+@pytest.mark.parametrize(
+    ("proba", "needle"),
+    [
+        ([[0.1, 0.9], [0.5]], "rows of different lengths"),  # BA12
+        ([["a", "b"]], "not numbers"),
+        ([object()], "not numbers"),
+        ([[None, 0.5]], r"\[0, 1\]; got nan"),
+        ([[np.nan, 0.5]], r"\[0, 1\]; got nan"),
+        ([[1.5, -0.5]], r"\[0, 1\]; got 1.5"),
+        ([[np.inf, 0.0]], r"\[0, 1\]; got inf"),
+        (np.full((2, 2, 2), 0.5), "1-D or 2-D"),
+        ([[0.2, 0.3, 0.5]], "3 columns but the plan has 2"),
+        ([], "empty"),
+        (np.empty((0, 2)), "empty"),
+        ([[0.0, 0.0], [0.3, 0.3]], "row 0 sums to 0, not 1"),  # BA10
+        ([[0.5, 0.5], [0.3, 0.3]], "row 1 sums to 0.6, not 1"),
+    ],
+)
+def test_what_is_not_probabilities_gets_one_clear_line(proba, needle):
+    with pytest.raises(InputError, match=needle) as info:
+        upweight.correct_proba(proba, plan=_P)
+    assert "\n" not in str(info.value)
+
+
+def test_rows_sum_to_one_within_float32_precision():
+    # a float32 softmax is off by about 1e-7; rows rounded to 1e-5 are renormalised
+    q = np.array([[0.3, 0.7]], dtype=np.float32) + np.float32(1e-5)
+    np.testing.assert_allclose(upweight.correct_proba(q, plan=_P).sum(axis=1), 1.0)
+    with pytest.raises(InputError, match=r"sums to 1\.002"):
+        upweight.correct_proba([[0.3, 0.702]], plan=_P)
+    # 1-D input is the positive class alone: no sum to check
+    assert upweight.correct_proba([0.0, 1.0], plan=_P).tolist() == [0.0, 1.0]

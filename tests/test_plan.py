@@ -247,6 +247,142 @@ def test_from_json_rejects_bad_json():
         SamplingPlan.from_json("{")
 
 
+_PLAN = upweight.plan({0: 900, 1: 100}, factor=5)
+_APPLIED = _PLAN.applied({0: 180, 1: 100}, method="exact", seed=3)
+
+
+def _edited(plan, edit):
+    data = json.loads(plan.to_json())
+    edit(data)
+    return data
+
+
+def _set_class(field, value, index=0):
+    return lambda data: data["classes"][index].__setitem__(field, value)
+
+
+def _set(field, value):
+    return lambda data: data.__setitem__(field, value)
+
+
+@pytest.mark.parametrize(
+    ("edit", "needle"),
+    [
+        (_set_class("count", math.inf), "count must be a positive integer"),  # BA01
+        (_set_class("count", -5), "count must be a positive integer"),
+        (_set_class("count", True), "count must be a positive integer"),
+        (_set_class("count", 900.5), "count must be a positive integer"),
+        (_set_class("count", "900"), "count must be a positive integer"),
+        (_set_class("count", math.nan), "count must be a positive integer"),
+        (_set_class("count", 10**400), "at most 2\\*\\*63 - 1 rows; got a number of about 401"),
+        (_set_class("kept", 1_000), "kept must be 0 to 900"),
+        (_set_class("kept", -1), "kept must be 0 to 900"),
+        (_set_class("kept", 1.5), "kept must be 0 to 900"),
+        (_set_class("weight", 0), "weight must be a positive finite number"),
+        (_set_class("weight", -1.0), "weight must be a positive finite number"),
+        (_set_class("weight", math.inf), "weight must be a positive finite number"),
+        (_set_class("weight", "5"), "weight must be a positive finite number"),
+        (_set_class("weight", 10**400), "weight must be a positive finite number"),
+        (_set_class("factor", 0.5), "factor must be >= 1"),
+        (_set_class("factor", math.nan), "factor must be a finite number"),
+        (_set_class("factor", 10**400), "factor must be a finite number"),
+        (_set_class("factor", True), "factor must be a number"),
+        (_set_class("keep_rate", 0.5), "keep_rate 0.5 is not 1 / factor"),
+        (_set_class("label", 1.5), "1.5, not a whole number"),  # BA06
+        (_set_class("label", math.inf), "inf, not a whole number"),
+        (_set_class("label", math.nan), "NaN"),
+        (_set_class("label", None), "integers, booleans or strings"),
+        (_set_class("label", [0]), "integers, booleans or strings"),
+        (_set_class("label", 1), "lists a class twice"),
+        (_set_class("label", True), "of one type"),
+        (_set_class("label", "a"), "of one type"),
+        (_set_class("extra", 1), "unknown field\\(s\\) \\['extra'\\]"),
+        (lambda data: data["classes"][0].pop("count"), "no field\\(s\\) \\['count'\\]"),
+        (_set("extra", 1), "unknown field\\(s\\) \\['extra'\\]"),
+        (lambda data: data.pop("classes"), "no field\\(s\\) \\['classes'\\]"),
+        (lambda data: data.pop("weight_mode"), "no field\\(s\\) \\['weight_mode'\\]"),
+        (_set("classes", {}), "classes must be a list"),
+        (_set("classes", [1, 2]), "class 0 of the sampling plan must be an object"),
+        (_set("weight_mode", "some"), "weight_mode must be one of"),
+        (_set("method", "all"), "method must be one of"),
+        (_set("seed", 3), "both its method and its seed"),
+        (_set("format", "upweight.plan/2"), "upgrade upweight"),
+        (_set("format", None), "not an upweight sampling plan"),
+    ],
+)
+def test_from_json_checks_every_field(edit, needle):
+    text = json.dumps(_edited(_PLAN, edit))
+    with pytest.raises(PlanError, match=needle) as info:
+        SamplingPlan.from_json(text)
+    assert "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("seed", "needle"),
+    [
+        (-5, "non-negative integer; got -5"),  # BA05
+        (2**70, "below 2\\*\\*64"),
+        (3.0, "non-negative integer; got 3.0"),
+        (True, "non-negative integer; got True"),
+        ("3", "non-negative integer; got '3'"),
+        (None, "both its method and its seed"),
+    ],
+)
+def test_from_json_checks_the_seed_as_everywhere(seed, needle):
+    text = json.dumps(_edited(_APPLIED, _set("seed", seed)))
+    with pytest.raises(PlanError, match=needle):
+        SamplingPlan.from_json(text)
+    assert SamplingPlan.from_json(_APPLIED.to_json()) == _APPLIED
+    with pytest.raises(PlanError, match="seed must be below 2"):
+        SamplingPlan(_APPLIED.classes, method="exact", seed=2**64)
+
+
+@pytest.mark.parametrize(
+    ("text", "needle"),
+    [
+        (_PLAN.to_json().replace('"count": 900', '"count": Infinity'), "count"),  # BA01
+        (_PLAN.to_json().replace('"count": 900', '"count": ' + "9" * 5_000), "too long"),  # BA02
+        ("[" * 100_000 + "]" * 100_000, "too deep"),
+        (b"\xff\xfe\x00", "not JSON text"),
+        ("[]", "expected a JSON object"),
+        ("null", "expected a JSON object"),
+        (12, "reads JSON text \\(str or bytes\\); got int"),  # BA07b
+        (None, "got NoneType"),
+        ({}, "use SamplingPlan.from_dict"),
+    ],
+)
+def test_from_json_refuses_what_is_not_plan_text(text, needle):
+    with pytest.raises(PlanError, match=needle):
+        SamplingPlan.from_json(text)
+
+
+def test_from_json_reads_what_plans_write():
+    for p in (_PLAN, _APPLIED, upweight.plan({"a": 50, "b": 7}, factor=3.7, weights="exact")):
+        assert SamplingPlan.from_json(p.to_json()) == p
+        assert SamplingPlan.from_json(p.to_json().encode("utf-16")) == p
+    data = json.loads(_PLAN.to_json())
+    for optional in ("upweight_version", "method", "seed"):
+        del data[optional]
+    for c in data["classes"]:
+        del c["keep_rate"]
+    assert SamplingPlan.from_dict(data) == _PLAN
+
+
+def test_labels_are_whole_numbers_booleans_or_strings():
+    with pytest.raises(LabelError, match=r"1\.5, not a whole number"):
+        upweight.plan({1: 10, 1.5: 4}, factor=2)
+    with pytest.raises(PlanError, match="of one type"):
+        upweight.plan({0: 10, True: 4}, factor=2)
+    assert upweight.plan({1.0: 10, 2.0: 4}, factor=2).labels == (1, 2)
+
+
+def test_numbers_too_large_for_a_float_are_refused():
+    with pytest.raises(PlanError, match="factor must be a finite number"):
+        upweight.plan({0: 10, 1: 2}, factor=10**400)
+    with pytest.raises(LabelError, match="at most 2\\*\\*63 - 1 rows"):
+        upweight.plan({0: 10**400, 1: 2}, factor=2)
+
+
 def test_weights_that_overflow_float64_counting_are_refused():
     with pytest.raises(PlanError, match="weights too large"):
         upweight.plan({0: 19_783, 1: 217}, factor=5, upweight=1e308)

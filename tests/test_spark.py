@@ -282,6 +282,7 @@ def small(spark):
         ({"label": "y", "factor": 2, "method": "random"}, PlanError, "method must be one of"),
         ({"label": "y", "factor": 2, "key": "nope"}, InputError, "key column 'nope' not found"),
         ({"label": "y", "factor": 2, "key": "x"}, InputError, "a key must hold integers"),
+        ({"label": "y", "factor": 2, "key": "y"}, InputError, "key column 'y' is the label"),
         ({"label": "x", "factor": 2}, LabelError, "looks continuous"),
         ({"label": "y", "plan": "plan"}, PlanError, "plan must be a SamplingPlan"),
     ],

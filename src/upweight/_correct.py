@@ -206,7 +206,10 @@ def correct_proba(
     proba : array-like of shape (n,) or (n, n_classes)
         Probabilities from the model: a 1-D array holds the probability of the second
         class (``predict_proba(X)[:, 1]`` of a binary model); a 2-D array has one column
-        per class, in the order of ``classes``.
+        per class, in the order of ``classes``, and each of its rows must sum to 1 within
+        3.5e-4 (the square root of float32's eps, scikit-learn's ``log_loss`` tolerance
+        for float32 probabilities); rows within it are renormalised, others (a row of
+        zeros, scores that are not probabilities) refused.
     plan : SamplingPlan, optional
         The plan the training data was sampled with (exact: uses the rows actually kept).
     factor : float, optional
@@ -228,7 +231,9 @@ def correct_proba(
     PlanError
         Neither or both of ``plan`` and ``factor``, a factor with more than two classes.
     InputError
-        Probabilities outside [0, 1] or with the wrong number of columns.
+        ``proba`` that is not an array of numbers (rows of different lengths, text), not
+        1-D or 2-D, or empty; values outside [0, 1] (NaN, None, infinity); rows of a 2-D
+        array that do not sum to 1; the wrong number of columns for the plan.
 
     Examples
     --------
@@ -239,11 +244,7 @@ def correct_proba(
     >>> upweight.correct_proba([[0.5, 0.5]], plan=p).round(4)
     array([[0.9615, 0.0385]])
     """
-    p = np.asarray(proba, dtype=np.float64)
-    if p.ndim not in (1, 2):
-        raise InputError(f"proba must be 1-D or 2-D; got shape {p.shape}")
-    if p.size and (not np.all(np.isfinite(p)) or p.min() < 0.0 or p.max() > 1.0):
-        raise InputError("proba must hold probabilities in [0, 1] (no NaN or infinity)")
+    p = _as_proba(proba)
     n_columns = 2 if p.ndim == 1 else p.shape[1]
     ratios = prior_ratio_array(
         plan=plan, factor=factor, n_columns=n_columns, classes=classes, weighted=weighted
@@ -251,10 +252,57 @@ def correct_proba(
     if p.ndim == 1:
         positive = p * ratios[1]
         return positive / (positive + (1.0 - p) * ratios[0])
+    _check_rows_sum_to_one(p)
     scaled = p * ratios
-    total = scaled.sum(axis=1, keepdims=True)
-    total[total == 0.0] = 1.0
-    return scaled / total
+    return scaled / scaled.sum(axis=1, keepdims=True)
+
+
+def _as_numbers(values: npt.ArrayLike, name: str) -> npt.NDArray[np.float64]:
+    """``values`` as a 1-D or 2-D float64 array with at least one row, or InputError."""
+    try:
+        array = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        ragged = "inhomogeneous" in str(exc) or "sequence" in str(exc)
+        problem = "rows of different lengths" if ragged else f"values that are not numbers ({exc})"
+        raise InputError(
+            f"{name} must be an array of numbers of shape (n,) or (n, n_classes); got {problem}"
+        ) from None
+    if array.ndim not in (1, 2):
+        raise InputError(f"{name} must be 1-D or 2-D; got shape {array.shape}")
+    if array.shape[0] == 0:
+        raise InputError(f"{name} is empty; pass at least one row of predictions")
+    return array
+
+
+def _as_proba(proba: npt.ArrayLike) -> npt.NDArray[np.float64]:
+    """Probabilities: numbers in [0, 1]."""
+    p = _as_numbers(proba, "proba")
+    bad = ~(np.isfinite(p) & (p >= 0.0) & (p <= 1.0))
+    if bad.any():
+        value = float(p[np.unravel_index(np.argmax(bad), p.shape)])
+        raise InputError(
+            f"proba must hold probabilities in [0, 1]; got {value!r} (NaN, None and "
+            "infinity are not probabilities either)"
+        )
+    return p
+
+
+#: How far from 1 a row of probabilities may sum: sqrt of float32's eps, the tolerance of
+#: scikit-learn's ``log_loss`` for float32; float64 arrays often hold float32 predictions.
+ROW_SUM_TOLERANCE = float(np.sqrt(np.finfo(np.float32).eps))
+
+
+def _check_rows_sum_to_one(p: npt.NDArray[np.float64]) -> None:
+    """Each row of 2-D probabilities sums to 1 within :data:`ROW_SUM_TOLERANCE`."""
+    sums = p.sum(axis=1)
+    off = np.abs(sums - 1.0) > ROW_SUM_TOLERANCE
+    if off.any():
+        row = int(np.argmax(off))
+        raise InputError(
+            f"proba row {row} sums to {sums[row]:.6g}, not 1; pass probabilities with one "
+            "column per class, as predict_proba gives them (a 1-D array for the positive "
+            "class of a binary model)"
+        )
 
 
 def correct_decision(
@@ -270,7 +318,7 @@ def correct_decision(
     ``ln(ratio[1] / ratio[0])``. A 2-D decision moves by ``ln(ratio[c])`` per column
     (softmax-invariant). Exact when the decision is a log-odds (logistic models).
     """
-    d = np.asarray(decision, dtype=np.float64)
+    d = _as_numbers(decision, "decision")
     n_columns = 2 if d.ndim == 1 else d.shape[1]
     log_ratio = np.log(
         prior_ratio_array(

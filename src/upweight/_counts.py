@@ -6,12 +6,15 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from ._exceptions import LabelError
+from ._exceptions import LabelError, UpweightError
 from ._labels import encode_labels, python_label
 from ._types import Label
-from ._validation import whole_number
+from ._validation import shown, whole_number
 
-__all__ = ["as_counts", "round_half_up"]
+__all__ = ["MAX_COUNT", "as_counts", "check_count", "round_half_up"]
+
+#: The most rows a class can have: counts are int64 wherever they are arrays.
+MAX_COUNT = 2**63 - 1
 
 
 def round_half_up(x: float) -> int:
@@ -27,6 +30,16 @@ def _sorted_labels(labels: list[Label]) -> list[Label]:
         raise LabelError(
             f"class labels mix types ({', '.join(kinds)}); convert them to one type"
         ) from None
+
+
+def check_count(value: Any, what: str, error: type[UpweightError] = LabelError) -> int:
+    """``value`` as a count of rows: a whole number from 1 to :data:`MAX_COUNT`."""
+    count = whole_number(value)
+    if count is None or count < 1:
+        raise error(f"{what} must be a positive integer; got {shown(value)}")
+    if count > MAX_COUNT:
+        raise error(f"{what} must be at most 2**63 - 1 rows; got {shown(count)}")
+    return count
 
 
 #: More classes than this, most of them single rows, is an id column, not a label.
@@ -70,11 +83,7 @@ def as_counts(y_or_counts: Any) -> dict[Label, int]:
         raw: dict[Label, int] = {}
         for key, value in y_or_counts.items():
             label = python_label(key)
-            count = whole_number(value)
-            if count is None or count < 1:
-                raise LabelError(
-                    f"the count of class {label!r} must be a positive integer; got {value!r}"
-                )
+            count = check_count(value, f"the count of class {label!r}")
             if label in raw:
                 raise LabelError(f"class {label!r} appears twice in the counts")
             raw[label] = count

@@ -18,7 +18,11 @@ _MAX_DENSE_CODE = 1 << 20
 
 
 def python_label(value: Any) -> Label:
-    """Return ``value`` as a plain Python scalar (so it serialises to JSON)."""
+    """Return ``value`` as a plain Python scalar (so it serialises to JSON).
+
+    Whole floats become ints (``1.0`` is the class ``1``); NaN, infinite and other
+    non-whole floats are refused with :class:`~upweight.LabelError`, as in a label column.
+    """
     if isinstance(value, np.generic):
         value = value.item()
     if isinstance(value, bytes):
@@ -26,10 +30,15 @@ def python_label(value: Any) -> Label:
     if isinstance(value, float):
         if value != value:
             raise LabelError("a class label is NaN; drop or fill missing labels first")
-        if value.is_integer():
-            # 0.0 / 1.0 labels read from a float column are the classes 0 and 1
-            return int(value)
-    if isinstance(value, bool | int | str | float):
+        if not value.is_integer():
+            # the same rule as a column of labels: 1.5 or inf is a measurement, not a class
+            raise LabelError(
+                f"a class label is {value!r}, not a whole number; labels are classes such as "
+                "0 / 1 or strings"
+            )
+        # 0.0 / 1.0 labels read from a float column are the classes 0 and 1
+        return int(value)
+    if isinstance(value, bool | int | str):
         return value
     raise LabelError(
         f"labels must be integers, booleans or strings; got a value of type {type(value).__name__}"

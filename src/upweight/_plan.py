@@ -12,15 +12,17 @@ import math
 import numbers
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import numpy.typing as npt
 
-from ._counts import as_counts, round_half_up
-from ._exceptions import PlanError
+from ._counts import as_counts, check_count, round_half_up
+from ._exceptions import LabelError, PlanError, UpweightError
 from ._labels import python_label
+from ._random import check_seed
 from ._types import METHODS, WEIGHT_MODES, Label, Method, WeightMode
+from ._validation import check_choice, check_method, shown, whole_number
 
 __all__ = [
     "ClassPlan",
@@ -48,16 +50,24 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
+def _as_float(value: Any) -> float:
+    """A number as a float; an int too large for one (10**400) as infinity."""
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf if value > 0 else -math.inf
+
+
 def check_factor(value: Any, *, what: str = "factor") -> float:
     """Validate one downsampling factor: a finite number >= 1."""
     if not _is_number(value):
         raise PlanError(
-            f"{what} must be a number >= 1 (keep one in k rows); got {value!r} "
+            f"{what} must be a number >= 1 (keep one in k rows); got {shown(value)} "
             f"of type {type(value).__name__}"
         )
-    k = float(value)
+    k = _as_float(value)
     if not math.isfinite(k):
-        raise PlanError(f"{what} must be a finite number >= 1; got {value!r}")
+        raise PlanError(f"{what} must be a finite number >= 1; got {shown(value)}")
     if k < 1.0:
         hint = " (a factor below 1 would mean upsampling)" if k > 0 else ""
         raise PlanError(f"{what} must be >= 1 (keep one in k rows); got {value!r}{hint}")
@@ -65,11 +75,12 @@ def check_factor(value: Any, *, what: str = "factor") -> float:
 
 
 def _check_upweight(value: Any, *, what: str = "upweight") -> float:
-    if not _is_number(value) or not math.isfinite(float(value)) or float(value) <= 0:
-        raise PlanError(f"{what} must be a positive number; got {value!r}")
-    if float(value) < 1e-12:  # a weight this small rounds a class away in any model
+    weight = _as_float(value) if _is_number(value) else math.nan
+    if not (math.isfinite(weight) and weight > 0):
+        raise PlanError(f"{what} must be a positive finite number; got {shown(value)}")
+    if weight < 1e-12:  # a weight this small rounds a class away in any model
         raise PlanError(f"{what} must be at least 1e-12; got {value!r}")
-    return float(value)
+    return weight
 
 
 @dataclass(frozen=True)
@@ -194,10 +205,14 @@ class SamplingPlan:
     def __post_init__(self) -> None:
         if len(self.classes) < 2:
             raise PlanError("a sampling plan needs at least two classes")
+        kinds: set[type] = {type(c.label) if isinstance(c.label, bool | str) else int for c in self}
         try:
             ordered = tuple(sorted(self.classes, key=lambda c: c.label))
         except TypeError:
-            raise PlanError("the class labels of a sampling plan must be of one type") from None
+            kinds.add(type(None))
+        if len(kinds) > 1:  # (True and 0 sort, but a label column holds one type)
+            found = [c.label for c in self.classes]
+            raise PlanError(f"the class labels of a sampling plan must be of one type; got {found}")
         object.__setattr__(self, "classes", ordered)
         labels = [c.label for c in self.classes]
         if len(set(labels)) != len(labels):
@@ -208,6 +223,16 @@ class SamplingPlan:
             )
         if self.method is not None and self.method not in METHODS:
             raise PlanError(f"method must be one of {', '.join(METHODS)}; got {self.method!r}")
+        if (self.method is None) != (self.seed is None):
+            raise PlanError(
+                "an applied plan records both its method and its seed, a plan not yet applied "
+                f"neither; got method {self.method!r} and seed {self.seed!r}"
+            )
+        try:
+            if self.seed is not None:
+                check_seed(self.seed)
+        except UpweightError as exc:
+            raise PlanError(f"the plan's {exc}") from None
         for c in self.classes:
             if self.method is None:
                 _check_planned(c, self.weight_mode)
@@ -385,46 +410,107 @@ class SamplingPlan:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> SamplingPlan:
-        """Read a plan written by :meth:`to_dict`.
+        """Read a plan written by :meth:`to_dict`, checking every field.
 
         Raises
         ------
         PlanError
-            When ``data`` is not a plan.
+            When ``data`` is not a plan: another format, unknown or missing fields, a label
+            that is not an integer, boolean or string, counts and kept rows that are not
+            whole numbers, a factor below 1, a weight not positive and finite, a seed
+            outside ``[0, 2**64)``.
         """
-        if not isinstance(data, Mapping) or data.get("format") != _FORMAT:
-            raise PlanError(f"not an upweight sampling plan (expected format {_FORMAT!r})")
-        try:
-            classes = tuple(
-                ClassPlan(
-                    label=python_label(item["label"]),
-                    count=int(item["count"]),
-                    factor=float(item["factor"]),
-                    kept=int(item["kept"]),
-                    weight=float(item["weight"]),
+        found = data.get("format") if isinstance(data, Mapping) else None
+        if found != _FORMAT:
+            if isinstance(found, str) and found.startswith("upweight.plan/"):
+                raise PlanError(
+                    f"this plan has format {shown(found)}, which upweight {_version()} cannot read "
+                    f"(it reads {_FORMAT!r}); upgrade upweight"
                 )
-                for item in data["classes"]
+            got = f"format {shown(found)}" if isinstance(data, Mapping) else type(data).__name__
+            raise PlanError(
+                f"not an upweight sampling plan (expected a JSON object with format "
+                f"{_FORMAT!r}; got {got}); pass what SamplingPlan.to_json wrote"
             )
-            seed = data.get("seed")
+        try:
+            _check_fields(data, _PLAN_FIELDS, "the sampling plan")
+            if not isinstance(data["classes"], list):
+                raise PlanError(f"the plan's classes must be a list; got {shown(data['classes'])}")
+            method = data.get("method")
+            mode = check_choice(data["weight_mode"], WEIGHT_MODES, "weight_mode")
             return cls(
-                classes=classes,
-                weight_mode=data["weight_mode"],
-                method=data.get("method"),
-                seed=None if seed is None else int(seed),
+                classes=tuple(_class_from_dict(c, i) for i, c in enumerate(data["classes"])),
+                weight_mode=cast(WeightMode, mode),
+                method=None if method is None else check_method(method),
+                seed=data.get("seed"),
             )
-        except (KeyError, TypeError, ValueError) as exc:
-            if isinstance(exc, PlanError):
-                raise
-            raise PlanError(f"malformed sampling plan: {exc!r}") from None
+        except PlanError as exc:
+            raise PlanError(f"{exc}; {_REMAKE}") from None
 
     @classmethod
     def from_json(cls, text: str | bytes) -> SamplingPlan:
-        """Read a plan written by :meth:`to_json`."""
+        """Read a plan written by :meth:`to_json` (text, or bytes in UTF-8 / 16 / 32).
+
+        Raises
+        ------
+        PlanError
+            When ``text`` is not text, not JSON, or not a plan (see :meth:`from_dict`).
+        """
+        if not isinstance(text, str | bytes | bytearray):
+            raise PlanError(
+                f"from_json reads JSON text (str or bytes); got {type(text).__name__}"
+                + ("; use SamplingPlan.from_dict for a dict" if isinstance(text, Mapping) else "")
+            )
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
             raise PlanError(f"sampling plan is not valid JSON: {exc}") from None
+        except UnicodeDecodeError as exc:
+            problem = f"byte {exc.start} is not {exc.encoding}"
+            raise PlanError(f"sampling plan is not JSON text ({problem}); {_REMAKE}") from None
+        except (ValueError, RecursionError):  # a 5,000-digit number; [[[[...]]]]
+            raise PlanError(
+                f"sampling plan holds a number too long or lists too deep for a plan; {_REMAKE}"
+            ) from None
         return cls.from_dict(data)
+
+
+_REMAKE = "make plans with upweight.plan and save them with SamplingPlan.to_json"
+#: The fields of a plan and of each of its classes (``True``: required).
+_PLAN_FIELDS = dict(format=True, upweight_version=False, weight_mode=True, method=False,
+                    seed=False, classes=True)  # fmt: skip
+_CLASS_FIELDS = dict(label=True, count=True, factor=True, keep_rate=False, kept=True,
+                     weight=True)  # fmt: skip
+
+
+def _check_fields(data: Mapping[str, Any], fields: Mapping[str, bool], what: str) -> None:
+    """No unknown field in ``data``, and every required one there."""
+    unknown = [key for key in data if key not in fields]
+    missing = [key for key, required in fields.items() if required and key not in data]
+    if unknown or missing:
+        found = f"unknown field(s) {unknown}" if unknown else f"no field(s) {missing}"
+        raise PlanError(f"{what} has {found}; its fields are {', '.join(fields)}")
+
+
+def _class_from_dict(item: Any, index: int) -> ClassPlan:
+    """One class of a plan read from JSON, each field checked."""
+    if not isinstance(item, Mapping):
+        raise PlanError(f"class {index} of the sampling plan must be an object; got {shown(item)}")
+    _check_fields(item, _CLASS_FIELDS, f"class {index} of the sampling plan")
+    try:
+        label = python_label(item["label"])
+    except LabelError as exc:
+        raise PlanError(f"class {index} of the sampling plan: {exc}") from None
+    count = check_count(item["count"], f"class {label!r}: count", PlanError)
+    kept = whole_number(item["kept"])
+    if kept is None or not 0 <= kept <= count:
+        raise PlanError(f"class {label!r}: kept must be 0 to {count}; got {shown(item['kept'])}")
+    factor = check_factor(item["factor"], what=f"class {label!r}: factor")
+    weight = _check_upweight(item["weight"], what=f"class {label!r}: weight")
+    rate = item.get("keep_rate", 1.0 / factor)
+    if not _is_number(rate) or not math.isclose(rate, 1.0 / factor, rel_tol=1e-9):
+        raise PlanError(f"class {label!r}: keep_rate {shown(rate)} is not 1 / factor; edit factor")
+    return ClassPlan(label=label, count=count, factor=factor, kept=kept, weight=weight)
 
 
 def _resolve_factors(

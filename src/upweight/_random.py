@@ -9,6 +9,7 @@ import numpy as np
 
 from ._exceptions import InputError
 from ._types import RandomStateLike
+from ._validation import shown
 
 _SEED_BITS = 63
 
@@ -24,11 +25,10 @@ def check_seed(seed: object, hint: str = "", *, name: str = "seed") -> int:
     seed would wrap around and select the same rows as a smaller one, so it is refused.
     """
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or int(seed) < 0:
-        raise InputError(f"{name} must be a non-negative integer{hint}; got {seed!r}")
+        raise InputError(f"{name} must be a non-negative integer{hint}; got {shown(seed)}")
     if int(seed) >= SEED_LIMIT:
-        raise InputError(
-            f"{name} must be below 2**64 ({SEED_LIMIT - 1:,} at most); got {int(seed):,}"
-        )
+        got = f"{int(seed):,}" if int(seed).bit_length() < 200 else shown(seed)
+        raise InputError(f"{name} must be below 2**64 ({SEED_LIMIT - 1:,} at most); got {got}")
     return int(seed)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import numbers
 import os
 import re
@@ -14,11 +15,13 @@ __all__ = [
     "MAX_THREADS_PER_CORE",
     "ascii_number",
     "check_choice",
+    "check_key",
     "check_method",
     "check_weight_col",
     "check_weight_mode",
     "positive_int",
     "requires",
+    "shown",
     "thread_count",
     "whole_number",
 ]
@@ -38,11 +41,23 @@ def whole_number(value: Any) -> int | None:
     return None
 
 
+def shown(value: Any, limit: int = 60) -> str:
+    """``repr(value)`` for an error message, cut to ``limit`` characters.
+
+    A number of thousands of digits (which ``repr`` may even refuse) is shown by its size.
+    """
+    if isinstance(value, numbers.Integral) and abs(int(value)).bit_length() > 200:
+        digits = int(abs(int(value)).bit_length() * math.log10(2)) + 1
+        return f"a {'negative ' if value < 0 else ''}number of about {digits:,} digits"
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[: limit - 3]}..."
+
+
 def positive_int(value: Any, name: str, error: type[UpweightError]) -> int:
     """``value`` as a positive int, or ``error`` naming ``name``."""
     number = whole_number(value)
     if number is None or number < 1:
-        raise error(f"{name} must be a positive integer; got {value!r}")
+        raise error(f"{name} must be a positive integer; got {shown(value)}")
     return number
 
 
@@ -108,6 +123,26 @@ def check_weight_col(weight_col: Any, columns: Any = (), *, ignore_case: bool = 
                 f"column {column!r} already exists{same}; pass another weight column name"
             )
     return weight_col
+
+
+def check_key(key: Any, label: Any) -> str | None:
+    """A key column for the keep decisions: a column name other than the label's.
+
+    ``None`` (decide by row position) passes through. The label column as key would give
+    every row of a class the same decision: a downsampled class kept whole or not at all.
+    Names are compared without regard to case, as the file engine (DuckDB) and Spark do.
+    """
+    if key is None:
+        return None
+    if not isinstance(key, str) or not key:
+        raise InputError(f"key must be the name of an id column; got {shown(key)}")
+    if isinstance(label, str) and key.casefold() == label.casefold():
+        raise InputError(
+            f"key column {key!r} is the label column: every row of a class would get the same "
+            "keep decision (all kept or none); pass an id column as key, or none to decide "
+            "by row position"
+        )
+    return key
 
 
 def requires(module: str, extra: str, *, what: str | None = None) -> Any:

@@ -58,7 +58,7 @@ from ._selection import (
     row_hashes,
 )
 from ._types import Label, Method, RandomStateLike, WeightMode
-from ._validation import check_method, check_weight_col, requires
+from ._validation import check_key, check_method, check_weight_col, requires
 
 if TYPE_CHECKING:  # pragma: no cover
     import pyarrow as pa
@@ -620,7 +620,7 @@ def _check_downsample(df: Any, label: str, key: str | None, weight_col: str) -> 
     _check_frame(df)
     kind = _check_label(df, label)
     check_weight_col(weight_col, df.columns)
-    if key is not None:
+    if check_key(key, label) is not None:
         _check_key(df, key)
     return kind
 

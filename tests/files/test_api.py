@@ -299,6 +299,14 @@ def test_missing_columns_and_clashing_names(inputs, tmp_path):
         upweight.sample_file(inputs["parquet"], tmp_path / "o.pq", label="y", factor=2, key="id")
 
 
+@pytest.mark.parametrize("key", ["y", "Y"])
+def test_the_label_column_as_key_is_refused(inputs, tmp_path, key):
+    # every row of a class would share one keep decision: class 0 kept whole or not at all
+    with pytest.raises(InputError, match=f"key column '{key}' is the label column"):
+        upweight.sample_file(inputs["parquet"], tmp_path / "o.pq", label="y", factor=5, key=key)
+    assert not (tmp_path / "o.pq").exists()
+
+
 def test_inputs_are_never_overwritten(inputs):
     before = inputs["parquet"].read_bytes()
     cases = [

@@ -15,7 +15,13 @@ from .._plan import SamplingPlan, keep_rate_ceiling, resolve_plan
 from .._profile import ImbalanceProfile
 from .._random import check_seed
 from .._types import Label, Method, WeightMode
-from .._validation import check_method, check_weight_col, check_weight_mode, thread_count
+from .._validation import (
+    check_key,
+    check_method,
+    check_weight_col,
+    check_weight_mode,
+    thread_count,
+)
 from . import _roads
 from ._arrays import release_memory
 from ._arrow import sample_parquet
@@ -196,7 +202,7 @@ def sample_file(
         weight_col=weight_col,
         method=method,
         seed=check_seed(seed),
-        key=key,
+        key=check_key(key, label),
         threads=thread_count(threads),
         overwrite=overwrite,
         progress=progress,
