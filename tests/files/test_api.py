@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -594,6 +595,41 @@ def test_hidden_and_underscore_folders_are_skipped_at_every_depth(inputs, table,
     assert upweight.profile_file(hive, label="y").n_rows == table.num_rows
     glob = tmp_path / "hive" / "**" / "*.parquet"
     assert upweight.profile_file(glob, label="y").n_rows == table.num_rows
+
+
+def test_linked_partition_folders_are_read_once_each(inputs, table, tmp_path):
+    """A partition that lives elsewhere, linked in, is data; a link back up is not a loop."""
+    hive = tmp_path / "linked"
+    shutil.copytree(inputs["hive"], hive)
+    days = sorted(p for p in hive.iterdir() if p.name.startswith("day="))
+    elsewhere = tmp_path / "elsewhere"
+    days[-1].rename(elsewhere)
+    days[-1].symlink_to(elsewhere, target_is_directory=True)
+    (days[0] / "up").symlink_to(hive, target_is_directory=True)
+    assert upweight.profile_file(hive, label="y").n_rows == table.num_rows
+
+
+def test_a_folder_that_cannot_be_listed_is_an_error_not_a_gap(inputs, tmp_path, monkeypatch):
+    hive = inputs["hive"]
+    locked = sorted(p for p in hive.iterdir() if p.name.startswith("day="))[-1]
+    listing = os.scandir
+
+    def scandir(path="."):
+        if os.fspath(path) == os.fspath(locked):  # as for a folder of mode 000, not as root
+            raise PermissionError(13, "Permission denied", os.fspath(path))
+        return listing(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    with pytest.raises(FileError, match=r"cannot list the folder .*day=.*Permission denied"):
+        upweight.profile_file(hive, label="y")
+
+
+def test_a_broken_link_among_the_parts_is_an_error(inputs, tmp_path):
+    hive = tmp_path / "broken"
+    shutil.copytree(inputs["hive"], hive)
+    (hive / "gone.parquet").symlink_to(tmp_path / "nowhere.parquet")
+    with pytest.raises(FileError, match="broken link"):
+        upweight.profile_file(hive, label="y")
 
 
 def test_an_existing_name_with_glob_characters_is_read_as_it_is(inputs, tmp_path):

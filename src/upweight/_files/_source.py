@@ -185,17 +185,43 @@ def expand(src: PathLike) -> tuple[list[Path], str, Path | None]:
     if not path.exists():
         raise FileError(f"file not found: {path}")
     if path.is_dir():
-        files = sorted(
-            p
-            for p in path.rglob("*")
-            if p.is_file()
-            and not hidden(p.relative_to(path).parts)
-            and p.name.lower().endswith((".parquet", ".pq"))
-        )
+        files = sorted(_parquet_files(path))
         if not files:
             raise FileError(f"no Parquet files (.parquet, .pq) in directory {path}")
         return files, str(path), path
     return [path], path.name, None
+
+
+def _parquet_files(root: Path) -> Iterator[Path]:
+    """The Parquet files in a folder, at every depth, hidden entries skipped.
+
+    Linked folders are followed (a partition may live elsewhere), each real folder once;
+    a folder that cannot be listed is an error, never a silent gap in the data.
+    """
+
+    def fail(exc: OSError) -> None:
+        raise FileError(
+            f"cannot list the folder {exc.filename}: {exc.strerror}; make it readable, or "
+            "give the files to read as a glob"
+        )
+
+    seen: set[str] = set()
+    for folder, subfolders, names in os.walk(root, onerror=fail, followlinks=True):
+        real = os.path.realpath(folder)
+        if real in seen:  # a link back up the tree, or two links to one folder
+            subfolders[:] = []
+            continue
+        seen.add(real)
+        subfolders[:] = [d for d in subfolders if not hidden([d])]
+        for name in names:
+            if hidden([name]) or not name.lower().endswith((".parquet", ".pq")):
+                continue
+            p = Path(folder, name)
+            if not p.is_file():
+                raise FileError(
+                    f"{p} is not a regular file (a broken link?); remove it or fix the link"
+                )
+            yield p
 
 
 def check_file(path: Path) -> None:
