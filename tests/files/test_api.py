@@ -632,6 +632,43 @@ def test_a_broken_link_among_the_parts_is_an_error(inputs, tmp_path):
         upweight.profile_file(hive, label="y")
 
 
+def test_a_parquet_column_without_a_name_is_refused(tmp_path):
+    """DuckDB would name it ``C0`` in the output."""
+    src = tmp_path / "in.parquet"
+    pq.write_table(pa.table({"": np.arange(100.0), "y": np.arange(100) % 10 == 0}), src)
+    with pytest.raises(InputError, match="column 1 has no name"):
+        upweight.sample_file(src, tmp_path / "o.csv", label="y", factor=2)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.parquet"]
+
+
+def _varint(value: int) -> bytes:
+    """Thrift's compact encoding of an i64: zigzag, then 7 bits a byte."""
+    value = (value << 1) ^ (value >> 63)
+    out = bytearray()
+    while value > 0x7F:
+        out.append(value & 0x7F | 0x80)
+        value >>= 7
+    return bytes(out + bytes([value]))
+
+
+@pytest.mark.parametrize("delta", [1, -1])
+def test_a_footer_whose_row_count_disagrees_with_its_row_groups_is_refused(tmp_path, delta):
+    n = 12_345
+    good = tmp_path / "good.parquet"
+    pq.write_table(pa.table({"i": np.arange(n), "y": np.arange(n) % 10 == 0}), good)
+    raw = good.read_bytes()
+    size = int.from_bytes(raw[-8:-4], "little")
+    footer = raw[-8 - size : -8]
+    field = b"\x16" + _varint(n)  # FileMetaData.num_rows: field 3, an i64, first after the schema
+    bad = tmp_path / "bad.parquet"
+    bad.write_bytes(
+        raw[: -8 - size] + footer.replace(field, b"\x16" + _varint(n + delta), 1) + raw[-8:]
+    )
+    assert pq.read_metadata(bad).num_rows == n + delta
+    with pytest.raises(FileError, match=f"footer says {n + delta:,} rows, its row groups hold"):
+        upweight.sample_file(bad, tmp_path / "o.csv", label="y", factor=2)
+
+
 def test_an_existing_name_with_glob_characters_is_read_as_it_is(inputs, tmp_path):
     odd = tmp_path / "data [2026] v?.parquet"
     odd.write_bytes(inputs["parquet"].read_bytes())

@@ -32,11 +32,14 @@ def first_line(exc: BaseException | str) -> str:
 
 
 def check_unique(names: list[str], path: Path) -> None:
-    """Refuse repeated column names, and names that differ only in case.
+    """Refuse empty or repeated column names, and names that differ only in case.
 
     DuckDB, which reads the files, tells names apart without regard to case: it would
-    rename one of ``Label`` and ``label``.
+    rename one of ``Label`` and ``label``, and name an empty one ``C0``.
     """
+    for i, name in enumerate(names):
+        if not name.strip():
+            raise InputError(f"{path.name}: column {i + 1} has no name; give every column one")
     dups = sorted(n for n, k in Counter(names).items() if k > 1)
     if dups:
         raise InputError(

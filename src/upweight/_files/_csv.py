@@ -52,11 +52,6 @@ def csv_header(path: Path) -> tuple[str, ...]:
             header = next(csv.reader(handle), [])
     except (OSError, EOFError, csv.Error) as exc:
         raise FileError(f"cannot read {path}: {first_line(exc)}") from None
-    for i, name in enumerate(header):
-        if not name.strip():
-            raise InputError(
-                f"{path.name}: column {i + 1} of the header has no name; give every column one"
-            )
     check_unique(header, path)
     return tuple(header)
 

@@ -44,6 +44,12 @@ def parquet_rows(files: list[Path]) -> tuple[int, ...]:
                 f"cannot read {p}: not a valid Parquet file (corrupt or truncated?): "
                 f"{first_line(exc)}"
             ) from None
+        in_groups = sum(meta.row_group(i).num_rows for i in range(meta.num_row_groups))
+        if in_groups != meta.num_rows:
+            raise FileError(
+                f"cannot read {p}: its footer says {meta.num_rows:,} rows, its row groups "
+                f"hold {in_groups:,} (corrupt?); write the file again"
+            )
         schema = meta.schema.to_arrow_schema().remove_metadata()
         if first is None:
             check_unique(schema.names, p)
