@@ -149,3 +149,82 @@ def test_a_reused_pid_does_not_keep_a_leftover(tmp_path):
     old = time.time() - 10 * 365 * 86_400  # written ten years ago, before the parent started
     os.utime(leftover, (old, old))
     assert remove_stale_temporaries(tmp_path) == [leftover]
+
+
+def test_a_temporary_of_a_run_in_another_pid_namespace_is_kept(tmp_path):
+    """A container that shares the host name and the folder numbers its processes itself.
+
+    Its run's process ID means nothing here: judged by it, the run looked dead and its
+    temporary was removed while it wrote it.
+    """
+    import shutil
+    import subprocess
+    import sys
+
+    from upweight._files._commit import remove_stale_temporaries
+
+    if shutil.which("unshare") is None:
+        pytest.skip("needs unshare(1) to start a process in a new PID namespace")
+    # the writer gets a process ID that no process has out here
+    free = next(p for p in range(300_000, 200_000, -1) if not _alive(p))
+    script = (
+        "import os, sys, time\n"
+        "from upweight._files._commit import temporary\n"
+        f"with open('/proc/sys/kernel/ns_last_pid', 'w') as f: f.write('{free - 1}')\n"
+        "if os.fork() == 0:\n"
+        f"    tmp = temporary({str(tmp_path / 'o.csv')!r}); tmp.write_text('half')\n"
+        "    print(tmp.name, flush=True); time.sleep(30)\n"
+        "os.wait()\n"
+    )
+    other = subprocess.Popen(
+        ["unshare", "--pid", "--fork", "--mount-proc", sys.executable, "-c", script],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert other.stdout is not None
+        line = other.stdout.readline().strip()
+        if not line:
+            pytest.skip(f"unshare is not permitted here: {other.stderr.read().strip()[:200]}")
+        assert f"-{free}-" in line
+        assert remove_stale_temporaries(tmp_path) == []
+        assert (tmp_path / line).read_text() == "half"
+    finally:
+        other.kill()
+        other.wait()
+
+
+def test_a_folder_locked_by_another_program_is_waited_for_then_refused(tmp_path, monkeypatch):
+    import fcntl
+    import os
+
+    from upweight._files import _commit
+
+    monkeypatch.setattr(_commit, "LOCK_WAIT", 0.3)
+    held = os.open(tmp_path, os.O_RDONLY)  # `flock DIR sleep 90`, as a backup job does
+    fcntl.flock(held, fcntl.LOCK_EX)
+    try:
+        start = time.monotonic()
+        with (
+            pytest.raises(FileError, match=r"locked by another program for over 0 s"),
+            _commit.folder_locked(tmp_path),
+        ):
+            pass
+        assert time.monotonic() - start < 5
+    finally:
+        os.close(held)
+    with _commit.folder_locked(tmp_path):  # free again
+        pass
+
+
+def _alive(pid: int) -> bool:
+    import os
+
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True

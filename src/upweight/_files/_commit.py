@@ -30,6 +30,7 @@ import re
 import secrets
 import shutil
 import socket
+import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TypeVar
@@ -59,6 +60,9 @@ __all__ = [
 
 
 T = TypeVar("T")
+# how long a commit waits for a folder another process has locked; upweight's own runs
+# hold it only while they rename files into place
+LOCK_WAIT = 30.0
 
 # -- temporary names ---------------------------------------------------------------------
 TEMPORARY = re.compile(r"^\..*\.upweight-(?P<host>[A-Za-z0-9_]+)-(?P<pid>\d+)-[0-9a-f]{8}\.tmp$")
@@ -66,7 +70,18 @@ _STEM_CHARS = 80  # the final name's share of a temporary name (file names stop 
 
 
 def _host() -> str:
-    return re.sub(r"[^A-Za-z0-9]", "_", socket.gethostname())[:40] or "host"
+    """The host name, and the process-ID namespace where the system tells.
+
+    Two containers may share a host name and a folder while each numbers its processes
+    from 1: a process ID means something only within its namespace, so temporaries of
+    another namespace are never judged by it.
+    """
+    name = re.sub(r"[^A-Za-z0-9]", "_", socket.gethostname())[:40] or "host"
+    try:
+        space = os.stat("/proc/self/ns/pid").st_ino
+    except OSError:
+        return name
+    return f"{name}_{space:x}"
 
 
 def temporary(final: str | os.PathLike[str]) -> Path:
@@ -231,7 +246,9 @@ def folder_locked(folder: str | os.PathLike[str]) -> Iterator[None]:
 
     Runs that put several files in place together (a CSV and its plan) do it under this
     lock, so that two of them never interleave: the folder holds the CSV and the plan of
-    one run. Where ``flock`` is missing (Windows), the block runs unlocked.
+    one run. A lock another program holds (``flock DIR cmd``) is waited for up to
+    :data:`LOCK_WAIT` seconds, then refused. Where ``flock`` is missing (Windows), the
+    block runs unlocked.
     """
     try:
         import fcntl
@@ -240,7 +257,19 @@ def folder_locked(folder: str | os.PathLike[str]) -> Iterator[None]:
         return
     fd = os.open(folder, os.O_RDONLY)
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
+        deadline = time.monotonic() + LOCK_WAIT
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise FileError(
+                        f"{os.fspath(folder)} has been locked by another program for over "
+                        f"{LOCK_WAIT:.0f} s (flock); run again when it is done, or write "
+                        "elsewhere"
+                    ) from None
+                time.sleep(0.05)
         yield
     finally:
         os.close(fd)  # closing releases the lock
