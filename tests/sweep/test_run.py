@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 
 import numpy as np
@@ -161,8 +162,35 @@ def test_bad_arguments(small_data, kwargs, error, match):
 def test_too_few_minority_rows_says_how_many_are_needed():
     y = np.zeros(5_000, dtype=int)
     y[:60] = 1
-    with pytest.raises(LabelError, match=r"has 60 rows.*needs at least 95"):
+    with pytest.raises(LabelError, match=r"has 60 rows.*needs at least 95.*--validation-size"):
         upweight.sweep(np.zeros((5_000, 2)), y=y, **FAST)
+
+
+@pytest.mark.parametrize(
+    ("shares", "match"),
+    [
+        ({"validation_size": 1e-9}, r"leaves 0 in validation.*--validation-size 0\.\d+"),
+        ({"test_size": 1e-9}, r"leaves 0 in test.*--test-size 0\.\d+"),
+        ({"validation_size": 1e-320, "test_size": 1e-9}, r"leaves 0 in validation, 0 in test"),
+        ({"validation_size": 0.4999999, "test_size": 0.4999999}, r"\d in training.*0\.25"),
+        ({"validation_size": 0.49999999999999994, "test_size": 0.49999999999999994}, "training"),
+    ],
+)
+def test_shares_that_leave_a_split_without_minority_rows_are_refused_at_once(
+    small_data, deadline, shares, match
+):
+    with deadline(10), pytest.raises(LabelError, match=match) as caught:
+        upweight.sweep(small_data.X, y=small_data.y, factors=[1], **FAST, **shares)
+    # the shares suggested instead do split the data
+    suggested = {
+        f"{name}_size": float(value)
+        for name, value in re.findall(r"(validation|test)_size=([0-9.]+)", str(caught.value))
+    }
+    assert suggested
+    result = upweight.sweep(
+        small_data.X, y=small_data.y, factors=[1], corrections=["none"], **FAST, **suggested
+    )
+    assert min(result.split[s]["minority"] for s in ("train", "validation", "test")) >= 10
 
 
 def test_more_than_two_classes_is_refused():

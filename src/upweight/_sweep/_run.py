@@ -173,8 +173,9 @@ def sweep(
         Empty factors, a factor below 1 or too large for the majority class, an unknown
         correction.
     LabelError
-        Labels that cannot be used, or too few minority rows to split (the message says how
-        many are needed).
+        Labels that cannot be used, or too few minority rows to split, or shares
+        (``validation_size``, ``test_size``) that leave a split fewer than ten minority
+        rows (the message says how many are needed and which shares would do).
     InputError
         Features that are not numeric or hold infinite values, NaN for a model that cannot
         fit missing values (``logreg``, ``sgd``), more than two classes.
