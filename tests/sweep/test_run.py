@@ -303,6 +303,34 @@ def test_seeds_beyond_64_bits_are_refused(small_data):
             upweight.sweep(small_data.X, y=small_data.y, factors=[1], seed=seed, repeats=repeats)
 
 
+@pytest.mark.parametrize(("seed", "repeats"), [(2**63 - 1, 2), (2**64 - 2, 2), (2**64 - 1, 1)])
+def test_every_seed_below_64_bits_works(small_data, seed, repeats):
+    result = upweight.sweep(
+        small_data.X,
+        y=small_data.y,
+        factors=[1, 5],
+        corrections=["upweight"],
+        model="sgd",  # a model that takes a seed
+        seed=seed,
+        repeats=repeats,
+        convergence=False,
+    )
+    seeds = result.to_arrow().column("seed")  # as results.parquet stores them
+    assert seeds.type == pa.uint64()
+    assert sorted(set(seeds.to_pylist())) == [seed + r for r in range(repeats)]
+    assert result.table("seed") == seeds.to_pylist()
+
+
+def test_seeds_of_models_keep_small_seeds_and_mix_large_ones():
+    from upweight._random import LIBRARY_SEED_LIMIT, library_seed
+
+    assert [library_seed(s) for s in (0, 1, 42, 2**31 - 2)] == [0, 1, 42, 2**31 - 2]
+    large = [2**31 - 1, 2**32, 2**63, 2**64 - 1, 5 + (2**31 - 1), 5 + 2 * (2**31 - 1)]
+    mixed = [library_seed(s) for s in large]
+    assert all(0 <= m < LIBRARY_SEED_LIMIT for m in mixed)
+    assert len(set(mixed)) == len(mixed) and library_seed(2**63) == library_seed(2**63)
+
+
 def test_a_feature_column_without_any_value_is_refused_for_every_model(small_data):
     X = np.column_stack([small_data.X, np.full(small_data.y.size, np.nan)])
     for model in ("hgb", "logreg"):

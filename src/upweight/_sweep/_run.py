@@ -133,7 +133,8 @@ def sweep(
         Draws of the downsampled rows per configuration (repeat *r* selects with seed
         ``seed + r``); the spread over repeats is reported.
     seed : int, default=0
-        Seed of the split, the selection and the models.
+        Seed of the split, the selection and the models: any integer in ``[0, 2**64)``
+        (with ``seed + repeats`` below ``2**64``). Models take a seed derived from it.
     outdir : path, optional
         Folder for the results: each finished configuration is stored there as it ends
         (a rerun on the same data skips it), then ``results.parquet``, ``report.html`` and
