@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import sys
+import warnings
 
 import numpy as np
 import pyarrow as pa
@@ -12,7 +13,14 @@ import pyarrow.parquet as pq
 import pytest
 
 import upweight
-from upweight import FileError, InputError, LabelError, MissingExtraError, PlanError
+from upweight import (
+    FileError,
+    InputError,
+    LabelError,
+    MissingExtraError,
+    PlanError,
+    UpweightWarning,
+)
 from upweight._sweep._split import split_positions
 from upweight.datasets import make_imbalanced
 
@@ -157,6 +165,17 @@ def test_an_outdir_of_another_data_set_is_refused(small_data, tmp_path):
 def test_bad_arguments(small_data, kwargs, error, match):
     with pytest.raises(error, match=match):
         upweight.sweep(small_data.X, y=small_data.y, **{**FAST, **kwargs})
+
+
+def test_upweights_without_the_upweight_correction_are_named_in_a_warning(small_data):
+    kwargs = {"factors": [1, 5], "corrections": ["offset", "none"], **FAST}
+    with pytest.warns(UpweightWarning, match=r"upweights 2, 3 are not used.*offset, none"):
+        result = upweight.sweep(small_data.X, y=small_data.y, upweights=[2, 3], **kwargs)
+    assert {row["upweight"] for row in result.results} == {None}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the default ("factor") and a used upweight: silent
+        upweight.sweep(small_data.X, y=small_data.y, upweights=["factor"], **kwargs)
+        upweight.sweep(small_data.X, y=small_data.y, factors=[5], upweights=[2], **FAST)
 
 
 def test_too_few_minority_rows_says_how_many_are_needed():

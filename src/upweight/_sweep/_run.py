@@ -121,7 +121,9 @@ def sweep(
         Downsampling factors of the majority class (1 = all rows).
     upweights : iterable of float, optional
         Weights of the kept majority rows to try with the ``"upweight"`` correction; by
-        default the factor itself. ``"factor"`` in the list stands for the factor.
+        default the factor itself. ``"factor"`` in the list stands for the factor. Without
+        the ``"upweight"`` correction they are not used, and an :class:`UpweightWarning`
+        says so.
     corrections : sequence of {"upweight", "offset", "none"}
         ``"upweight"``: trained with the plan's weights; ``"offset"``: trained without
         weights, probabilities corrected by :func:`upweight.correct_proba`; ``"none"``:
