@@ -121,9 +121,8 @@ def sweep(
         Downsampling factors of the majority class (1 = all rows).
     upweights : iterable of float, optional
         Weights of the kept majority rows to try with the ``"upweight"`` correction; by
-        default the factor itself. ``"factor"`` in the list stands for the factor. Without
-        the ``"upweight"`` correction they are not used, and an :class:`UpweightWarning`
-        says so.
+        default the factor itself; ``"factor"`` stands for it. Unused without the
+        ``"upweight"`` correction (an :class:`UpweightWarning` says so).
     corrections : sequence of {"upweight", "offset", "none"}
         ``"upweight"``: trained with the plan's weights; ``"offset"``: trained without
         weights, probabilities corrected by :func:`upweight.correct_proba`; ``"none"``:
@@ -135,8 +134,7 @@ def sweep(
         Draws of the downsampled rows per configuration (repeat *r* selects with seed
         ``seed + r``); the spread over repeats is reported.
     seed : int, default=0
-        Seed of the split, the selection and the models: any integer in ``[0, 2**64)``
-        (with ``seed + repeats`` below ``2**64``). Models take a seed derived from it.
+        Seed of the split, the selection and the models (``seed + repeats <= 2**64``).
     outdir : path, optional
         Folder for the results: each finished configuration is stored there as it ends
         (a rerun on the same data skips it), then ``results.parquet``, ``report.html`` and
