@@ -20,6 +20,7 @@ CSV file, and a 30k-row data set for the sweep.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import random
@@ -47,6 +48,8 @@ ENV.pop("UPWEIGHT_DEBUG", None)
 #: (UPWEIGHT_FAULT_TRIALS=5 pytest tests/test_faults.py).
 TRIALS = int(os.environ.get("UPWEIGHT_FAULT_TRIALS", "1"))
 HANDLED = [signal.SIGTERM, signal.SIGHUP, signal.SIGINT]
+#: How long a flood of signals lasts (the first one ends the run; the others must not).
+FLOOD_SECONDS = 2.0
 TEMPORARY = re.compile(r"^\..*\.upweight-(?P<host>[A-Za-z0-9_]+)-(?P<pid>\d+)-[0-9a-f]{8}\.tmp$")
 
 
@@ -160,9 +163,15 @@ def handlers_set(pid: int, timeout: float = 20.0) -> None:
         time.sleep(0.002)
 
 
-def kill_at(args: list[str], sig: int, delay: float) -> tuple[int, str, str, bool, int]:
+def kill_at(
+    args: list[str], sig: int, delay: float, *, every: float | None = None
+) -> tuple[int, str, str, bool, int]:
     """Start ``upweight ARGS``, send ``sig`` after ``delay`` seconds; its exit code, output,
-    whether the signal was sent (it was still running), and its PID."""
+    whether the signal was sent (it was still running), and its PID.
+
+    With ``every``, the signal is sent again every ``every`` seconds, for up to
+    ``FLOOD_SECONDS`` or until the process ends (a user pressing Ctrl-C again and again).
+    """
     proc = subprocess.Popen(
         command(*args),
         stdout=subprocess.PIPE,
@@ -176,6 +185,12 @@ def kill_at(args: list[str], sig: int, delay: float) -> tuple[int, str, str, boo
     sent = proc.poll() is None
     if sent:
         proc.send_signal(sig)
+    if every is not None:
+        until = time.monotonic() + FLOOD_SECONDS
+        while time.monotonic() < until and proc.poll() is None:
+            time.sleep(every)
+            with contextlib.suppress(ProcessLookupError):
+                proc.send_signal(sig)
     try:
         stdout, stderr = proc.communicate(timeout=120)
     except subprocess.TimeoutExpired:
@@ -185,8 +200,8 @@ def kill_at(args: list[str], sig: int, delay: float) -> tuple[int, str, str, boo
     return proc.returncode, stdout, stderr, sent, proc.pid
 
 
-def check_stopped(sig: int, code: int, stderr: str, sent: bool) -> None:
-    """What a signal may end a run with."""
+def check_stopped(sig: int, code: int, stderr: str, sent: bool, *, flood: bool = False) -> None:
+    """What a signal may end a run with (after a flood of them: the same as after one)."""
     if not sent or code == 0:
         assert code == 0, f"exit code {code}: {stderr!r}"
         return
@@ -194,7 +209,7 @@ def check_stopped(sig: int, code: int, stderr: str, sent: bool) -> None:
         assert code == -signal.SIGKILL, f"exit code {code} after SIGKILL"
         return
     assert "Traceback" not in stderr, f"a traceback after {sig!r}: {stderr}"
-    if code == -sig and not stderr:
+    if code == -sig and not stderr and not flood:
         return  # ended by the default action (before its handlers were set): nothing written
     assert code == 128 + sig, f"exit code {code} after {signal.Signals(sig).name}: {stderr!r}"
     lines = stderr.splitlines()
@@ -245,7 +260,14 @@ def check_sample_output(out: Path, expected: Any) -> None:
 
 
 def sample_trial(
-    data: dict[str, Any], expected: Any, tmp: Path, kind: str, sig: int, delay: float
+    data: dict[str, Any],
+    expected: Any,
+    tmp: Path,
+    kind: str,
+    sig: int,
+    delay: float,
+    *,
+    every: float | None = None,
 ) -> None:
     name = "results.parquet" if kind == "parquet" else "results.csv"
     folder = tmp / "out"
@@ -253,9 +275,9 @@ def sample_trial(
     inputs = {p: digest(p) for p in (data[kind],)}
     out = folder / name
     args = sample_args(data[kind], out)
-    code, _stdout, stderr, sent, pid = kill_at(args, sig, delay)
+    code, _stdout, stderr, sent, pid = kill_at(args, sig, delay, every=every)
     context = f"{kind} {signal.Signals(sig).name} after {delay:.2f} s: exit {code}, {stderr!r}"
-    check_stopped(sig, code, stderr, sent)
+    check_stopped(sig, code, stderr, sent, flood=every is not None)
     check_leftovers(folder, planted, sig, pid)
     if out.exists():  # committed: then it is whole, and its plan beside it
         check_sample_output(out, expected[kind])
@@ -288,6 +310,19 @@ def test_sample_csv_killed_then_rerun(data, expected_samples, tmp_path, sig):
     rng = random.Random(f"csv-{int(sig)}")
     seconds = expected_samples["csv"][2]
     sample_trial(data, expected_samples, tmp_path, "csv", sig, rng.uniform(0.05, seconds))
+
+
+@pytest.mark.parametrize(
+    "sig",
+    [signal.SIGTERM, pytest.param(signal.SIGINT, marks=pytest.mark.slow)],
+    ids=lambda s: s.name,
+)
+def test_sample_flooded_with_signals_ends_once(data, expected_samples, tmp_path, sig):
+    """A signal every 3 ms: the first ends the run, the others neither kill nor print."""
+    rng = random.Random(f"flood-{int(sig)}")
+    seconds = expected_samples["parquet"][2]
+    delay = rng.uniform(0.05, seconds)
+    sample_trial(data, expected_samples, tmp_path, "parquet", sig, delay, every=0.003)
 
 
 @pytest.mark.slow
@@ -400,7 +435,14 @@ def check_sweep_complete(folder: Path, expected: Any) -> None:
 
 
 def sweep_trial(
-    data: dict[str, Any], expected: Any, tmp: Path, sig: int, delay: float, *, overwrite: bool
+    data: dict[str, Any],
+    expected: Any,
+    tmp: Path,
+    sig: int,
+    delay: float,
+    *,
+    overwrite: bool,
+    every: float | None = None,
 ) -> None:
     folder = tmp / "sweep"
     extra = ["--overwrite"] if overwrite else []
@@ -411,9 +453,9 @@ def sweep_trial(
         (folder / "runs" / "my-notes.txt").write_text("tensorboard logs\n")
         planted = tree(folder)
     args = sweep_args(data["sweep"], folder, *extra)
-    code, _stdout, stderr, sent, pid = kill_at(args, sig, delay)
+    code, _stdout, stderr, sent, pid = kill_at(args, sig, delay, every=every)
     context = f"sweep {signal.Signals(sig).name} after {delay:.2f} s: exit {code}, {stderr!r}"
-    check_stopped(sig, code, stderr, sent)
+    check_stopped(sig, code, stderr, sent, flood=every is not None)
     if folder.exists():
         check_leftovers(folder, planted, sig, pid)
     stored: dict[str, str] = {}
@@ -441,6 +483,12 @@ def test_sweep_killed_then_resumed(data, expected_sweep, tmp_path, sig):
     rng = random.Random(f"sweep-{int(sig)}")
     delay = rng.uniform(0.5, expected_sweep[1])
     sweep_trial(data, expected_sweep, tmp_path, sig, delay, overwrite=False)
+
+
+def test_sweep_flooded_with_ctrl_c_ends_once(data, expected_sweep, tmp_path):
+    """Ctrl-C every 5 ms: one line, exit 130, nothing left half-written; the rerun resumes."""
+    delay = random.Random("sweep-flood").uniform(0.5, expected_sweep[1])
+    sweep_trial(data, expected_sweep, tmp_path, signal.SIGINT, delay, overwrite=False, every=0.005)
 
 
 @pytest.mark.slow

@@ -57,3 +57,26 @@ def test_a_signal_during_an_import_waits_until_the_import_is_done(tmp_path, monk
         importlib.import_module("slow_module_for_the_test")
         time.sleep(5)  # the signal, sent again, arrives here
     assert sys.modules["slow_module_for_the_test"].DONE  # whole, not half-initialised
+
+
+def test_signals_after_the_first_do_not_cut_its_cleanup_short():
+    cleaned = []
+    with pytest.raises(Interrupted) as info, handled():
+        try:
+            os.kill(os.getpid(), signal.SIGTERM)
+        finally:  # the cleanup, flooded with more signals
+            for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP) * 5:
+                os.kill(os.getpid(), signum)
+            with deferred():  # a commit in the cleanup is not interrupted at its end either
+                os.kill(os.getpid(), signal.SIGINT)
+            cleaned.append("done")
+    assert cleaned == ["done"]
+    assert info.value.signum == signal.SIGTERM and info.value.exit_code == 143
+    assert current().signum == signal.SIGTERM  # the first one, not the last
+
+
+def test_each_run_is_interrupted_by_its_own_first_signal():
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        with pytest.raises(Interrupted) as info, handled():
+            os.kill(os.getpid(), signum)
+        assert info.value.signum == signum

@@ -2,7 +2,8 @@
 
 Importing the command line (typer, rich, NumPy, pyarrow) takes a moment; a Ctrl-C or a
 ``kill`` in that moment ends the run with one line and the shell's exit code, like one
-at any later point, never with a traceback.
+at any later point, never with a traceback. Once the command is done, signals are ignored
+until the process has exited, so that a flood of them cannot change its exit code.
 """
 
 from __future__ import annotations
@@ -31,4 +32,7 @@ def run() -> None:
         stop = exc if isinstance(exc, _signals.Interrupted) else _signals.Interrupted()
         sys.stderr.write(f"{stop.describe()}; no partial output was left\n")
         code = stop.exit_code
+    finally:
+        # from here to the end of the process a signal could only cut the exit short
+        _signals.ignore_from_now_on()
     sys.exit(code)

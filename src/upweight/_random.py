@@ -32,6 +32,33 @@ def check_seed(seed: object, hint: str = "", *, name: str = "seed") -> int:
     return int(seed)
 
 
+#: Seeds handed to other libraries stay below this: scikit-learn's and NumPy's RandomState
+#: take at most 32 bits, LightGBM a C int.
+LIBRARY_SEED_LIMIT = 2**31 - 1
+
+
+def library_seed(seed: int) -> int:
+    """A seed in ``[0, 2**31 - 1)`` for a model or framework, derived from ``seed``.
+
+    A seed that already fits is passed as it is (so results stay as they were); a larger
+    one, up to ``2**64``, is mixed by NumPy's ``SeedSequence``, so that every bit of it
+    counts (``seed`` and ``seed + 2**31 - 1`` give different models).
+
+    Examples
+    --------
+    >>> from upweight._random import library_seed
+    >>> library_seed(42)
+    42
+    >>> 0 <= library_seed(2**64 - 1) < 2**31 - 1
+    True
+    """
+    seed = int(seed)
+    if 0 <= seed < LIBRARY_SEED_LIMIT:
+        return seed
+    state = np.random.SeedSequence(seed).generate_state(1, dtype=np.uint64)
+    return int(state[0]) % LIBRARY_SEED_LIMIT
+
+
 def resolve_seed(random_state: RandomStateLike) -> int:
     """Turn ``random_state`` into a non-negative integer seed.
 

@@ -8,6 +8,12 @@ SIGHUP).
 
 DuckDB notices a pending signal itself and stops its query with its own error; the
 signal's number is recorded first, so :func:`current` can say which signal it was.
+
+Only the first signal interrupts. Once it is being handled, later ones (a user pressing
+Ctrl-C again and again, a supervisor sending SIGTERM every few milliseconds) are counted
+and otherwise ignored: an exception raised in the middle of the cleanup would cut it
+short, leave temporaries behind and print a traceback. The command line then ignores them
+until the process has exited with the first one's code (:func:`ignore_from_now_on`).
 """
 
 from __future__ import annotations
@@ -18,14 +24,25 @@ import threading
 from collections.abc import Iterator
 from types import FrameType
 
-__all__ = ["HANDLED", "Interrupted", "current", "deferred", "handled", "raise_interrupted"]
+__all__ = [
+    "HANDLED",
+    "Interrupted",
+    "current",
+    "deferred",
+    "handled",
+    "ignore_from_now_on",
+    "raise_interrupted",
+    "stopping",
+]
 
 #: The signals that end a run cleanly.
 HANDLED: tuple[signal.Signals, ...] = tuple(
     getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
 )
 
+#: The signal that interrupted the run (one at most), and how many came after it.
 _last: list[int] = []
+_later: list[int] = []
 
 
 class Interrupted(KeyboardInterrupt):
@@ -54,8 +71,35 @@ class Interrupted(KeyboardInterrupt):
 
 
 def current() -> Interrupted:
-    """The interruption to raise now: the last signal received, or Ctrl-C."""
-    return Interrupted(_last[-1] if _last else signal.SIGINT)
+    """The interruption to raise now: the signal received, or Ctrl-C."""
+    return Interrupted(_last[0] if _last else signal.SIGINT)
+
+
+def stopping() -> bool:
+    """Whether a signal has interrupted the run (its cleanup may be under way)."""
+    return bool(_last)
+
+
+def _interrupt(signum: int) -> None:
+    """Raise :class:`Interrupted` for the first signal; count and ignore the ones after it."""
+    if _last:
+        _later.append(signum)
+        return
+    _last.append(signum)
+    raise Interrupted(signum)
+
+
+def ignore_from_now_on() -> None:
+    """Ignore the handled signals until the process ends (the command line, on its way out).
+
+    Python itself gives the default action back to signals it handled when it shuts down,
+    so without this a signal arriving then would kill the process (exit status -2 or -15
+    instead of ``128 + signal``) or interrupt an exit handler with a traceback.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return
+    for s in HANDLED:
+        signal.signal(s, signal.SIG_IGN)
 
 
 #: How long a signal that arrived during an import waits before it is raised again.
@@ -72,21 +116,20 @@ def _importing(frame: FrameType | None) -> bool:
 
 
 def raise_interrupted(signum: int, frame: FrameType | None) -> None:
-    """A signal handler: record the signal and raise :class:`Interrupted`.
+    """A signal handler: record the signal and raise :class:`Interrupted` (the first one).
 
     Not in the middle of an import: an exception there would leave a half-initialised
     module behind (later imports of it fail) or a module lock held (the run hangs). The
     signal is sent again a moment later instead, until the import is done.
     """
-    if _importing(frame):
+    if _importing(frame) and not _last:
         import os
 
         timer = threading.Timer(RETRY_SECONDS, os.kill, (os.getpid(), signum))
         timer.daemon = True
         timer.start()
         return
-    _last.append(signum)
-    raise Interrupted(signum)
+    _interrupt(signum)
 
 
 @contextlib.contextmanager
@@ -101,6 +144,7 @@ def handled() -> Iterator[None]:
         return
     previous = {s: signal.signal(s, raise_interrupted) for s in HANDLED}
     _last.clear()
+    _later.clear()
     try:
         yield
     finally:
@@ -113,7 +157,8 @@ def deferred() -> Iterator[None]:
     """Hold the handled signals until the block ends, so that it is never cut in two.
 
     Used around the renames that put outputs in place: they all happen, or (on an error)
-    none stays. A signal received meanwhile is raised as :class:`Interrupted` at the end.
+    none stays. A signal received meanwhile is raised as :class:`Interrupted` at the end,
+    unless the run is already being interrupted (then the block is part of the cleanup).
     """
     if threading.current_thread() is not threading.main_thread():
         yield
@@ -130,5 +175,4 @@ def deferred() -> Iterator[None]:
         for s, handler in previous.items():
             signal.signal(s, handler if handler is not None else signal.SIG_DFL)
         if received:
-            _last.append(received[0])
-            raise Interrupted(received[0])
+            _interrupt(received[0])

@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import contextlib
+import signal
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -27,3 +30,24 @@ def swept(small_data, tmp_path_factory) -> tuple[upweight.SweepResult, Path]:
         batch_size=16,
     )
     return result, outdir
+
+
+@contextlib.contextmanager
+def _deadline(seconds: int) -> Iterator[None]:
+
+    def late(signum, frame):
+        raise TimeoutError(f"took more than {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, late)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+@pytest.fixture
+def deadline():
+    """``with deadline(10):`` fails the test (rather than hanging) after 10 seconds."""
+    return _deadline

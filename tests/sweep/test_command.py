@@ -86,6 +86,47 @@ def test_too_few_minority_rows(tmp_path, capsys):
     assert code == 2 and "needs at least 95" in err
 
 
+@pytest.mark.parametrize(
+    ("args", "option"),
+    [
+        (["--validation-size", "1e-9"], "--validation-size"),
+        (["--test-size", "1e-9"], "--test-size"),
+        (["--validation-size", "0.4999999", "--test-size", "0.4999999"], "--test-size"),
+    ],
+)
+def test_shares_that_leave_a_split_without_minority_rows(
+    data_file, tmp_path, capsys, deadline, args, option
+):
+    base = [
+        "sweep",
+        data_file,
+        "-l",
+        "fraud",
+        "-o",
+        tmp_path / "o",
+        "--no-convergence",
+        "-k",
+        "1,5",
+    ]
+    with deadline(10):
+        code, _, err = run(capsys, *base, *args)
+    assert code == 2 and err.count("\n") == 1 and "Traceback" not in err
+    assert "minority class" in err and f"{option} 0." in err
+
+
+def test_upweights_without_the_upweight_correction_are_named_in_a_warning(
+    data_file, tmp_path, capsys
+):
+    code, _, err = run(
+        capsys,
+        *("sweep", data_file, "-l", "fraud", "-o", tmp_path / "o", "-k", "1,5", "-q"),
+        *("--no-convergence", "--corrections", "offset", "--upweights", "2,3"),
+    )
+    assert code == 0
+    assert err.startswith("warning: upweights 2, 3 are not used") and err.count("\n") == 1
+    assert "--corrections" in err and "--upweights" in err
+
+
 def test_outdir_of_another_data_set_needs_overwrite(data_file, tmp_path, capsys):
     out = tmp_path / "out"
     (out / "runs").mkdir(parents=True)

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import base64
+import os
 import re
+import subprocess
+import sys
 
 import pyarrow.parquet as pq
 
@@ -60,3 +63,44 @@ def test_dollar_signs_in_labels_do_not_break_the_plots(small_data, tmp_path):
     html = (out / "report.html").read_text(encoding="utf-8")
     assert "$fraud$" in html and "le$$git" in html
     assert len(list((out / "plots").glob("*.png"))) == len(PLOTS)
+
+
+_SWEEP_WITH_REPORT = """
+import sys, upweight
+from upweight.datasets import make_imbalanced
+data = make_imbalanced(5_000, minority_share=0.05, random_state=0)
+upweight.sweep(
+    data.X, y=data.y, factors=[1], corrections=["none"], convergence=False, outdir=sys.argv[1]
+)
+"""
+
+
+def test_plots_are_drawn_whatever_mplbackend_says(tmp_path):
+    out = tmp_path / "out"
+    env = {**os.environ, "MPLBACKEND": "nonexistent"}
+    done = subprocess.run(
+        [sys.executable, "-c", _SWEEP_WITH_REPORT, str(out)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert done.returncode == 0 and done.stderr == "", done.stderr
+    assert sorted(p.stem for p in (out / "plots").glob("*.png")) == sorted(
+        name for name in PLOTS if name != "convergence"
+    )
+
+
+def test_plots_leave_the_users_backend_and_pyplot_alone(swept, tmp_path):
+    import matplotlib
+    import matplotlib.pyplot as plt
+
+    result, _ = swept
+    before = matplotlib.get_backend()
+    matplotlib.use("svg")  # a user's own choice
+    try:
+        result.save(tmp_path / "again")
+        assert matplotlib.get_backend() == "svg"
+        assert plt.get_fignums() == []
+    finally:
+        matplotlib.use(before)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
+import warnings
 
 import numpy as np
 import pyarrow as pa
@@ -11,7 +13,14 @@ import pyarrow.parquet as pq
 import pytest
 
 import upweight
-from upweight import FileError, InputError, LabelError, MissingExtraError, PlanError
+from upweight import (
+    FileError,
+    InputError,
+    LabelError,
+    MissingExtraError,
+    PlanError,
+    UpweightWarning,
+)
 from upweight._sweep._split import split_positions
 from upweight.datasets import make_imbalanced
 
@@ -158,11 +167,49 @@ def test_bad_arguments(small_data, kwargs, error, match):
         upweight.sweep(small_data.X, y=small_data.y, **{**FAST, **kwargs})
 
 
+def test_upweights_without_the_upweight_correction_are_named_in_a_warning(small_data):
+    kwargs = {"factors": [1, 5], "corrections": ["offset", "none"], **FAST}
+    with pytest.warns(UpweightWarning, match=r"upweights 2, 3 are not used.*offset, none"):
+        result = upweight.sweep(small_data.X, y=small_data.y, upweights=[2, 3], **kwargs)
+    assert {row["upweight"] for row in result.results} == {None}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the default ("factor") and a used upweight: silent
+        upweight.sweep(small_data.X, y=small_data.y, upweights=["factor"], **kwargs)
+        upweight.sweep(small_data.X, y=small_data.y, factors=[5], upweights=[2], **FAST)
+
+
 def test_too_few_minority_rows_says_how_many_are_needed():
     y = np.zeros(5_000, dtype=int)
     y[:60] = 1
-    with pytest.raises(LabelError, match=r"has 60 rows.*needs at least 95"):
+    with pytest.raises(LabelError, match=r"has 60 rows.*needs at least 95.*--validation-size"):
         upweight.sweep(np.zeros((5_000, 2)), y=y, **FAST)
+
+
+@pytest.mark.parametrize(
+    ("shares", "match"),
+    [
+        ({"validation_size": 1e-9}, r"leaves 0 in validation.*--validation-size 0\.\d+"),
+        ({"test_size": 1e-9}, r"leaves 0 in test.*--test-size 0\.\d+"),
+        ({"validation_size": 1e-320, "test_size": 1e-9}, r"leaves 0 in validation, 0 in test"),
+        ({"validation_size": 0.4999999, "test_size": 0.4999999}, r"\d in training.*0\.25"),
+        ({"validation_size": 0.49999999999999994, "test_size": 0.49999999999999994}, "training"),
+    ],
+)
+def test_shares_that_leave_a_split_without_minority_rows_are_refused_at_once(
+    small_data, deadline, shares, match
+):
+    with deadline(10), pytest.raises(LabelError, match=match) as caught:
+        upweight.sweep(small_data.X, y=small_data.y, factors=[1], **FAST, **shares)
+    # the shares suggested instead do split the data
+    suggested = {
+        f"{name}_size": float(value)
+        for name, value in re.findall(r"(validation|test)_size=([0-9.]+)", str(caught.value))
+    }
+    assert suggested
+    result = upweight.sweep(
+        small_data.X, y=small_data.y, factors=[1], corrections=["none"], **FAST, **suggested
+    )
+    assert min(result.split[s]["minority"] for s in ("train", "validation", "test")) >= 10
 
 
 def test_more_than_two_classes_is_refused():
@@ -273,6 +320,34 @@ def test_seeds_beyond_64_bits_are_refused(small_data):
     for seed, repeats in ((2**64, 1), (2**64 - 1, 2)):
         with pytest.raises(InputError, match="2\\*\\*64"):
             upweight.sweep(small_data.X, y=small_data.y, factors=[1], seed=seed, repeats=repeats)
+
+
+@pytest.mark.parametrize(("seed", "repeats"), [(2**63 - 1, 2), (2**64 - 2, 2), (2**64 - 1, 1)])
+def test_every_seed_below_64_bits_works(small_data, seed, repeats):
+    result = upweight.sweep(
+        small_data.X,
+        y=small_data.y,
+        factors=[1, 5],
+        corrections=["upweight"],
+        model="sgd",  # a model that takes a seed
+        seed=seed,
+        repeats=repeats,
+        convergence=False,
+    )
+    seeds = result.to_arrow().column("seed")  # as results.parquet stores them
+    assert seeds.type == pa.uint64()
+    assert sorted(set(seeds.to_pylist())) == [seed + r for r in range(repeats)]
+    assert result.table("seed") == seeds.to_pylist()
+
+
+def test_seeds_of_models_keep_small_seeds_and_mix_large_ones():
+    from upweight._random import LIBRARY_SEED_LIMIT, library_seed
+
+    assert [library_seed(s) for s in (0, 1, 42, 2**31 - 2)] == [0, 1, 42, 2**31 - 2]
+    large = [2**31 - 1, 2**32, 2**63, 2**64 - 1, 5 + (2**31 - 1), 5 + 2 * (2**31 - 1)]
+    mixed = [library_seed(s) for s in large]
+    assert all(0 <= m < LIBRARY_SEED_LIMIT for m in mixed)
+    assert len(set(mixed)) == len(mixed) and library_seed(2**63) == library_seed(2**63)
 
 
 def test_a_feature_column_without_any_value_is_refused_for_every_model(small_data):

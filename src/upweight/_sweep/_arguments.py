@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import math
 import numbers
+import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from .._correct import CORRECTIONS, correction
-from .._exceptions import InputError, PlanError
+from .._exceptions import InputError, PlanError, UpweightWarning
 from .._plan import check_factor
 from .._random import SEED_LIMIT, check_seed
 from .._validation import positive_int
@@ -68,6 +69,24 @@ def _check_corrections(corrections: Any) -> list[str]:
     for name in values:
         correction(name)  # one of the registry's names, or PlanError naming them
     return values
+
+
+def _warn_unused_upweights(
+    given: Any, upweights: list[float | None], corrections: list[str]
+) -> None:
+    """Warn when upweights were given but no correction trains with weights to use them."""
+    if given is None or upweights == [None]:
+        return  # the default: the factor itself
+    if any(correction(name).trains_weighted for name in corrections):
+        return
+    values = ", ".join("factor" if u is None else f"{u:g}" for u in upweights)
+    warnings.warn(
+        f"upweights {values} are not used: only the upweight correction trains with "
+        f"weights, and the corrections are {', '.join(corrections)}; add upweight to the "
+        "corrections (--corrections) or leave the upweights (--upweights) out",
+        UpweightWarning,
+        stacklevel=4,  # where upweight.sweep was called
+    )
 
 
 def _check_share(value: Any, name: str) -> float:
@@ -128,6 +147,7 @@ class Arguments:
         factor_list = _check_factors(factors)
         upweight_list = _check_upweights(upweights)
         correction_list = _check_corrections(corrections)
+        _warn_unused_upweights(upweights, upweight_list, correction_list)
         model = check_model(model)
         repeats = positive_int(repeats, "repeats", InputError)
         batch_size = positive_int(batch_size, "batch_size", InputError)

@@ -26,6 +26,7 @@ import numpy.typing as npt
 from .._correct import correction as correction_named
 from .._plan import SamplingPlan
 from .._profile import profile
+from .._random import library_seed
 
 __all__ = ["checkpoints", "run_convergence", "torch_available"]
 
@@ -153,7 +154,7 @@ def _learner(learner: str, n_features: int, seed: int) -> tuple[Any, Any]:
     from sklearn.linear_model import SGDClassifier
 
     model = SGDClassifier(
-        loss="log_loss", learning_rate="constant", eta0=0.01, random_state=seed % (2**31 - 1)
+        loss="log_loss", learning_rate="constant", eta0=0.01, random_state=library_seed(seed)
     )
     classes = np.array([0.0, 1.0])
 
@@ -169,7 +170,7 @@ def _learner(learner: str, n_features: int, seed: int) -> tuple[Any, Any]:
 def _torch_learner(n_features: int, seed: int) -> tuple[Any, Any]:  # pragma: no cover - torch
     import torch
 
-    torch.manual_seed(seed % (2**31 - 1))
+    torch.manual_seed(library_seed(seed))
     net = torch.nn.Sequential(
         torch.nn.Linear(n_features, 16), torch.nn.ReLU(), torch.nn.Linear(16, 1)
     )

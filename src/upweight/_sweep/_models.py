@@ -6,6 +6,7 @@ import importlib.util
 from typing import Any
 
 from .._exceptions import InputError, MissingExtraError
+from .._random import library_seed
 from .._validation import requires
 
 __all__ = ["DETERMINISTIC", "HANDLES_MISSING", "MODELS", "check_model", "make_model", "model_name"]
@@ -62,7 +63,7 @@ def check_model(model: Any) -> str:
 
 def make_model(model: str, *, seed: int) -> Any:
     """A fresh, unfitted estimator with ``predict_proba``."""
-    seed = int(seed) % (2**31 - 1)
+    seed = library_seed(seed)
     if model == "logreg":
         from sklearn.linear_model import LogisticRegression
 

@@ -1,11 +1,17 @@
-"""The sweep's plots, drawn from a :class:`SweepResult` with matplotlib's Agg backend.
+"""The sweep's plots, drawn from a :class:`SweepResult` with matplotlib's Agg canvas.
 
 matplotlib is imported here only, inside the functions, so importing upweight never
-pulls it in.
+pulls it in. The plots are only written to files: each figure is a
+:class:`matplotlib.figure.Figure` on its own Agg canvas, never one of pyplot's, so the
+backend the user chose (``MPLBACKEND``, ``matplotlib.use``) is neither used nor changed,
+and an invalid one does not stop the report.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,13 +29,39 @@ _COLORS = {"upweight": "#1f77b4", "offset": "#2ca02c", "none": "#d62728"}
 _DPI = 100
 
 
-def _pyplot() -> Any:
-    import matplotlib
+def _import_matplotlib() -> Any:
+    """matplotlib, imported even where ``MPLBACKEND`` names no backend.
 
-    matplotlib.use("Agg", force=True)
-    import matplotlib.pyplot as plt
+    matplotlib refuses to import when ``MPLBACKEND`` is not a backend it knows; the plots
+    never use the backend, so such a value is left out of the import. A valid one is
+    applied as matplotlib itself would, so that a user's later pyplot session is as if
+    upweight had not imported matplotlib first.
+    """
+    if "matplotlib" in sys.modules or not os.environ.get("MPLBACKEND"):
+        import matplotlib
 
-    return plt
+        return matplotlib
+    chosen = os.environ.pop("MPLBACKEND")
+    try:
+        import matplotlib
+    finally:
+        os.environ["MPLBACKEND"] = chosen
+    from matplotlib import rcsetup
+
+    with contextlib.suppress(ValueError):  # not a backend: pyplot would refuse it anyway
+        matplotlib.rcParams["backend"] = rcsetup.validate_backend(chosen)
+    return matplotlib
+
+
+def _figure(**kwargs: Any) -> Any:
+    """A new figure on an Agg canvas (written to files only; pyplot never sees it)."""
+    _import_matplotlib()
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(**kwargs)
+    FigureCanvasAgg(fig)
+    return fig
 
 
 def _series(result: SweepResult) -> dict[tuple[str, float | None], list[dict[str, Any]]]:
@@ -58,8 +90,8 @@ def _style(correction: str, fixed: float | None) -> dict[str, Any]:
 
 
 def _metrics_figure(result: SweepResult, split: str) -> Any:
-    plt = _pyplot()
-    fig, axes = plt.subplots(2, 4, figsize=(16, 7.5))
+    fig = _figure(figsize=(16, 7.5))
+    axes = fig.subplots(2, 4)
     series = _series(result)
     for ax, (metric, (title, lower)) in zip(axes.flat, METRICS.items(), strict=False):
         for (correction, fixed), rows in series.items():
@@ -112,11 +144,11 @@ def _metrics_figure(result: SweepResult, split: str) -> Any:
 
 
 def _profile_figure(result: SweepResult) -> Any:
-    plt = _pyplot()
     from .._profile import profile
 
     prof = result.profile
-    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.2))
+    fig = _figure(figsize=(12, 4.2))
+    left, right = fig.subplots(1, 2)
     labels = [str(c) for c in prof.classes]
     bars = left.bar(labels, prof.counts, color=["#999999", "#d62728"])
     left.set_yscale("log")
@@ -185,10 +217,10 @@ def _curve_style(entry: dict[str, Any], largest: float) -> dict[str, Any]:
 
 
 def _reliability_figure(result: SweepResult) -> Any:
-    plt = _pyplot()
     chosen = _highlighted(result)
     largest = max((e["factor"] for e in chosen), default=1.0)
-    fig, axes = plt.subplots(1, 2, figsize=(12, 5))
+    fig = _figure(figsize=(12, 5))
+    axes = fig.subplots(1, 2)
     top = 0.0
     for entry in chosen:
         curve = result.curves.get(_first_repeat_id(result, entry) or "")
@@ -212,10 +244,10 @@ def _reliability_figure(result: SweepResult) -> Any:
 
 
 def _pr_figure(result: SweepResult) -> Any:
-    plt = _pyplot()
     chosen = _highlighted(result)
     largest = max((e["factor"] for e in chosen), default=1.0)
-    fig, ax = plt.subplots(figsize=(7, 5))
+    fig = _figure(figsize=(7, 5))
+    ax = fig.subplots()
     for entry in chosen:
         curve = result.curves.get(_first_repeat_id(result, entry) or "")
         if not curve:
@@ -238,7 +270,6 @@ def _pr_figure(result: SweepResult) -> Any:
 
 
 def _convergence_figure(result: SweepResult) -> Any:
-    plt = _pyplot()
     learners = sorted({r["learner"] for r in result.convergence})
     corrections = [
         c
@@ -246,8 +277,9 @@ def _convergence_figure(result: SweepResult) -> Any:
         if any(r["correction"] == c for r in result.convergence)
     ]
     rows = len(learners) * len(corrections)
-    fig, axes = plt.subplots(rows, 3, figsize=(17, 4.3 * rows), squeeze=False)
-    cmap = plt.get_cmap("viridis")
+    fig = _figure(figsize=(17, 4.3 * rows))
+    axes = fig.subplots(rows, 3, squeeze=False)
+    cmap = _import_matplotlib().colormaps["viridis"]
     factors = sorted({r["factor"] for r in result.convergence})
     color = {k: cmap(i / max(1, len(factors) - 1)) for i, k in enumerate(factors)}
     row = 0
@@ -301,8 +333,8 @@ def _convergence_figure(result: SweepResult) -> Any:
 
 
 def _fit_time_figure(result: SweepResult) -> Any:
-    plt = _pyplot()
-    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.2))
+    fig = _figure(figsize=(12, 4.2))
+    left, right = fig.subplots(1, 2)
     for (correction, fixed), rows in _series(result).items():
         if correction == "none" and any(c == "offset" for c, _ in _series(result)):
             continue  # the same fits as the offset
@@ -362,9 +394,7 @@ def render_plots(result: SweepResult, folder: OutputFolder) -> dict[str, Path]:
     Text is drawn as it is: a ``$`` in a label or a column name is a dollar sign, not
     matplotlib's math mode. Each file is written to a temporary and renamed into place.
     """
-    import matplotlib
-
-    plt = _pyplot()
+    matplotlib = _import_matplotlib()
     written = {}
     with matplotlib.rc_context({"text.parse_math": False}):
         for name, (_, draw) in PLOTS.items():
@@ -375,8 +405,5 @@ def render_plots(result: SweepResult, folder: OutputFolder) -> dict[str, Path]:
             def fill(tmp: Path, fig: Any = fig) -> None:
                 fig.savefig(tmp, format="png", dpi=_DPI)
 
-            try:
-                written[name] = folder.write(f"plots/{name}.png", fill)
-            finally:
-                plt.close(fig)
+            written[name] = folder.write(f"plots/{name}.png", fill)
     return written

@@ -165,10 +165,20 @@ class SweepResult:
         return [row[column] for row in self.results]
 
     def to_arrow(self) -> Any:
-        """:attr:`results` as a pyarrow Table (settings in its metadata)."""
+        """:attr:`results` as a pyarrow Table (settings in its metadata; seeds as uint64)."""
         import pyarrow as pa
 
-        table = pa.Table.from_pylist(self.results)
+        columns = list(self.results[0]) if self.results else []
+        table = pa.table(
+            {
+                # a seed is up to 64 bits, unsigned (repeat r draws with seed + r)
+                name: pa.array(
+                    [row[name] for row in self.results],
+                    type=pa.uint64() if name == "seed" else None,
+                )
+                for name in columns
+            }
+        )
         return table.replace_schema_metadata(
             {"upweight.sweep": json.dumps(_jsonable(self.settings))}
         )

@@ -121,7 +121,8 @@ def sweep(
         Downsampling factors of the majority class (1 = all rows).
     upweights : iterable of float, optional
         Weights of the kept majority rows to try with the ``"upweight"`` correction; by
-        default the factor itself. ``"factor"`` in the list stands for the factor.
+        default the factor itself; ``"factor"`` stands for it. Unused without the
+        ``"upweight"`` correction (an :class:`UpweightWarning` says so).
     corrections : sequence of {"upweight", "offset", "none"}
         ``"upweight"``: trained with the plan's weights; ``"offset"``: trained without
         weights, probabilities corrected by :func:`upweight.correct_proba`; ``"none"``:
@@ -133,7 +134,7 @@ def sweep(
         Draws of the downsampled rows per configuration (repeat *r* selects with seed
         ``seed + r``); the spread over repeats is reported.
     seed : int, default=0
-        Seed of the split, the selection and the models.
+        Seed of the split, the selection and the models (``seed + repeats <= 2**64``).
     outdir : path, optional
         Folder for the results: each finished configuration is stored there as it ends
         (a rerun on the same data skips it), then ``results.parquet``, ``report.html`` and
@@ -173,8 +174,9 @@ def sweep(
         Empty factors, a factor below 1 or too large for the majority class, an unknown
         correction.
     LabelError
-        Labels that cannot be used, or too few minority rows to split (the message says how
-        many are needed).
+        Labels that cannot be used, or too few minority rows to split, or shares
+        (``validation_size``, ``test_size``) that leave a split fewer than ten minority
+        rows (the message says how many are needed and which shares would do).
     InputError
         Features that are not numeric or hold infinite values, NaN for a model that cannot
         fit missing values (``logreg``, ``sgd``), more than two classes.

@@ -6,6 +6,7 @@ downsampled, by plans made from the training split's class counts.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,15 +35,72 @@ __all__ = [
 MIN_SPLIT_MINORITY = 10
 
 
-def _needed_minority(validation_size: float, test_size: float) -> int:
-    """Fewest minority rows for which every split holds MIN_SPLIT_MINORITY of them."""
-    n = MIN_SPLIT_MINORITY
-    while True:
-        n_val = round_half_up(n * validation_size)
-        n_test = round_half_up(n * test_size)
-        if min(n_val, n_test, n - n_val - n_test) >= MIN_SPLIT_MINORITY:
+def _split_minority(n: int, validation_size: float, test_size: float) -> tuple[int, int, int]:
+    """Minority rows of training, validation and test when ``n`` are split."""
+    n_val = round_half_up(n * validation_size)
+    n_test = round_half_up(n * test_size)
+    return n - n_val - n_test, n_val, n_test
+
+
+def _splits_hold_enough(n: int, validation_size: float, test_size: float) -> bool:
+    """Whether every split of ``n`` minority rows holds MIN_SPLIT_MINORITY of them."""
+    return min(_split_minority(n, validation_size, test_size)) >= MIN_SPLIT_MINORITY
+
+
+#: How far past its lower bound :func:`_needed_minority` looks for the exact count.
+_SEARCH_STEPS = 100_000
+
+#: Minority counts beyond this are not worth naming in a message.
+_COUNT_LIMIT = 10**15
+
+
+def _needed_minority(validation_size: float, test_size: float) -> int | None:
+    """Fewest minority rows for which every split holds MIN_SPLIT_MINORITY of them.
+
+    Found from a lower bound in a few steps (tiny or large shares need billions of rows,
+    which a step-by-step count from 10 would take minutes to reach); None for shares so
+    extreme that the count is beyond any data set.
+    """
+    m = MIN_SPLIT_MINORITY
+    train_share = max(1.0 - validation_size - test_size, 1e-300)
+    # round_half_up(x) >= m needs x >= m - 0.5; training holds n * share + 1 at most ...
+    bounds = [(m - 0.5) / validation_size, (m - 0.5) / test_size, (m - 1) / train_share]
+    if not max(bounds) < _COUNT_LIMIT:
+        return None
+    low = max(3 * m, *(math.floor(b) - 1 for b in bounds))
+    for n in range(low, low + _SEARCH_STEPS):
+        if _splits_hold_enough(n, validation_size, test_size):
             return n
-        n += 1
+    # ... and n * share - 1 at least: a count that is certainly enough
+    return max(math.ceil(b) for b in (m / validation_size, m / test_size, (m + 1) / train_share))
+
+
+def _nice_share(at_least: float) -> float:
+    """``at_least`` rounded up to two significant digits (0.01052 -> 0.011)."""
+    digits = 1 - math.floor(math.log10(at_least))
+    return math.ceil(at_least * 10**digits - 1e-9) / 10**digits
+
+
+def _workable_shares(n: int, validation_size: float, test_size: float) -> str:
+    """What to pass instead, for ``n`` minority rows, or "" if no share would do."""
+    _, n_val, n_test = _split_minority(n, validation_size, test_size)
+    m = MIN_SPLIT_MINORITY
+    fixed: dict[str, float] = {}
+    share = {"validation": validation_size, "test": test_size}
+    for name, held in (("validation", n_val), ("test", n_test)):
+        if held < m:  # too small a share: the smallest that holds m of the n rows
+            share[name] = fixed[name] = _nice_share((m - 0.5) / n)
+    if not fixed and n > 3 * m:  # too large shares: training is short; halve them
+        for name in share:
+            share[name] = fixed[name] = _nice_share(min(share[name], 0.49) / 2)
+    if not fixed or max(share.values()) >= 0.5:
+        return ""
+    if not _splits_hold_enough(n, share["validation"], share["test"]):
+        return ""
+    options = " and ".join(
+        f"--{name}-size {value:g} ({name}_size={value:g})" for name, value in fixed.items()
+    )
+    return f"; pass {options}"
 
 
 def split_positions(
@@ -126,12 +184,23 @@ def read_labels(source: Source, *, label: str | None, args: Arguments) -> Labels
         )
     prof = profile(counts, batch_size=args.batch_size)
     majority, minority = prof.majority, prof.minority[0]
-    needed = _needed_minority(args.validation_size, args.test_size)
-    if counts[minority] < needed:
+    n_minority = counts[minority]
+    if not _splits_hold_enough(n_minority, args.validation_size, args.test_size):
+        needed = _needed_minority(args.validation_size, args.test_size)
+        held = dict(
+            zip(
+                ("training", "validation", "test"),
+                _split_minority(n_minority, args.validation_size, args.test_size),
+                strict=True,
+            )
+        )
+        short = ", ".join(f"{held[s]} in {s}" for s in held if held[s] < MIN_SPLIT_MINORITY)
         raise LabelError(
-            f"the minority class {minority!r} has {counts[minority]} rows; splitting off "
-            f"validation ({args.validation_size:.0%}) and test ({args.test_size:.0%}) needs "
-            f"at least {needed}, so that each split holds {MIN_SPLIT_MINORITY}"
+            f"the minority class {minority!r} has {n_minority:,} rows: splitting off "
+            f"validation ({args.validation_size!r}) and test ({args.test_size!r}) leaves "
+            f"{short}; each split needs {MIN_SPLIT_MINORITY}"
+            + (f", which needs at least {needed:,}" if needed and needed > n_minority else "")
+            + _workable_shares(n_minority, args.validation_size, args.test_size)
         )
     return Labels(encoded, counts, prof, majority, minority)
 
