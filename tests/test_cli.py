@@ -223,6 +223,9 @@ def bad_inputs(files: dict[str, Path]) -> list[tuple[list[object], str]]:
         (["sample", data, "-k", "2", "-o", out], "Missing option '--label'"),
         (["analyze", data, "-l", "fraud", "-b", "0"], "--batch-size"),
         (["analyze", d / "garbage.parquet", "-l", "fraud"], "cannot read"),
+        (["analyze", data, files["csv"], "-l", "fraud"], "too many inputs (also "),
+        (["sample", data, "-l", "fraud", "-k", "2", "-o", f"{d}/o.csv/"], "names a folder"),
+        (["analyze", d / "no\x1b[31mred.csv", "-l", "fraud"], "no\\x1b[31mred.csv"),
     ]
 
 

@@ -11,6 +11,7 @@ import functools
 import json
 import logging
 import os
+import re
 import sys
 import warnings
 from collections.abc import Callable
@@ -198,13 +199,13 @@ def sample(
     data: DataArgument,
     label: LabelOption,
     output: Annotated[
-        Path,
+        str,  # a trailing slash (a folder, whatever the name) is kept
         typer.Option(
             "--output",
             "-o",
             help=(
                 "Output: Parquet (.parquet, .pq) or CSV (.csv, .csv.gz) by extension, or a "
-                "name without extension for a directory of Parquet files."
+                "name without extension (or ending in /) for a directory of Parquet files."
             ),
             show_default=False,
         ),
@@ -315,7 +316,7 @@ def sample(
             progress=progress,
         )
     if not quiet:
-        _print_sampled(data, output, applied)
+        _print_sampled(data, Path(output), applied)
 
 
 def _print_sampled(data: Path, output: Path, applied: Any) -> None:
@@ -425,6 +426,14 @@ def _main(argv: list[str] | None) -> int:
             return 0
         ctx = getattr(exc, "ctx", None)
         hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
+        extra = re.match(r"Got unexpected extra argument\S* \((.*)\)", exc.format_message())
+        if extra:  # `upweight analyze data/*.parquet`: the shell expanded the glob
+            err().print(
+                f"error: too many inputs (also {extra.group(1)}); give one: a file, a folder, "
+                "or a glob in quotes ('data/*.parquet') so that the shell leaves it alone"
+                f"{hint}"
+            )
+            return EXIT_BAD_INPUT
         err().print(f"error: {ui.one_line(exc.format_message())}{hint}")
         return int(getattr(exc, "exit_code", EXIT_BAD_INPUT))
     except ui.PipeClosed:

@@ -114,8 +114,12 @@ def stderr() -> Console:
 
 
 def one_line(text: str) -> str:
-    """``text`` with its line breaks and runs of spaces made single spaces."""
-    return " ".join(str(text).split())
+    r"""``text`` on one line, its control characters shown as escapes.
+
+    Line breaks and runs of spaces become single spaces; other control characters (a
+    terminal's escape codes in a file name, say) are shown as ``\x1b``.
+    """
+    return fmt_label(" ".join(str(text).split()))
 
 
 @contextlib.contextmanager

@@ -669,6 +669,19 @@ def test_a_footer_whose_row_count_disagrees_with_its_row_groups_is_refused(tmp_p
         upweight.sample_file(bad, tmp_path / "o.csv", label="y", factor=2)
 
 
+@pytest.mark.parametrize("name", ["out.v2/", "o.parquet/", "parts/"])
+def test_an_output_spelled_with_a_trailing_slash_is_a_folder(inputs, tmp_path, name):
+    upweight.sample_file(inputs["parquet"], f"{tmp_path}/{name}", label="y", factor=5)
+    folder = tmp_path / name.rstrip("/")
+    assert folder.is_dir() and upweight.read_plan(next(folder.iterdir())).n_rows == 60_000
+
+
+def test_a_csv_output_spelled_as_a_folder_is_refused(inputs, tmp_path):
+    with pytest.raises(FileError, match="names a folder, and folders hold Parquet files"):
+        upweight.sample_file(inputs["parquet"], f"{tmp_path}/o.csv/", label="y", factor=5)
+    assert not (tmp_path / "o.csv").exists()
+
+
 def test_an_existing_name_with_glob_characters_is_read_as_it_is(inputs, tmp_path):
     odd = tmp_path / "data [2026] v?.parquet"
     odd.write_bytes(inputs["parquet"].read_bytes())

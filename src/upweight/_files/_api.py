@@ -36,7 +36,7 @@ from ._label_pass import (
     select_positions,
 )
 from ._metadata import plan_from_parquet, plan_from_sidecar
-from ._output import check_output, output_path
+from ._output import check_output, output_path, spelled_as_folder
 from ._source import Source, hidden, resolve
 from ._sql import ident
 from ._write import keep_mask, write_rows
@@ -198,6 +198,7 @@ def sample_file(
     job = _Job(
         source=resolve(src),
         out=output_path(dst),
+        folder=spelled_as_folder(dst),
         label=label,
         weight_col=weight_col,
         method=method,
@@ -216,7 +217,7 @@ def sample_file(
             weights=weights,
         ),
     )
-    kind = check_output(job.source, job.out, overwrite=overwrite)
+    kind = check_output(job.source, job.out, overwrite=overwrite, folder=job.folder)
     remove_stale_temporaries(job.out.parent)
     pyarrow = _roads.CURRENT.pyarrow and not job.source.hive and key is None
     if pyarrow and kind == job.source.kind == "parquet":
@@ -235,6 +236,7 @@ class _Job:
 
     source: Source
     out: Path
+    folder: bool  # spelled with a trailing slash
     label: str
     weight_col: str
     method: Method

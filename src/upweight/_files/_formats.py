@@ -107,13 +107,25 @@ def folder_suffixes() -> tuple[str, ...]:
     return tuple(s for s, f in _suffixes() if f.in_folders)
 
 
-def output_kind(dst: Path) -> str:
-    """A format's name for a file output, or ``"directory"`` for a folder of Parquet files."""
+def output_kind(dst: Path, *, folder: bool = False) -> str:
+    """A format's name for a file output, or ``"directory"`` for a folder of Parquet files.
+
+    ``folder``: the output was spelled as a folder (with a trailing slash), whatever its
+    name looks like.
+    """
     name = dst.name.lower()
+    if folder:
+        for suffix, fmt in _suffixes():
+            if name.endswith(suffix) and not fmt.in_folders:
+                raise FileError(
+                    f"output {dst.name}/ names a folder, and folders hold Parquet files, "
+                    f"not {fmt.name.upper()}; drop the trailing slash for one {suffix} file"
+                )
+        return "directory"
     for suffix, fmt in _suffixes():
         if name.endswith(suffix):
             return fmt.name
-    if os.fspath(dst).endswith(os.sep) or dst.is_dir() or not dst.suffix:
+    if dst.is_dir() or not dst.suffix:
         return "directory"
     raise FileError(
         f"unsupported file type for the output: {dst.name}; use {_names()}, or a name "

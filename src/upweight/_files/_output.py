@@ -17,7 +17,7 @@ from ._formats import output_kind, plan_sidecar
 from ._metadata import PLAN_METADATA_KEY
 from ._source import Source, glob_matches, is_glob
 
-__all__ = ["check_output", "foreign_file", "output_path"]
+__all__ = ["check_output", "foreign_file", "output_path", "spelled_as_folder"]
 
 
 def output_path(dst: PathLike) -> Path:
@@ -28,6 +28,12 @@ def output_path(dst: PathLike) -> Path:
     if not out.name:
         raise FileError(f"output {os.fspath(dst)!r} has no name; give a file or folder name")
     return out
+
+
+def spelled_as_folder(dst: PathLike) -> bool:
+    """Whether an output was written with a trailing slash: a folder, whatever its name."""
+    text = os.fspath(dst)
+    return text.endswith(os.sep) or (os.altsep is not None and text.endswith(os.altsep))
 
 
 def foreign_file(folder: Path) -> Path | None:
@@ -53,9 +59,12 @@ def foreign_file(folder: Path) -> Path | None:
     return None
 
 
-def check_output(source: Source, dst: Path, *, overwrite: bool) -> str:
-    """Refuse an output that would lose data or change the input; return its kind."""
-    kind = output_kind(dst)
+def check_output(source: Source, dst: Path, *, overwrite: bool, folder: bool = False) -> str:
+    """Refuse an output that would lose data or change the input; return its kind.
+
+    ``folder``: ``dst`` was spelled with a trailing slash (see :func:`spelled_as_folder`).
+    """
+    kind = output_kind(dst, folder=folder)
     target = dst.resolve()
     for f in source.files:
         path = Path(f).resolve()
