@@ -26,7 +26,6 @@ import os
 import random
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -54,7 +53,10 @@ TEMPORARY = re.compile(r"^\..*\.upweight-(?P<host>[A-Za-z0-9_]+)-(?P<pid>\d+)-[0
 
 
 def host_tag() -> str:
-    return re.sub(r"[^A-Za-z0-9]", "_", socket.gethostname())[:40] or "host"
+    """How a temporary names this host (and its PID namespace)."""
+    from upweight._files._commit import _host
+
+    return _host()
 
 
 def command(*args: str) -> list[str]:
