@@ -253,6 +253,23 @@ def test_bad_input_gets_one_line_exit_2_and_writes_nothing(bad_files, capsys):
         assert sorted(p.name for p in bad_files["dir"].iterdir()) == before
 
 
+@pytest.mark.parametrize("closed", [1, 2])
+def test_a_run_started_with_standard_output_or_error_closed_does_its_work(files, closed):
+    """`upweight ... >&-`: Python starts without the stream, and nothing may be written
+    to the file that takes its number."""
+    out = files["dir"] / "o.parquet"
+    args = ["sample", str(files["parquet"]), "-l", "fraud", "-k", "5", "-o", str(out)]
+    done = subprocess.run(
+        [sys.executable, "-m", "upweight", *args],
+        preexec_fn=lambda: os.close(closed),
+        stdout=None if closed == 1 else subprocess.PIPE,
+        stderr=None if closed == 2 else subprocess.PIPE,
+    )
+    assert done.returncode == 0
+    assert upweight.read_plan(out).n_rows == 20_000
+    assert pq.read_table(out).num_rows == upweight.read_plan(out).n_kept
+
+
 def test_bad_input_in_a_real_process_has_no_traceback(files):
     proc = subprocess.run(
         [

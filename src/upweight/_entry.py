@@ -24,6 +24,12 @@ def run() -> None:
     os.environ.setdefault("MIMALLOC_PURGE_DELAY", "1000")
     for signum in _signals.HANDLED:
         signal.signal(signum, _signals.raise_interrupted)
+    # started with standard output or error closed (`upweight ... >&-`): Python has no
+    # stream at all; what would be printed goes nowhere, the work itself is done
+    if sys.stdout is None:
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - for the life of the process
+    if sys.stderr is None:
+        sys.stderr = open(os.devnull, "w")  # noqa: SIM115
     try:
         from ._cli import main
 
