@@ -78,3 +78,18 @@ def test_rejected_labels_say_what_is_wrong(y, needle):
 def test_labels_differing_only_in_type_are_rejected():
     with pytest.raises(LabelError):
         encode_labels(np.array([True, 1, 0], dtype=object))
+
+
+@pytest.mark.parametrize("given", [[1, "x", 1, 1], (True, "x", "x"), [2.5, "b", "b"]])
+def test_a_list_that_mixes_types_is_refused_not_read_as_strings(given):
+    """NumPy turns [1, "x"] into the strings "1" and "x": the plan named classes y lacks."""
+    import upweight
+
+    with pytest.raises(LabelError, match="mixes value types"):
+        upweight.plan(list(given), factor=2)
+
+
+def test_a_list_of_strings_is_still_read_as_strings():
+    import upweight
+
+    assert upweight.plan(["a", "b", "b", "b"], factor=3).labels == ("a", "b")

@@ -155,6 +155,11 @@ def as_label_array(y: Any, *, name: str = "y") -> npt.NDArray[Any]:
             values = np.asarray(y)
         except ValueError as exc:
             raise LabelError(f"{name} could not be read as an array of labels: {exc}") from None
+        if isinstance(y, list | tuple) and values.dtype.kind in "US" and values.ndim == 1:
+            # NumPy turns [1, "x"] into strings: look at the values as they were given
+            given = np.empty(len(y), dtype=object)
+            given[:] = y
+            values = _check_object(given, name)
 
     if values.ndim == 2 and values.shape[1] == 1:
         values = values[:, 0]

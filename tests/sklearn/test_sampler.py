@@ -115,3 +115,22 @@ def test_refusals():
         DownsampleUpweight(factor=0.5).fit_resample(X, y)
     with pytest.raises(ValueError, match="class"):
         DownsampleUpweight(factor=2).fit_resample(X, np.zeros(len(y)))
+
+
+def test_mixed_label_types_get_one_clear_error_in_both_wrappers():
+    """scikit-learn sorted them and raised Python's "'<' not supported" TypeError."""
+    from upweight.sklearn import DownsampledClassifier
+
+    X = np.random.default_rng(0).normal(size=(200, 2))
+    y = np.array([1 if i % 10 else "x" for i in range(200)], dtype=object)
+    with pytest.raises(upweight.LabelError, match=r"mixes value types \(int, str\)"):
+        DownsampleUpweight(factor=2).fit_resample(X, y)
+    with pytest.raises(upweight.LabelError, match=r"mixes value types \(int, str\)"):
+        DownsampledClassifier(LogisticRegression(), factor=2).fit(X, y)
+
+
+def test_factor_and_a_sampling_strategy_together_are_an_upweight_error():
+    X = np.zeros((200, 1))
+    y = np.array([1] * 150 + [0] * 50)
+    with pytest.raises(upweight.InputError, match="not both"):
+        DownsampleUpweight(factor=2, sampling_strategy={1: 50}).fit_resample(X, y)

@@ -18,7 +18,6 @@ from sklearn.base import (
 from sklearn.utils._param_validation import HasMethods, StrOptions
 from sklearn.utils._tags import get_tags
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
     _check_sample_weight,
     assert_all_finite,
@@ -34,7 +33,7 @@ from .._labels import encode_labels
 from .._plan import SamplingPlan, balanced_factors, plan
 from .._rows import is_frame, is_sparse, n_rows, take_rows
 from .._types import Correction, Label, Method, RandomStateLike, WeightMode
-from ._params import SAMPLING_CONSTRAINTS
+from ._params import SAMPLING_CONSTRAINTS, check_targets
 
 
 def _inner_has(attr: str) -> Callable[[Any], bool]:
@@ -256,7 +255,7 @@ class DownsampledClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             )
         y_arr = column_or_1d(y_arr, warn=True)
         if y_arr.dtype.kind in "fO":
-            check_classification_targets(y_arr)  # integer and string labels are classes
+            check_targets(y_arr)  # integer and string labels are classes
         if not (is_classifier(self.estimator) or hasattr(self.estimator, "predict_proba")):
             raise InputError(
                 f"estimator must be a classifier (with predict_proba); got "

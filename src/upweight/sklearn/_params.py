@@ -22,3 +22,24 @@ SAMPLING_CONSTRAINTS: dict[str, list[Any]] = {
         np.random.Generator,
     ],
 }
+
+
+def check_targets(y: Any) -> None:
+    """scikit-learn's check that ``y`` holds classes, with mixed types in one clear line.
+
+    scikit-learn sorts the labels to find their kind: ``[1, "x"]`` raised Python's
+    ``'<' not supported between instances of 'int' and 'str'``.
+    """
+    from sklearn.utils.multiclass import check_classification_targets
+
+    from .._exceptions import LabelError
+
+    try:
+        check_classification_targets(y)
+    except TypeError:
+        values = np.asarray(y, dtype=object).ravel()
+        kinds = sorted({type(v).__name__ for v in values[:10_000]})
+        raise LabelError(
+            f"y mixes value types ({', '.join(kinds)}); convert the labels to one type "
+            "(all integers or all strings)"
+        ) from None

@@ -11,15 +11,15 @@ from imblearn.under_sampling.base import BaseUnderSampler
 from imblearn.utils import check_sampling_strategy, check_target_type
 from sklearn.base import _fit_context
 from sklearn.utils._param_validation import StrOptions
-from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, validate_data
 
 from .._counts import as_counts
 from .._downsample import select
+from .._exceptions import InputError
 from .._plan import SamplingPlan, factors_for_targets, plan
 from .._rows import is_frame, n_rows, take_rows
 from .._types import WEIGHT_MODES, Label, Method, RandomStateLike, WeightMode
-from ._params import SAMPLING_CONSTRAINTS
+from ._params import SAMPLING_CONSTRAINTS, check_targets
 
 
 class DownsampleUpweight(BaseUnderSampler):
@@ -145,7 +145,7 @@ class DownsampleUpweight(BaseUnderSampler):
         y_resampled : same type as ``y``
             Their labels. Their weights are in :attr:`sample_weight_`.
         """
-        check_classification_targets(y)
+        check_targets(y)
         labels, _ = check_target_type(y, indicate_one_vs_all=True)
         if not is_frame(X):
             # validation only: the rows are taken from X as given, so lists stay lists
@@ -170,7 +170,7 @@ class DownsampleUpweight(BaseUnderSampler):
             factors = factors_for_targets(counts, self.sampling_strategy_)
             return plan(counts, factor=factors, upweight=self.upweight, weights=self.weights)
         if not (isinstance(self.sampling_strategy, str) and self.sampling_strategy == "auto"):
-            raise ValueError(
+            raise InputError(
                 "give factor / target_share or sampling_strategy, not both "
                 f"(sampling_strategy={self.sampling_strategy!r})"
             )
