@@ -304,3 +304,19 @@ def test_a_file_cut_short_during_the_run_gives_an_error_not_a_crash(tmp_path):
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert done.returncode == 0 and "survived" in done.stdout, done.stderr[-2000:]
+
+
+def test_durations_are_kept_where_they_can_be_and_refused_where_they_cannot(tmp_path):
+    """DuckDB has no duration type: through it, 2 s came out as the integer 2, exit 0."""
+    src = tmp_path / "in.parquet"
+    n = 5_000
+    seconds = pa.array(np.arange(n), type=pa.duration("s"))
+    pq.write_table(pa.table({"wait": seconds, "y": np.arange(n) % 10 == 0}), src)
+    with roads(pyarrow=True) as seen:
+        upweight.sample_file(src, tmp_path / "o.parquet", label="y", factor=1)
+    assert seen.runs == ["pyarrow"]
+    assert pq.read_table(tmp_path / "o.parquet").column("wait").type == pa.duration("s")
+    for out in ("parts", "o.csv"):
+        with pytest.raises(upweight.InputError, match="'wait' holds durations"):
+            upweight.sample_file(src, tmp_path / out, label="y", factor=1)
+        assert not (tmp_path / out).exists()

@@ -37,6 +37,7 @@ from ._label_pass import (
 )
 from ._metadata import plan_from_parquet, plan_from_sidecar
 from ._output import check_output, output_path, spelled_as_folder
+from ._parquet import durations
 from ._source import Source, hidden, resolve
 from ._sql import ident
 from ._write import keep_mask, write_rows
@@ -290,6 +291,12 @@ def _sample_on_pyarrow(job: _Job) -> SamplingPlan | None:
 
 def _sample_on_duckdb(job: _Job, kind: str) -> SamplingPlan:
     """Any input to any output: count and select, then write, on DuckDB."""
+    if job.source.kind == "parquet" and (lost := durations(job.source.files)):
+        raise InputError(
+            f"column {lost[0]!r} holds durations, which DuckDB, this output's writer, would "
+            "store as plain integers (their unit lost); cast it to integers of a named unit "
+            "first, or write one .parquet file without --key, which keeps durations"
+        )
     with opened(job.source, job.threads) as engine:
         check_weight_col(job.weight_col, [c for c, _ in engine.columns], ignore_case=True)
         engine.column_type(job.label, "label column")
