@@ -874,3 +874,20 @@ def test_a_label_that_looks_like_an_id_is_refused_quickly(tmp_path):
     with pytest.raises(LabelError, match="looks like an id"):
         upweight.profile_file(src, label="id")
     assert time.monotonic() - start < 30
+
+
+@pytest.mark.parametrize("bad", [b"in.parquet", 3, None])
+def test_a_path_that_is_not_text_is_an_input_error(inputs, tmp_path, bad):
+    with pytest.raises(InputError, match="must be a path"):
+        upweight.sample_file(bad, tmp_path / "o.parquet", label="y", factor=2)
+    with pytest.raises(InputError, match="must be a path"):
+        upweight.sample_file(inputs["parquet"], bad, label="y", factor=2)
+
+
+def test_files_of_two_schemas_are_named_in_the_order_the_difference_is(tmp_path):
+    folder = tmp_path / "parts"
+    folder.mkdir()
+    pq.write_table(pa.table({"x": [1.0, 2.0], "y": [0, 1]}), folder / "a.parquet")
+    pq.write_table(pa.table({"y": [0, 1]}), folder / "b.parquet")
+    with pytest.raises(InputError, match=r"a\.parquet and .*b\.parquet .*x only in the first"):
+        upweight.profile_file(folder, label="y")

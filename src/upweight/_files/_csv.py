@@ -335,7 +335,7 @@ class CSV:
             other = csv_header(p)
             if other != header:
                 raise InputError(
-                    f"{p.name} and {files[0].name} have different columns "
+                    f"{files[0].name} and {p.name} have different columns "
                     f"({name_difference(header, other)}); give files of one schema"
                 )
         return Inspection(rows_per_file=None, hive=False, header=header)

@@ -56,7 +56,7 @@ def parquet_rows(files: list[Path]) -> tuple[int, ...]:
             first = (p, schema)
         elif not schema.equals(first[1]):
             raise InputError(
-                f"{p} and {first[0]} have different columns or types "
+                f"{first[0]} and {p} have different columns or types "
                 f"({schema_difference(first[1], schema)}); give files of one schema"
             )
         rows.append(meta.num_rows)
