@@ -259,8 +259,9 @@ def sample(
         typer.Option(
             "--key",
             help=(
-                "Decide by this id column instead of the row position: the same key gets "
-                "the same decision in any file, order or engine."
+                "Decide by this id column instead of the row position: a unique key gets "
+                "the same decision in any file, order or engine; rows that share a key are "
+                "kept or dropped together with --method bernoulli."
             ),
             show_default=False,
         ),

@@ -54,3 +54,12 @@ def test_a_damaged_plan_in_parquet_metadata_names_the_file(tmp_path):
     pq.write_table(table, out)
     with pytest.raises(FileError, match=r"the plan in .*o\.parquet is damaged: .*not JSON text"):
         upweight.read_plan(out)
+
+
+def test_the_plan_beside_a_csv_given_in_its_place_gets_a_hint(tmp_path):
+    import upweight
+
+    sidecar = tmp_path / "o.csv.plan.json"
+    sidecar.write_text("{}")
+    with pytest.raises(upweight.FileError, match="give the CSV file itself"):
+        upweight.read_plan(sidecar)

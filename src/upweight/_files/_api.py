@@ -144,9 +144,10 @@ def sample_file(
         Same input and seed, same rows -- whatever the thread count, and the same rows as
         :func:`upweight.downsample` with ``random_state=seed`` on the same data.
     key : str, optional
-        Decide by this column's value (an id) instead of the row position: the same key
-        gets the same decision in any file, order or engine (see
-        :mod:`upweight._selection` for the scheme).
+        Decide by this column's value (an id) instead of the row position: a unique key
+        gets the same decision in any file, order or engine. Rows that share a key are
+        kept or dropped together with ``method="bernoulli"``; ``"exact"`` breaks ties
+        among them by position (see :mod:`upweight._selection` for the scheme).
     weight_col : str, default="weight"
         Name of the weight column added to the output.
     overwrite : bool, default=False

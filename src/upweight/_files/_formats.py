@@ -94,6 +94,11 @@ def format_of(path: str | os.PathLike[str]) -> Format:
     for suffix, fmt in _suffixes():
         if name.endswith(suffix):
             return fmt
+    if name.endswith(".plan.json"):
+        raise FileError(
+            f"{Path(path).name} is the plan of a CSV file: give the CSV file itself, or read "
+            "this one with SamplingPlan.from_json"
+        )
     raise FileError(f"unsupported file type: {Path(path).name}; use a {_names()} file")
 
 

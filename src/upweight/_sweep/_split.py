@@ -199,7 +199,11 @@ def read_labels(source: Source, *, label: str | None, args: Arguments) -> Labels
             f"the minority class {minority!r} has {n_minority:,} rows: splitting off "
             f"validation ({args.validation_size!r}) and test ({args.test_size!r}) leaves "
             f"{short}; each split needs {MIN_SPLIT_MINORITY}"
-            + (f", which needs at least {needed:,}" if needed and needed > n_minority else "")
+            + (
+                f", which needs at least {needed:,} minority rows at these shares"
+                if needed and needed > n_minority
+                else ""
+            )
             + _workable_shares(n_minority, args.validation_size, args.test_size)
         )
     return Labels(encoded, counts, prof, majority, minority)
