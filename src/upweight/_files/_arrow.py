@@ -62,6 +62,7 @@ _OUT_ROWS = 1 << 18
 _OUT_BYTES = 64 * 1024 * 1024
 _MAX_LABEL_RANGE = 4096
 _MAX_WORKERS = 8  # row groups in flight: memory grows with them
+_BATCH_ROWS = 1 << 19  # consecutive row groups smaller than this are read together
 
 T = TypeVar("T")
 
@@ -139,12 +140,12 @@ def _stamp(path: str) -> tuple[int, int]:
 def _read_group(
     path: str,
     meta: Any,
-    group: int,
+    groups: list[int],
     use_threads: bool,
     columns: list[str] | None,
     stamp: tuple[int, int],
 ) -> Any:
-    """One row group, read into memory with ordinary reads.
+    """Row groups of one file, read together into memory with ordinary reads.
 
     The file is not memory-mapped: a mapped file that another program cuts short while
     a row group is read ends the process with SIGBUS, where reads give an error this
@@ -158,7 +159,7 @@ def _read_group(
         if _stamp(path) != stamp:
             raise _Declined
         with pq.ParquetFile(path, memory_map=False, pre_buffer=False, metadata=meta) as f:
-            return f.read_row_group(group, columns=columns, use_threads=use_threads)
+            return f.read_row_groups(groups, columns=columns, use_threads=use_threads)
     except (OSError, pa.ArrowException) as exc:  # a damaged page: DuckDB's path words it
         raise _Declined from exc
 
@@ -179,19 +180,26 @@ def _map_groups(
     ``fn`` finds it in the CPU cache); with few, pyarrow decodes each one's columns in
     parallel instead.
     """
-    jobs = []
+    jobs: list[tuple[str, Any, list[int], int]] = []
     start = 0
     for f, m in zip(files, metas, strict=True):
+        batch: list[int] = []
+        rows = 0
         for g in range(m.num_row_groups):
-            jobs.append((f, m, g, start))
-            start += m.row_group(g).num_rows
+            batch.append(g)
+            rows += m.row_group(g).num_rows
+            if rows >= _BATCH_ROWS or g == m.num_row_groups - 1:
+                # small row groups are read a few at a time: a read has a fixed cost
+                jobs.append((f, m, batch, start))
+                start += rows
+                batch, rows = [], 0
     workers = max(1, min(threads or os.cpu_count() or 1, _MAX_WORKERS))
     per_group = workers > 1 and len(jobs) >= 2 * workers
     use_threads = workers > 1 and not per_group
 
-    def run(job: tuple[str, Any, int, int]) -> T:
-        path, meta, group, first = job
-        return fn(_read_group(path, meta, group, use_threads, columns, stamps[path]), first)
+    def run(job: tuple[str, Any, list[int], int]) -> T:
+        path, meta, groups, first = job
+        return fn(_read_group(path, meta, groups, use_threads, columns, stamps[path]), first)
 
     if workers == 1:
         yield from map(run, jobs)

@@ -72,7 +72,10 @@ def durations(files: Sequence[str]) -> list[str]:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    schema = pq.read_schema(files[0])
+    try:
+        schema = pq.read_schema(files[0])
+    except (OSError, pa.ArrowException):
+        return []  # damaged, or changed since it was inspected: the read that follows says so
     return [f.name for f in schema if pa.types.is_duration(f.type)]
 
 
