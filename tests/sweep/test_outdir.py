@@ -67,6 +67,52 @@ def test_the_manifest_lists_every_file_the_sweep_wrote(data, tmp_path):
     assert any(name.startswith("runs/convergence-") for name in on_disk(out))
 
 
+def test_a_refused_sweep_leaves_no_name_a_later_file_of_the_user_would_pass_for(
+    data_file, tmp_path
+):
+    """A sweep refused after it listed its files left them listed, unwritten: a report.html
+    the user put there later passed for the sweep's and was replaced, even without
+    --overwrite."""
+    table = pq.read_table(data_file)
+    x0 = table.column(0).to_numpy().copy()
+    x0[5] = np.nan
+    src = tmp_path / "nan.parquet"
+    pq.write_table(table.set_column(0, table.schema.field(0), pa.array(x0)), src)
+    out = tmp_path / "out"
+    with pytest.raises(upweight.InputError, match="missing values"):
+        upweight.sweep(src, label="y", outdir=out, **FAST)
+    assert on_disk(out) == set()  # nothing of the refused run is left
+    out.mkdir(exist_ok=True)
+    (out / "report.html").write_text("<h1>my notes</h1>")
+    for overwrite in (False, True):
+        with pytest.raises(FileError, match=r"report\.html|not sweep results"):
+            upweight.sweep(
+                src,
+                label="y",
+                outdir=out,
+                model="hgb",
+                overwrite=overwrite,
+                **{**FAST, "report": True},
+            )
+        assert (out / "report.html").read_text() == "<h1>my notes</h1>"
+
+
+def test_a_sweep_that_stops_early_takes_back_the_names_it_did_not_write(data, tmp_path):
+    out = tmp_path / "out"
+    upweight.sweep(data.X, y=data.y, outdir=out, **FAST)
+    before = listed(out)
+
+    def stop(*_: object) -> None:
+        raise RuntimeError("stopped")
+
+    with pytest.raises(RuntimeError, match="stopped"):
+        upweight.sweep(
+            data.X, y=data.y, outdir=out, progress=stop, **{**FAST, "factors": [1, 4, 9]}
+        )
+    assert listed(out) - {"manifest.json", LOCK} <= on_disk(out)
+    assert listed(out) == before
+
+
 def test_a_manifest_of_another_program_is_refused_even_with_overwrite(data, tmp_path, capsys):
     out = tmp_path / "out"
     (out / "runs").mkdir(parents=True)

@@ -148,6 +148,9 @@ class OutputFolder:
         self._who = "upweight sweep"
         # each target's file as this run last saw it (None: absent), to notice other writers
         self._seen: dict[str, tuple[int, int, int] | None] = {}
+        self._listed_before: set[str] = set()  # listed when this run took the lock
+        self._wrote: set[str] = set()  # written by this run
+        self._made_manifest = False  # this run started the folder's manifest
 
     # -- opening ----------------------------------------------------------------------------
     @classmethod
@@ -215,6 +218,7 @@ class OutputFolder:
                 self._write_manifest({"format": FORMAT, "files": sorted(_KEPT)}, replace=False)
             except FileExistsError:
                 continue  # another run created it meanwhile: read that one
+            self._made_manifest = True
         else:  # pragma: no cover - the manifest vanished twice between two reads
             raise FileError(f"{p / MANIFEST} changes while this run reads it (another run?)")
         files, settings = self._parse(manifest)
@@ -229,6 +233,7 @@ class OutputFolder:
         if manifest is None:
             raise FileError(f"{p / MANIFEST} disappeared while this run opened {p}; try again")
         self.files, self.settings = self._parse(manifest)
+        self._listed_before = set(self.files)
         if strict:
             others = self._unlisted_files(self.files)
             if others:
@@ -423,11 +428,37 @@ class OutputFolder:
         self._lock = fd
 
     def close(self) -> None:
-        """Release the lock (the lock file stays, listed)."""
+        """Take back the names this run listed but did not write, and release the lock.
+
+        A run that stops early (refused data, an error, Ctrl-C) must not leave names in
+        the manifest that it never wrote: a file the user puts there later would pass for
+        the sweep's, and be replaced. A run that wrote nothing into a folder it started
+        takes its manifest and lock file away too. (A run killed with SIGKILL can't: its
+        names stay listed until a run completes there.)
+        """
         if self._lock is not None:
+            with contextlib.suppress(FileError, OSError):
+                self._take_back()
             with contextlib.suppress(OSError):
                 os.close(self._lock)  # closing the last descriptor releases the flock
             self._lock = None
+
+    def _take_back(self) -> None:
+        if self._made_manifest and not self._wrote:
+            for name in (MANIFEST, LOCK):
+                with contextlib.suppress(FileNotFoundError):
+                    (self.path / name).unlink()
+            return
+        keep = {
+            n
+            for n in self.files
+            if n in _KEPT
+            or n in self._wrote
+            or (n in self._listed_before and os.path.lexists(self.path / n))
+        }
+        if keep != self.files:
+            self.files = keep
+            self._save_manifest()
 
     def __enter__(self) -> OutputFolder:
         return self
@@ -524,6 +555,7 @@ class OutputFolder:
         except OSError as exc:
             raise fault("write", final, exc) from None
         self._seen[name] = _state(final)
+        self._wrote.add(name)
         return final
 
     def write_json(self, name: str, data: Any) -> Path:
