@@ -14,6 +14,7 @@ from ._types import METHODS, WEIGHT_MODES, Method, WeightMode
 __all__ = [
     "MAX_THREADS_PER_CORE",
     "ascii_number",
+    "check_callback",
     "check_choice",
     "check_key",
     "check_method",
@@ -143,6 +144,13 @@ def check_key(key: Any, label: Any) -> str | None:
             "by row position"
         )
     return key
+
+
+def check_callback(fn: Any, name: str = "progress") -> Any:
+    """A callback argument: ``None`` or something callable."""
+    if fn is not None and not callable(fn):
+        raise InputError(f"{name} must be a function (or None); got {shown(fn)}")
+    return fn
 
 
 def requires(module: str, extra: str, *, what: str | None = None) -> Any:

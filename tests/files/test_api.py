@@ -891,3 +891,11 @@ def test_files_of_two_schemas_are_named_in_the_order_the_difference_is(tmp_path)
     pq.write_table(pa.table({"y": [0, 1]}), folder / "b.parquet")
     with pytest.raises(InputError, match=r"a\.parquet and .*b\.parquet .*x only in the first"):
         upweight.profile_file(folder, label="y")
+
+
+def test_a_progress_that_is_not_a_function_is_an_input_error(inputs, tmp_path):
+    with pytest.raises(InputError, match="progress must be a function"):
+        upweight.sample_file(
+            inputs["parquet"], tmp_path / "o.parquet", label="y", factor=5, progress=42
+        )
+    assert list(tmp_path.iterdir()) == []

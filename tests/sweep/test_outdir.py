@@ -589,3 +589,8 @@ def test_a_file_another_program_writes_during_the_sweep_is_never_replaced(data, 
             data.X, y=data.y, outdir=out, progress=another_program, **{**FAST, "report": True}
         )
     assert written and (out / "results.parquet").read_bytes() == b"theirs"
+
+
+def test_a_progress_that_is_not_a_function_is_an_input_error(data, tmp_path):
+    with pytest.raises(upweight.InputError, match="progress must be a function"):
+        upweight.sweep(data.X, y=data.y, outdir=tmp_path / "out", progress=42, **FAST)

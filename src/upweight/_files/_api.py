@@ -16,6 +16,7 @@ from .._profile import ImbalanceProfile
 from .._random import check_seed
 from .._types import Label, Method, WeightMode
 from .._validation import (
+    check_callback,
     check_key,
     check_method,
     check_weight_col,
@@ -208,7 +209,7 @@ def sample_file(
         key=check_key(key, label),
         threads=thread_count(threads),
         overwrite=overwrite,
-        progress=progress,
+        progress=check_callback(progress),
         ceiling=keep_rate_ceiling(plan, factor, target_share),
         make_plan=lambda counts: resolve_plan(
             counts,

@@ -28,6 +28,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from .._validation import check_callback
 from ._arguments import DEFAULT_FACTORS, Arguments
 from ._convergence import torch_available
 from ._draws import ConvergenceDone, Done, Progress, Runner
@@ -240,6 +241,7 @@ def run(
     rules: FolderRules = SWEEP_RULES,
 ) -> SweepResult:
     """:func:`sweep` with its arguments checked, into a folder under ``rules``."""
+    check_callback(progress)
     timings: dict[str, float] = {}
     clock = time.perf_counter()
     source = as_source(data, label=label, y=y)
