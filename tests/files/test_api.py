@@ -899,3 +899,17 @@ def test_a_progress_that_is_not_a_function_is_an_input_error(inputs, tmp_path):
             inputs["parquet"], tmp_path / "o.parquet", label="y", factor=5, progress=42
         )
     assert not [p for p in tmp_path.iterdir() if p.name.startswith((".o.parquet", "o.parquet"))]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_nan_labels_are_counted_row_by_row(tmp_path, fmt):
+    """DuckDB groups every NaN into one: the message said "1 missing value" for 30."""
+    y = np.where(np.arange(3_000) % 100 == 0, np.nan, (np.arange(3_000) % 10 == 0) * 1.0)
+    table = pa.table({"x": np.arange(3_000), "label": y})
+    src = tmp_path / f"nan.{fmt}"
+    if fmt == "csv":
+        pacsv.write_csv(table, src)
+    else:
+        pq.write_table(table, src)
+    with pytest.raises(LabelError, match="30 missing values"):
+        upweight.profile_file(src, label="label")

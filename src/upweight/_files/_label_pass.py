@@ -60,8 +60,10 @@ def count_labels(engine: Engine, label: str) -> dict[Label, int]:
         ).to_arrow_table()
     )
     values, counts = table.column("v"), table.column("n").to_pylist()
-    if values.null_count:
-        missing = counts[values.to_pylist().index(None)]
+    listed = values.to_pylist()
+    # NULL, and NaN (one group in DuckDB): rows without a class
+    missing = sum(n for v, n in zip(listed, counts, strict=True) if v is None or v != v)
+    if missing:
         raise LabelError(
             f"{what} has {missing_words(missing)} in {engine.source.name}; drop or fill those rows"
         )
