@@ -7,9 +7,12 @@ import os
 import re
 import subprocess
 import sys
+import warnings
 
+import numpy as np
 import pyarrow.parquet as pq
 
+import upweight
 from upweight._sweep._plots import PLOTS
 
 
@@ -104,3 +107,21 @@ def test_plots_leave_the_users_backend_and_pyplot_alone(swept, tmp_path):
         assert plt.get_fignums() == []
     finally:
         matplotlib.use(before)
+
+
+def test_plots_without_labelled_lines_draw_no_empty_legend(tmp_path):
+    """Only upweights below 1 left some panels without a labelled line: matplotlib's
+    "No artists with labels found" reached the user as a warning."""
+    X = np.random.default_rng(0).normal(size=(3_000, 3))
+    y = (np.random.default_rng(1).random(3_000) < 0.06).astype(int)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        upweight.sweep(
+            X,
+            y=y,
+            factors=[1, 5],
+            corrections=["upweight"],
+            upweights=[0.5],
+            convergence=False,
+            outdir=tmp_path / "out",
+        )

@@ -75,6 +75,12 @@ def _series(result: SweepResult) -> dict[tuple[str, float | None], list[dict[str
     return lines
 
 
+def _legend(ax: Any, ncol: int = 1) -> None:
+    """A legend, where the plot has labelled lines (matplotlib warns of an empty one)."""
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize=8, ncol=ncol)
+
+
 def _line_label(correction: str, fixed: float | None) -> str:
     if correction == "upweight":
         return "upweighted by k" if fixed is None else f"upweighted by {fixed:g}"
@@ -238,7 +244,7 @@ def _reliability_figure(result: SweepResult) -> Any:
         ax.set_xlabel("mean predicted probability (bins of equal size)")
         ax.set_ylabel("observed rate")
         ax.set_title(f"reliability on the test split ({scale} axes)")
-    axes[0].legend(fontsize=8)
+    _legend(axes[0])
     fig.tight_layout()
     return fig
 
@@ -264,7 +270,7 @@ def _pr_figure(result: SweepResult) -> Any:
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1)
     ax.set_title("precision-recall on the test split")
-    ax.legend(fontsize=8)
+    _legend(ax)
     fig.tight_layout()
     return fig
 
@@ -317,7 +323,7 @@ def _convergence_figure(result: SweepResult) -> Any:
                     lo = min(min(r["val_log_loss"]) for r in runs)
                     ax.set_ylim(lo * 0.97, max(finals) * 1.6)
                 ax.set_title(f"{name}, {_line_label(correction, None)}")
-            ex_ax.legend(fontsize=8, ncol=2)
+            _legend(ex_ax, ncol=2)
             x = np.arange(len(runs))
             seen = [r["batches_without_minority"] / r["batches"] for r in runs]
             predicted = [r["predicted_share_without_minority"] for r in runs]
@@ -326,7 +332,7 @@ def _convergence_figure(result: SweepResult) -> Any:
             bar_ax.set_xticks(x, [f"k={r['factor']:g}" for r in runs])
             bar_ax.set_ylim(0, 1)
             bar_ax.set_title(f"batches of {result.settings['batch_size']} with no minority example")
-            bar_ax.legend(fontsize=8)
+            _legend(bar_ax)
             row += 1
     fig.tight_layout()
     return fig
@@ -355,7 +361,7 @@ def _fit_time_figure(result: SweepResult) -> Any:
     left.set_xlabel("downsampling factor k")
     left.set_ylabel("fit seconds")
     left.set_title(f"fit time ({result.settings['model']})")
-    left.legend(fontsize=8)
+    _legend(left)
     first = {e["factor"]: e for e in result.summary}
     ks = sorted(first)
     right.plot(ks, [first[k]["rows_trained_mean"] for k in ks], marker="o", label="rows trained")
@@ -369,7 +375,7 @@ def _fit_time_figure(result: SweepResult) -> Any:
     right.set_yscale("log")
     right.set_xlabel("downsampling factor k")
     right.set_title("training data kept")
-    right.legend(fontsize=8)
+    _legend(right)
     fig.tight_layout()
     return fig
 
