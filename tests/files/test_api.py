@@ -913,3 +913,13 @@ def test_nan_labels_are_counted_row_by_row(tmp_path, fmt):
         pq.write_table(table, src)
     with pytest.raises(LabelError, match="30 missing values"):
         upweight.profile_file(src, label="label")
+
+
+def test_a_folder_where_the_plan_of_a_csv_goes_is_named_as_one(inputs, tmp_path):
+    (tmp_path / "o.csv.plan.json").mkdir()
+    for overwrite in (False, True):
+        with pytest.raises(FileError, match="where the plan goes, is a folder"):
+            upweight.sample_file(
+                inputs["parquet"], tmp_path / "o.csv", label="y", factor=5, overwrite=overwrite
+            )
+    assert not (tmp_path / "o.csv").exists()

@@ -105,7 +105,11 @@ def check_output(source: Source, dst: Path, *, overwrite: bool, folder: bool = F
                 "folder name"
             )
     sidecar = plan_sidecar(dst) if kind == "csv" else None
-    if sidecar is not None and os.path.lexists(sidecar) and (sidecar.is_dir() or not overwrite):
+    if sidecar is not None and sidecar.is_dir() and not sidecar.is_symlink():
+        raise FileError(
+            f"{sidecar}, where the plan goes, is a folder; move it away or choose another output"
+        )
+    if sidecar is not None and os.path.lexists(sidecar) and not overwrite:
         raise FileError(f"{sidecar}, where the plan goes, exists; pass --overwrite or remove it")
     if not dst.parent.exists():
         raise FileError(f"output folder {dst.parent} does not exist; create it first")
