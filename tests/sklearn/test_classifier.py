@@ -311,3 +311,12 @@ def test_a_regressor_is_refused_at_fit_not_at_predict():
     y = np.r_[np.zeros(180), np.ones(20)]
     with pytest.raises(InputError, match=r"must be a classifier.*LinearRegression, a regressor"):
         DownsampledClassifier(LinearRegression(), factor=2).fit(X, y)
+
+
+def test_class_weight_on_the_wrapped_estimator_gets_a_warning():
+    """It weights the classes a second time: the corrected probabilities are off."""
+    X = np.random.default_rng(0).normal(size=(400, 2))
+    y = (np.arange(400) % 10 == 0).astype(int)
+    clf = DownsampledClassifier(LogisticRegression(class_weight="balanced"), factor=3)
+    with pytest.warns(upweight.UpweightWarning, match="class_weight='balanced'"):
+        clf.fit(X, y)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -28,7 +29,7 @@ from sklearn.utils.validation import (
 
 from .._correct import CORRECTIONS, correct_decision, correction
 from .._downsample import select_encoded
-from .._exceptions import InputError
+from .._exceptions import InputError, UpweightWarning
 from .._labels import encode_labels
 from .._plan import SamplingPlan, balanced_factors, plan
 from .._rows import is_frame, is_sparse, n_rows, take_rows
@@ -261,6 +262,15 @@ class DownsampledClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
                 f"estimator must be a classifier (with predict_proba); got "
                 f"{type(self.estimator).__name__}, a {_kind(self.estimator)}: pass a "
                 "classifier such as LogisticRegression"
+            )
+        class_weight = getattr(self.estimator, "class_weight", None)
+        if class_weight is not None:
+            warnings.warn(
+                f"{type(self.estimator).__name__}(class_weight={class_weight!r}) weights the "
+                "classes again after the downsampling: the corrected probabilities will not "
+                "match the real class shares; leave class_weight=None",
+                UpweightWarning,
+                stacklevel=2,
             )
         trains_weighted = correction(self.correction).trains_weighted
         if trains_weighted and not _accepts_sample_weight(self.estimator):
