@@ -269,6 +269,9 @@ def demo(
     Generates the course's scenario (about 1% positives, five features, known P(y|x)),
     sweeps factors 1 to 100 with every correction (logistic regression), measures
     minibatch convergence, and writes the report to OUTPUT/report.html.
+
+    OUTPUT may hold an earlier demo or sweep: runs on the same data are reused, results of
+    other data are replaced. A folder holding any file upweight did not write is refused.
     """
     import time
 
