@@ -80,3 +80,80 @@ def test_each_run_is_interrupted_by_its_own_first_signal():
         with pytest.raises(Interrupted) as info, handled():
             os.kill(os.getpid(), signum)
         assert info.value.signum == signum
+
+
+def _run(script: str) -> tuple[int, str]:
+    import subprocess
+    import sys
+    import textwrap
+
+    done = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(script)], capture_output=True, text=True, timeout=60
+    )
+    return done.returncode, done.stderr
+
+
+def test_a_library_error_caused_by_the_signal_is_reported_as_the_interruption():
+    """DuckDB turns Ctrl-C into RuntimeError("Query interrupted"), matplotlib into odd
+    ValueErrors: those ended as "unexpected ..." with exit 1."""
+    code, err = _run(
+        """
+        import os, signal, sys, time
+        import upweight
+        from upweight._cli import main
+
+        def sample_file(*args, **kwargs):
+            try:
+                os.kill(os.getpid(), signal.SIGINT)
+                time.sleep(5)
+            except KeyboardInterrupt:
+                raise RuntimeError("Query interrupted") from None
+
+        upweight.sample_file = sample_file
+        sys.exit(main(["sample", "in.parquet", "-l", "y", "-k", "5", "-o", "o.parquet"]))
+        """
+    )
+    assert code == 130 and err.strip() == "interrupted; no partial output was left", err
+
+
+def test_a_signal_raised_where_python_cannot_raise_interrupts_a_moment_later():
+    """In a weakref callback or __del__ the interruption was printed as "Exception
+    ignored in ..." with a traceback, and the run went on as if no signal had come."""
+    code, err = _run(
+        """
+        import gc, os, signal, sys, time
+        from upweight._signals import handled
+
+        class Dropped:
+            def __del__(self):
+                os.kill(os.getpid(), signal.SIGINT)
+                time.sleep(0.2)  # the handler raises here, inside __del__
+
+        with handled():
+            try:
+                Dropped()
+                gc.collect()
+                time.sleep(5)
+                print("not interrupted")
+            except KeyboardInterrupt:
+                sys.exit(7)
+        """
+    )
+    assert code == 7 and "Exception ignored" not in err, err
+
+
+def test_a_signal_ignored_at_start_stays_ignored():
+    """`nohup upweight ...` ignores SIGHUP; upweight's own handler undid that."""
+    code, err = _run(
+        """
+        import os, signal, sys, time
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)
+        from upweight._signals import handled
+
+        with handled():
+            os.kill(os.getpid(), signal.SIGHUP)
+            time.sleep(0.2)
+        print("still running")
+        """
+    )
+    assert code == 0, err

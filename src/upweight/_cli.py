@@ -475,7 +475,16 @@ def _main(argv: list[str] | None) -> int:
 
 
 def _unexpected(exc: Exception) -> int:
-    """A bug, or bad input we did not foresee: one line and exit 1 (the traceback on demand)."""
+    """A bug, or bad input we did not foresee: one line and exit 1 (the traceback on demand).
+
+    Unless a signal interrupted the run: a library stopped midway by it may fail in its
+    own words (DuckDB's "Query interrupted", matplotlib's "Invalid bounding box"). The
+    run was interrupted, and says so.
+    """
+    if _signals.stopping():
+        stop = _signals.current()
+        ui.stderr().print(f"{stop.describe()}; no partial output was left")
+        return stop.exit_code
     if os.environ.get("UPWEIGHT_DEBUG"):
         raise exc
     ui.stderr().print(

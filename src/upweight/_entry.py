@@ -23,7 +23,8 @@ def run() -> None:
     # second's delay lets the memory be reused. (Read when pyarrow loads, hence first.)
     os.environ.setdefault("MIMALLOC_PURGE_DELAY", "1000")
     for signum in _signals.HANDLED:
-        signal.signal(signum, _signals.raise_interrupted)
+        if signal.getsignal(signum) is not signal.SIG_IGN:  # `nohup` ignores SIGHUP: kept
+            signal.signal(signum, _signals.raise_interrupted)
     # started with standard output or error closed (`upweight ... >&-`): Python has no
     # stream at all; what would be printed goes nowhere, the work itself is done
     if sys.stdout is None:

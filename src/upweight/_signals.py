@@ -20,9 +20,11 @@ from __future__ import annotations
 
 import contextlib
 import signal
+import sys
 import threading
 from collections.abc import Iterator
 from types import FrameType
+from typing import Any
 
 __all__ = [
     "HANDLED",
@@ -142,14 +144,41 @@ def handled() -> Iterator[None]:
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = {s: signal.signal(s, raise_interrupted) for s in HANDLED}
+    # a signal ignored when the process started stays ignored (`nohup` ignores SIGHUP)
+    previous = {
+        s: signal.signal(s, raise_interrupted)
+        for s in HANDLED
+        if signal.getsignal(s) is not signal.SIG_IGN
+    }
     _last.clear()
     _later.clear()
+    hook = sys.unraisablehook
+    sys.unraisablehook = _unraisable
     try:
         yield
     finally:
+        sys.unraisablehook = hook
         for s, handler in previous.items():
             signal.signal(s, handler if handler is not None else signal.SIG_DFL)
+
+
+def _unraisable(unraisable: Any) -> None:
+    """An interruption raised where Python cannot raise (a weakref callback, ``__del__``).
+
+    Python would print it as "Exception ignored in ..." with a traceback and go on as if
+    nothing had happened. The signal is sent again a moment later, to interrupt ordinary
+    code (or, once the command is done, to be ignored).
+    """
+    exc = unraisable.exc_value
+    if not isinstance(exc, Interrupted):
+        sys.__unraisablehook__(unraisable)
+        return
+    import os
+
+    _last.clear()
+    timer = threading.Timer(RETRY_SECONDS, os.kill, (os.getpid(), exc.signum))
+    timer.daemon = True
+    timer.start()
 
 
 @contextlib.contextmanager
