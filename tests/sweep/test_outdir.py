@@ -594,3 +594,71 @@ def test_a_file_another_program_writes_during_the_sweep_is_never_replaced(data, 
 def test_a_progress_that_is_not_a_function_is_an_input_error(data, tmp_path):
     with pytest.raises(upweight.InputError, match="progress must be a function"):
         upweight.sweep(data.X, y=data.y, outdir=tmp_path / "out", progress=42, **FAST)
+
+
+@pytest.mark.parametrize("link", ["symbolic", "hard", "dangling"])
+def test_a_lock_file_that_is_a_link_is_refused_and_its_target_left_alone(data, tmp_path, link):
+    """The sweep wrote its process ID through the link: into the user's notes."""
+    out = tmp_path / "out"
+    upweight.sweep(data.X, y=data.y, outdir=out, **FAST)
+    notes = tmp_path / "notes.txt"
+    if link != "dangling":
+        notes.write_text("my notes")
+    (out / LOCK).unlink()
+    if link == "hard":
+        os.link(notes, out / LOCK)
+    else:
+        (out / LOCK).symlink_to(notes)
+    with pytest.raises(FileError, match="is a link to another file"):
+        upweight.sweep(data.X, y=data.y, outdir=out, **FAST)
+    if link == "dangling":
+        assert not notes.exists()
+    else:
+        assert notes.read_text() == "my notes"
+
+
+def test_a_file_the_user_puts_where_a_removed_result_was_is_not_taken_for_ours(data, tmp_path):
+    """--overwrite removed the old report; the user wrote one there before the run was
+    stopped: it stayed listed as the sweep's, and the next run replaced it."""
+    out = tmp_path / "out"
+    upweight.sweep(data.X, y=data.y, outdir=out, **{**FAST, "report": True})
+
+    def user_writes_then_stop(*_: object) -> None:
+        (out / "report.html").write_text("<h1>mine</h1>")
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        upweight.sweep(
+            data.X,
+            y=data.y,
+            outdir=out,
+            overwrite=True,
+            progress=user_writes_then_stop,
+            **{**FAST, "report": True},
+        )
+    assert "report.html" not in listed(out)
+    with pytest.raises(FileError, match=r"report\.html exists and was not written"):
+        upweight.sweep(data.X, y=data.y, outdir=out, **{**FAST, "report": True})
+    assert (out / "report.html").read_text() == "<h1>mine</h1>"
+
+
+def test_a_manifest_name_with_a_control_character_is_damage(data, tmp_path):
+    out = tmp_path / "out"
+    upweight.sweep(data.X, y=data.y, outdir=out, **FAST)
+    manifest = json.loads((out / "manifest.json").read_text())
+    manifest["files"].append("runs/a\u0000b.json")
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    before = on_disk(out)
+    with pytest.raises(FileError, match="damaged"):
+        upweight.sweep(data.X, y=data.y, outdir=out, overwrite=True, **FAST)
+    assert on_disk(out) == before
+
+
+@pytest.mark.parametrize("outdir", [123, b"out", None, ""])
+def test_an_output_folder_that_is_not_a_path_is_an_input_error(data, tmp_path, outdir):
+    result = upweight.sweep(data.X, y=data.y, **FAST)
+    with pytest.raises(upweight.InputError, match="output folder"):
+        result.save(outdir)
+    if outdir is not None:
+        with pytest.raises(upweight.InputError, match="output folder"):
+            upweight.sweep(data.X, y=data.y, outdir=outdir, **FAST)

@@ -30,11 +30,12 @@ import errno
 import json
 import os
 import re
+import stat
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from .._exceptions import FileError
+from .._exceptions import FileError, InputError
 from .._files import glob_matches
 from .._files._commit import (
     TEMPORARY,
@@ -106,6 +107,12 @@ def fault(verb: str, path: Path, exc: OSError) -> FileError:
 
 def _named(path: str | os.PathLike[str]) -> Path:
     """The folder as a path with a name: ``.`` and ``..`` become the folders they stand for."""
+    if not isinstance(path, str | os.PathLike) or not isinstance(os.fspath(path), str):
+        raise InputError(
+            f"the output folder must be a path (str or pathlib.Path); got {type(path).__name__}"
+        )
+    if not os.fspath(path):
+        raise InputError("the output folder is empty text; give a folder name (or '.')")
     out = Path(path)
     if out.name in ("", ".", ".."):
         out = Path(os.path.abspath(out))
@@ -150,6 +157,7 @@ class OutputFolder:
         self._seen: dict[str, tuple[int, int, int] | None] = {}
         self._listed_before: set[str] = set()  # listed when this run took the lock
         self._wrote: set[str] = set()  # written by this run
+        self._removed: set[str] = set()  # listed files this run removed
         self._made_manifest = False  # this run started the folder's manifest
 
     # -- opening ----------------------------------------------------------------------------
@@ -347,6 +355,7 @@ class OutputFolder:
         files = manifest.get("files")
         if not isinstance(files, list) or not all(
             isinstance(f, str)
+            and not any(ord(c) < 32 for c in f)
             and _OUR_SHAPES.match(f)
             and not PurePosixPath(f).is_absolute()
             and ".." not in PurePosixPath(f).parts
@@ -402,9 +411,15 @@ class OutputFolder:
         path = self.path / LOCK
         try:  # read-only: the lock needs no write access, and a descriptor open for
             # writing would keep the file system from being remounted read-only
-            fd = os.open(path, os.O_RDONLY | os.O_CREAT, 0o644)
+            fd = os.open(path, os.O_RDONLY | os.O_CREAT | os.O_NOFOLLOW, 0o644)
         except OSError as exc:
+            if exc.errno == errno.ELOOP:  # a symbolic link: its target is somebody's file
+                raise self._linked_lock(path) from None
             raise fault("write", path, exc) from None
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or st.st_nlink != 1:  # a hard link to a user's file
+            os.close(fd)
+            raise self._linked_lock(path)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as exc:
@@ -419,13 +434,22 @@ class OutputFolder:
                     "it or choose another folder"
                 ) from None
             return  # a file system without locks (some network ones): go on without
-        try:
-            with open(path, "w", encoding="ascii") as handle:  # who holds it, for others
-                handle.write(f"{os.getpid()}\n")
+        try:  # who holds it, for others; never through a link
+            writer = os.open(path, os.O_WRONLY | os.O_TRUNC | os.O_NOFOLLOW)
+            try:
+                os.write(writer, f"{os.getpid()}\n".encode("ascii"))
+            finally:
+                os.close(writer)
         except OSError as exc:
             os.close(fd)
             raise fault("write", path, exc) from None
         self._lock = fd
+
+    def _linked_lock(self, path: Path) -> FileError:
+        return FileError(
+            f"{path} is a link to another file, where the sweep keeps its lock; remove the "
+            "link (the file it points to is left alone)"
+        )
 
     def close(self) -> None:
         """Take back the names this run listed but did not write, and release the lock.
@@ -454,7 +478,11 @@ class OutputFolder:
             for n in self.files
             if n in _KEPT
             or n in self._wrote
-            or (n in self._listed_before and os.path.lexists(self.path / n))
+            or (
+                n in self._listed_before
+                and n not in self._removed  # a file there now is somebody else's
+                and os.path.lexists(self.path / n)
+            )
         }
         if keep != self.files:
             self.files = keep
@@ -493,6 +521,7 @@ class OutputFolder:
         if not reuse:
             for name in sorted(self.files - _KEPT):
                 self._remove(name)
+                self._removed.add(name)
         self.files = {n for n in self.files if n in _KEPT or os.path.lexists(self.path / n)} | set(
             targets
         )
