@@ -314,3 +314,9 @@ def test_lazy_frames_and_arrays_are_refused_by_downsample_frame():
         upweight.downsample_frame(pl.LazyFrame(_frame_data()), label="fraud", factor=2)
     with pytest.raises(InputError, match="data frame"):
         upweight.downsample_frame(np.zeros((3, 2)), label="fraud", factor=2)
+
+
+def test_labels_as_a_pandas_categorical_come_back_as_one():
+    y = pd.Categorical(["p"] * 10 + ["n"] * 90)
+    X, y_kept, _ = upweight.downsample(pd.DataFrame({"x": np.arange(100.0)}), y, factor=5)
+    assert isinstance(y_kept, pd.Categorical) and len(y_kept) == len(X) == 10 + 18

@@ -90,6 +90,8 @@ def take_rows(X: Any, indices: npt.NDArray[np.intp]) -> Any:
         return X.take(indices)
     if module == "pandas" and hasattr(X, "iloc"):
         return X.iloc[indices]  # directly: pandas allows duplicate column names, narwhals not
+    if module == "pandas" and hasattr(X, "take"):  # an array: Categorical, Int64, ...
+        return X.take(indices)
     if module in _FRAME_MODULES:
         import narwhals as nw
 

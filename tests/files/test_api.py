@@ -923,3 +923,12 @@ def test_a_folder_where_the_plan_of_a_csv_goes_is_named_as_one(inputs, tmp_path)
                 inputs["parquet"], tmp_path / "o.csv", label="y", factor=5, overwrite=overwrite
             )
     assert not (tmp_path / "o.csv").exists()
+
+
+def test_a_value_that_reads_like_an_interruption_is_an_error_in_the_data(tmp_path):
+    """DuckDB quotes the value back: "Query interrupted" in it was taken for Ctrl-C."""
+    rows = [f"{i},{int(i % 9 == 0)},true" for i in range(30_000)]
+    src = tmp_path / "qi.csv"
+    src.write_text("id,label,b\n" + "\n".join(rows) + "\n30000,0,Query interrupted\n")
+    with pytest.raises(InputError, match="'Query interrupted', which is not a BOOLEAN"):
+        upweight.sample_file(src, tmp_path / "o.parquet", label="label", factor=2)

@@ -662,3 +662,13 @@ def test_an_output_folder_that_is_not_a_path_is_an_input_error(data, tmp_path, o
     if outdir is not None:
         with pytest.raises(upweight.InputError, match="output folder"):
             upweight.sweep(data.X, y=data.y, outdir=outdir, **FAST)
+
+
+def test_a_pipe_where_the_lock_goes_is_refused_at_once(data, tmp_path):
+    """Opening a FIFO for reading waits for a writer: the sweep hung."""
+    out = tmp_path / "out"
+    upweight.sweep(data.X, y=data.y, outdir=out, **FAST)
+    (out / LOCK).unlink()
+    os.mkfifo(out / LOCK)
+    with pytest.raises(FileError, match="is not a regular file"):
+        upweight.sweep(data.X, y=data.y, outdir=out, **FAST)

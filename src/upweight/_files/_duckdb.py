@@ -102,13 +102,15 @@ class Engine:
         except duckdb.InterruptException:
             raise _signals.current() from None
         except duckdb.Error as exc:
-            if _STOPPED.search(str(exc)):  # a signal stopped the query midway
+            # a signal stopped the query midway (the same words in a value quoted back by a
+            # conversion error are not one: only when a signal did come)
+            if _STOPPED.search(str(exc)) and _signals.stopping():
                 raise _signals.current() from None
             if isinstance(exc, duckdb.OutOfMemoryException):
                 raise MemoryError(first_line(exc)) from None
             raise self._error(exc) from None
         except RuntimeError as exc:  # what a query stopped by a signal raises
-            if _STOPPED.search(str(exc)):
+            if _STOPPED.search(str(exc)) and _signals.stopping():
                 raise _signals.current() from None
             raise
 

@@ -411,13 +411,20 @@ class OutputFolder:
         path = self.path / LOCK
         try:  # read-only: the lock needs no write access, and a descriptor open for
             # writing would keep the file system from being remounted read-only
-            fd = os.open(path, os.O_RDONLY | os.O_CREAT | os.O_NOFOLLOW, 0o644)
+            # (non-blocking: a FIFO put there would make a plain open wait for a writer)
+            fd = os.open(path, os.O_RDONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK, 0o644)
         except OSError as exc:
             if exc.errno == errno.ELOOP:  # a symbolic link: its target is somebody's file
                 raise self._linked_lock(path) from None
             raise fault("write", path, exc) from None
         st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode) or st.st_nlink != 1:  # a hard link to a user's file
+        if not stat.S_ISREG(st.st_mode):
+            os.close(fd)
+            raise FileError(
+                f"{path}, where the sweep keeps its lock, is not a regular file (a pipe? a "
+                "folder?); move it away"
+            )
+        if st.st_nlink != 1:  # a hard link to a user's file
             os.close(fd)
             raise self._linked_lock(path)
         try:
