@@ -45,6 +45,8 @@ HANDLED: tuple[signal.Signals, ...] = tuple(
 #: The signal that interrupted the run (one at most), and how many came after it.
 _last: list[int] = []
 _later: list[int] = []
+#: Set while a run is under :func:`handled`.
+_active: list[bool] = []
 
 
 class Interrupted(KeyboardInterrupt):
@@ -78,12 +80,18 @@ def current() -> Interrupted:
 
 
 def stopping() -> bool:
-    """Whether a signal has interrupted the run (its cleanup may be under way)."""
-    return bool(_last)
+    """Whether a signal has interrupted the run under way (its cleanup may be going on)."""
+    return bool(_last) and bool(_active)
 
 
 def _interrupt(signum: int) -> None:
-    """Raise :class:`Interrupted` for the first signal; count and ignore the ones after it."""
+    """Raise :class:`Interrupted` for the first signal; count and ignore the ones after it.
+
+    Only a run under :func:`handled` (the command line) remembers the signal: a library
+    call in a longer-lived process (a notebook) raises it and forgets it.
+    """
+    if not _active:
+        raise Interrupted(signum)
     if _last:
         _later.append(signum)
         return
@@ -152,11 +160,13 @@ def handled() -> Iterator[None]:
     }
     _last.clear()
     _later.clear()
+    _active.append(True)
     hook = sys.unraisablehook
     sys.unraisablehook = _unraisable
     try:
         yield
     finally:
+        _active.pop()
         sys.unraisablehook = hook
         for s, handler in previous.items():
             signal.signal(s, handler if handler is not None else signal.SIG_DFL)

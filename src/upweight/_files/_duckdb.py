@@ -22,7 +22,21 @@ __all__ = ["BATCH_ROWS", "Engine", "duckdb_text", "opened", "read_batches"]
 
 # DuckDB's words for a query stopped by a signal ("Interrupted!", "Interrupted: 15",
 # "Query interrupted"), not an interrupted system call (EINTR), which is a plain error
+# DuckDB's words for a query stopped by a signal ("Interrupted!", "Interrupted: 15",
+# "Query interrupted"), not an interrupted system call (EINTR), which is a plain error
 _STOPPED = re.compile(r"Interrupted!|Interrupted: \d+|[Qq]uery interrupted")
+_ONLY_STOPPED = re.compile(rf"\s*(?:\w+ Error: )?(?:{_STOPPED.pattern})\s*")
+
+
+def _stopped(exc: BaseException) -> bool:
+    """Whether a signal stopped the query: DuckDB says so, and a signal did come.
+
+    The same words inside a longer message (a value quoted back by a conversion error) are
+    not a signal unless one was received.
+    """
+    text = str(exc)
+    return bool(_ONLY_STOPPED.fullmatch(text) or (_STOPPED.search(text) and _signals.stopping()))
+
 
 BATCH_ROWS = 1 << 20
 
@@ -102,15 +116,13 @@ class Engine:
         except duckdb.InterruptException:
             raise _signals.current() from None
         except duckdb.Error as exc:
-            # a signal stopped the query midway (the same words in a value quoted back by a
-            # conversion error are not one: only when a signal did come)
-            if _STOPPED.search(str(exc)) and _signals.stopping():
+            if _stopped(exc):  # a signal stopped the query midway
                 raise _signals.current() from None
             if isinstance(exc, duckdb.OutOfMemoryException):
                 raise MemoryError(first_line(exc)) from None
             raise self._error(exc) from None
         except RuntimeError as exc:  # what a query stopped by a signal raises
-            if _STOPPED.search(str(exc)) and _signals.stopping():
+            if _stopped(exc):
                 raise _signals.current() from None
             raise
 
