@@ -932,3 +932,19 @@ def test_a_value_that_reads_like_an_interruption_is_an_error_in_the_data(tmp_pat
     src.write_text("id,label,b\n" + "\n".join(rows) + "\n30000,0,Query interrupted\n")
     with pytest.raises(InputError, match="'Query interrupted', which is not a BOOLEAN"):
         upweight.sample_file(src, tmp_path / "o.parquet", label="label", factor=2)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "Expected Number of Columns: 2 Found: 3",
+        "Maximum line size of 5 bytes exceeded. Actual Size:10",
+    ],
+)
+def test_a_value_that_reads_like_a_csv_error_is_named_as_the_value(tmp_path, value):
+    """DuckDB quotes the value back: its words were taken for a ragged or over-long line."""
+    rows = [f"{i},{int(i % 9 == 0)},2026-01-01 10:00:00" for i in range(30_000)]
+    src = tmp_path / "odd.csv"
+    src.write_text("id,label,ts\n" + "\n".join(rows) + f"\n30000,0,{value}\n")
+    with pytest.raises(InputError, match=r"line 30002, column 'ts' holds .*which is not a TIME"):
+        upweight.sample_file(src, tmp_path / "o.parquet", label="label", factor=2)

@@ -368,6 +368,18 @@ class CSV:
         An over-long line, a ragged line, a value that does not fit its column's type.
         """
         where = source.name
+        line = re.search(r"on Line: (\d+)", text)  # DuckDB's own words come first
+        # first: a conversion error quotes the value, which may read like the others
+        converting = re.search(
+            r'converting column "(.*?)"\. Could not convert string "(.*?)" to \'(\w+)\'', text
+        )
+        if converting:
+            column, value, typ = converting.groups()
+            return InputError(
+                f"{where}: line {line.group(1) if line else '?'}, column {column!r} holds "
+                f"{value!r}, which is not a {typ} like the values before it; fix that "
+                "value, or convert the column to text"
+            )
         too_long = re.search(r"Maximum line size of (\d+) bytes exceeded\. Actual Size:(\d+)", text)
         if too_long:
             limit, actual = (int(n) for n in too_long.groups())
@@ -378,25 +390,13 @@ class CSV:
         if "CSV Error" not in text and "sniff" not in text.lower():
             return None
         if "Invalid unicode" in text:
-            line_no = re.search(r"on Line: (\d+)", text)
-            return InputError(not_utf8(where, line_no.group(1) if line_no else "?"))
+            return InputError(not_utf8(where, line.group(1) if line else "?"))
         found = re.search(r"Expected Number of Columns: (\d+) Found: (\d+)", text)
-        line = re.search(r"on Line: (\d+)", text)
         if found:
             return InputError(
                 f"{where}: ragged CSV: line {line.group(1) if line else '?'} has "
                 f"{found.group(2)} fields where the header has {found.group(1)}; "
                 "fix the file (quote fields that hold commas)"
-            )
-        converting = re.search(
-            r'converting column "(.*?)"\. Could not convert string "(.*?)" to \'(\w+)\'', text
-        )
-        if converting:
-            column, value, typ = converting.groups()
-            return InputError(
-                f"{where}: line {line.group(1) if line else '?'}, column {column!r} holds "
-                f"{value!r}, which is not a {typ} like the values before it; fix that "
-                "value, or convert the column to text"
             )
         return ragged_line(source) or InputError(
             f"{where}: cannot parse the CSV: {first_line(text)}"
