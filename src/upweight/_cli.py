@@ -442,9 +442,7 @@ def _main(argv: list[str] | None) -> int:
     except (typer.Abort, KeyboardInterrupt, _Stopped) as exc:
         cause = exc.interruption if isinstance(exc, _Stopped) else exc
         stop = cause if isinstance(cause, _signals.Interrupted) else _signals.Interrupted()
-        if not getattr(cause, "reported", False):
-            err().print(f"{stop.describe()}; no partial output was left")
-        return stop.exit_code
+        return _stopped_by(stop, reported=getattr(cause, "reported", False))
     except OSError as exc:  # the system's fault, not ours: a full disk, a read-only folder
         from ._files._commit import describe_os_error, hint_for
 
@@ -474,6 +472,13 @@ def _main(argv: list[str] | None) -> int:
     return result if isinstance(result, int) else 0
 
 
+def _stopped_by(stop: _signals.Interrupted, *, reported: bool = False) -> int:
+    """A run ended by a signal: one line (unless the command said it already), 128 + signal."""
+    if not reported:
+        ui.stderr().print(f"{stop.describe()}; no partial output was left")
+    return stop.exit_code
+
+
 def _unexpected(exc: Exception) -> int:
     """A bug, or bad input we did not foresee: one line and exit 1 (the traceback on demand).
 
@@ -482,9 +487,7 @@ def _unexpected(exc: Exception) -> int:
     run was interrupted, and says so.
     """
     if _signals.stopping():
-        stop = _signals.current()
-        ui.stderr().print(f"{stop.describe()}; no partial output was left")
-        return stop.exit_code
+        return _stopped_by(_signals.current())
     if os.environ.get("UPWEIGHT_DEBUG"):
         raise exc
     ui.stderr().print(

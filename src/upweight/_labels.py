@@ -98,12 +98,17 @@ def _check_object(values: npt.NDArray[Any], name: str) -> npt.NDArray[Any]:
     try:
         arrow = pa.array(values, from_pandas=True)
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
-        kinds = sorted({type(v).__name__ for v in values[:10_000]})
-        raise LabelError(
-            f"{name} mixes value types ({', '.join(kinds)}); "
-            "convert the labels to one type (all integers or all strings)"
-        ) from None
+        raise mixed_types(values, name) from None
     return _from_arrow(arrow, name)
+
+
+def mixed_types(values: npt.NDArray[Any], name: str) -> LabelError:
+    """The error for labels of several Python types (the first 10,000 looked at)."""
+    kinds = sorted({type(v).__name__ for v in values[:10_000]})
+    return LabelError(
+        f"{name} mixes value types ({', '.join(kinds)}); "
+        "convert the labels to one type (all integers or all strings)"
+    )
 
 
 def as_label_array(y: Any, *, name: str = "y") -> npt.NDArray[Any]:

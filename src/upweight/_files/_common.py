@@ -9,7 +9,7 @@ from typing import NamedTuple
 
 from .._exceptions import InputError
 
-__all__ = ["Inspection", "PathLike", "check_unique", "first_line", "missing_words"]
+__all__ = ["Inspection", "PathLike", "check_unique", "first_line", "missing_words", "path_text"]
 
 PathLike = str | os.PathLike[str]
 
@@ -24,6 +24,16 @@ class Inspection(NamedTuple):
 
 def missing_words(n: int) -> str:
     return f"{n:,} missing value" + ("" if n == 1 else "s")
+
+
+def path_text(value: object, what: str) -> str:
+    """``value`` as the text of a path; one clear error for bytes, numbers, None."""
+    text = os.fspath(value) if isinstance(value, str | os.PathLike) else None
+    if not isinstance(text, str):
+        raise InputError(
+            f"{what} must be a path as text (str or pathlib.Path); got {type(value).__name__}"
+        )
+    return text
 
 
 def first_line(exc: BaseException | str) -> str:

@@ -11,8 +11,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .._exceptions import FileError, InputError
-from ._common import PathLike
+from .._exceptions import FileError
+from ._common import PathLike, path_text
 from ._formats import output_kind, plan_sidecar
 from ._metadata import PLAN_METADATA_KEY
 from ._source import Source, glob_matches, is_glob
@@ -22,11 +22,7 @@ __all__ = ["check_output", "foreign_file", "output_path", "spelled_as_folder"]
 
 def output_path(dst: PathLike) -> Path:
     """The output as a path with a name: ``.`` and ``..`` become the folders they stand for."""
-    if not isinstance(dst, str | os.PathLike) or not isinstance(os.fspath(dst), str):
-        raise InputError(
-            f"the output must be a path as text (str or pathlib.Path); got {type(dst).__name__}"
-        )
-    out = Path(dst)
+    out = Path(path_text(dst, "the output"))
     if out.name in ("", "..", "."):
         out = Path(os.path.abspath(out))
     if not out.name:

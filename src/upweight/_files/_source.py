@@ -20,8 +20,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from .._exceptions import FileError, InputError
-from ._common import PathLike
+from .._exceptions import FileError
+from ._common import PathLike, path_text
 from ._formats import FORMATS, Format, format_of
 
 __all__ = [
@@ -170,13 +170,7 @@ def expand(src: PathLike) -> tuple[list[Path], str, Path | None]:
     name that does not exist is a glob. In a folder, and below a glob's fixed folders,
     hidden and underscore-prefixed entries are skipped at every depth.
     """
-    if not isinstance(src, str | os.PathLike):
-        raise InputError(
-            f"the input must be a path (str or pathlib.Path); got {type(src).__name__}"
-        )
-    text = os.fspath(src)
-    if not isinstance(text, str):
-        raise InputError("the input must be a path as text (str or pathlib.Path); got bytes")
+    text = path_text(src, "the input")
     path = Path(text)
     if not path.exists() and GLOB_CHARS.search(text):
         prefix = fixed_prefix(text)

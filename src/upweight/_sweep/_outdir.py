@@ -44,6 +44,7 @@ from .._files._commit import (
     hint_for,
     remove_stale_temporaries,
 )
+from .._files._common import path_text
 from .._types import CORRECTIONS
 from ._models import MODELS
 from ._plots import PLOTS
@@ -107,11 +108,7 @@ def fault(verb: str, path: Path, exc: OSError) -> FileError:
 
 def _named(path: str | os.PathLike[str]) -> Path:
     """The folder as a path with a name: ``.`` and ``..`` become the folders they stand for."""
-    if not isinstance(path, str | os.PathLike) or not isinstance(os.fspath(path), str):
-        raise InputError(
-            f"the output folder must be a path (str or pathlib.Path); got {type(path).__name__}"
-        )
-    if not os.fspath(path):
+    if not path_text(path, "the output folder"):
         raise InputError("the output folder is empty text; give a folder name (or '.')")
     out = Path(path)
     if out.name in ("", ".", ".."):

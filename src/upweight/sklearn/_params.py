@@ -32,14 +32,9 @@ def check_targets(y: Any) -> None:
     """
     from sklearn.utils.multiclass import check_classification_targets
 
-    from .._exceptions import LabelError
+    from .._labels import mixed_types
 
     try:
         check_classification_targets(y)
     except TypeError:
-        values = np.asarray(y, dtype=object).ravel()
-        kinds = sorted({type(v).__name__ for v in values[:10_000]})
-        raise LabelError(
-            f"y mixes value types ({', '.join(kinds)}); convert the labels to one type "
-            "(all integers or all strings)"
-        ) from None
+        raise mixed_types(np.asarray(y, dtype=object).ravel(), "y") from None
