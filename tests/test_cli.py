@@ -153,6 +153,19 @@ def test_an_unexpected_error_is_one_line_too(files, capsys, monkeypatch):
         main([str(a) for a in args])
 
 
+def test_a_library_out_of_memory_error_is_the_memory_line(files, capsys, monkeypatch):
+    import duckdb
+
+    def starved(*args, **kwargs):  # DuckDB's own error, not a MemoryError, from anywhere
+        raise duckdb.OutOfMemoryException("Failed to allocate block of 2048 bytes")
+
+    monkeypatch.setattr(upweight, "sample_file", starved)
+    args = ("sample", files["csv"], "-l", "fraud", "-k", "2", "-o", files["dir"] / "o.pq")
+    code, _, err = run(capsys, *args)
+    assert code == 2
+    assert err.startswith("error: out of memory;") and err.count("\n") == 1
+
+
 def test_overwrite(files, capsys):
     out_path = files["dir"] / "out.parquet"
     out_path.write_bytes(b"keep me")
@@ -592,6 +605,13 @@ def test_too_little_memory_is_one_line_never_unexpected(files, tmp_path, limit_m
         text=True,
         preexec_fn=limit,
     )
+    if proc.stderr.endswith("cannot allocate memory for thread-local data: ABORT\n"):
+        # glibc ends the process itself when a library thread's thread-local storage can't
+        # be allocated (exit 127), at any moment, even after our line; no Python code runs
+        # then, so nothing of ours can word it. No output is left.
+        assert proc.returncode == 127 and proc.stderr.count("\n") <= 2, proc.stderr
+        assert not (tmp_path / "o.parquet").exists()
+        return
     assert proc.returncode in (0, 2), proc.stderr
     if proc.returncode == 2:
         assert proc.stderr.startswith("error: ") and proc.stderr.count("\n") == 1, proc.stderr

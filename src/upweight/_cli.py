@@ -463,13 +463,25 @@ def _main(argv: list[str] | None) -> int:
         )
         return EXIT_BAD_INPUT
     except MemoryError:
-        err().print(
-            "error: out of memory; free memory, or pass fewer rows (a file input is streamed)"
-        )
-        return EXIT_BAD_INPUT
+        return _no_memory()
     except Exception as exc:  # a bug, or bad input we did not foresee
+        if _out_of_memory(exc):
+            return _no_memory()
         return _unexpected(exc)
     return result if isinstance(result, int) else 0
+
+
+def _out_of_memory(exc: Exception) -> bool:
+    """Whether ``exc`` is a library's own out-of-memory error (DuckDB's is no MemoryError)."""
+    duckdb = sys.modules.get("duckdb")
+    return duckdb is not None and isinstance(exc, duckdb.OutOfMemoryException)
+
+
+def _no_memory() -> int:
+    ui.stderr().print(
+        "error: out of memory; free memory, or pass fewer rows (a file input is streamed)"
+    )
+    return EXIT_BAD_INPUT
 
 
 def _stopped_by(stop: _signals.Interrupted, *, reported: bool = False) -> int:

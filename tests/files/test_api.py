@@ -948,3 +948,32 @@ def test_a_value_that_reads_like_a_csv_error_is_named_as_the_value(tmp_path, val
     src.write_text("id,label,ts\n" + "\n".join(rows) + f"\n30000,0,{value}\n")
     with pytest.raises(InputError, match=r"line 30002, column 'ts' holds .*which is not a TIME"):
         upweight.sample_file(src, tmp_path / "o.parquet", label="label", factor=2)
+
+
+def test_an_engine_call_out_of_memory_is_a_memory_error(tmp_path):
+    import duckdb
+
+    from upweight._files._duckdb import opened
+    from upweight._files._source import resolve
+
+    path = tmp_path / "d.parquet"
+    pq.write_table(pa.table({"y": [0, 1]}), path)
+
+    class Starved:  # a connection out of memory on every call
+        def __getattr__(self, name):
+            def fail(*args, **kwargs):
+                raise duckdb.OutOfMemoryException("Failed to allocate block of 2048 bytes")
+
+            return fail
+
+    with opened(resolve(str(path))) as engine:
+        real, engine.con = engine.con, Starved()
+        try:
+            for call in (
+                lambda: engine.register("t", pa.table({"a": [1]})),
+                lambda: engine.one("SELECT 1"),
+            ):
+                with pytest.raises(MemoryError, match="allocate"):
+                    call()
+        finally:
+            engine.con = real

@@ -440,7 +440,7 @@ def read_rows(src: PathLike, positions: npt.ArrayLike, *, columns: list[str] | N
             n_rows = int(engine.one(f"SELECT count(*) FROM {engine.plain_scan}")[0])
         if pos.size and (pos[0] < 0 or pos[-1] >= n_rows):
             raise InputError(f"row positions must lie in [0, {n_rows}); got {pos[0]}..{pos[-1]}")
-        engine.con.register("__mask", keep_mask(pos, n_rows))
+        engine.register("__mask", keep_mask(pos, n_rows))
         cols = ", ".join(f"s.{ident(c)}" for c in names)
         query = f"SELECT {cols} FROM {engine.plain_scan} AS s POSITIONAL JOIN __mask AS m"
         table = engine.run(lambda: engine.con.sql(f"{query} WHERE m.__keep").to_arrow_table())

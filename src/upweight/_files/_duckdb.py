@@ -22,8 +22,6 @@ __all__ = ["BATCH_ROWS", "Engine", "duckdb_text", "opened", "read_batches"]
 
 # DuckDB's words for a query stopped by a signal ("Interrupted!", "Interrupted: 15",
 # "Query interrupted"), not an interrupted system call (EINTR), which is a plain error
-# DuckDB's words for a query stopped by a signal ("Interrupted!", "Interrupted: 15",
-# "Query interrupted"), not an interrupted system call (EINTR), which is a plain error
 _STOPPED = re.compile(r"Interrupted!|Interrupted: \d+|[Qq]uery interrupted")
 _ONLY_STOPPED = re.compile(rf"\s*(?:\w+ Error: )?(?:{_STOPPED.pattern})\s*")
 
@@ -80,11 +78,11 @@ class Engine:
         self.source = source
         self.con = self.run(duckdb.connect)
         # progress is tracked (for query_progress) but never printed by DuckDB itself
-        self.con.execute("SET enable_progress_bar = true")
-        self.con.execute("SET enable_progress_bar_print = false")
-        self.con.execute("SET preserve_insertion_order = true")
+        self.execute("SET enable_progress_bar = true")
+        self.execute("SET enable_progress_bar_print = false")
+        self.execute("SET preserve_insertion_order = true")
         if threads is not None:
-            self.con.execute(f"SET threads = {int(threads)}")
+            self.execute(f"SET threads = {int(threads)}")
         fmt = source.format
         types = fmt.column_types(self) or None
         self.scan = fmt.scan(source, positions=True, types=types)
@@ -106,6 +104,14 @@ class Engine:
     def execute(self, query: str) -> None:
         """Run ``query`` for its effect (a ``COPY``)."""
         self.run(lambda: self.con.execute(query))
+
+    def register(self, name: str, table: Any) -> None:
+        """Make an Arrow ``table`` queryable as ``name``."""
+        self.run(lambda: self.con.register(name, table))
+
+    def unregister(self, name: str) -> None:
+        """Forget what :meth:`register` made queryable as ``name``."""
+        self.run(lambda: self.con.unregister(name))
 
     def run(self, fn: Callable[[], Any]) -> Any:
         """Call ``fn``; DuckDB's errors become upweight's, a signal its interruption."""

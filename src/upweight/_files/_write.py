@@ -86,7 +86,7 @@ def write_rows(
         + " ".join(f"WHEN s.{col} = {literal(c.label)} THEN {sql_float(c.weight)}" for c in plan)
         + " END"
     )
-    engine.con.register("__mask", keep_mask(positions, plan.n_rows))
+    engine.register("__mask", keep_mask(positions, plan.n_rows))
     columns = ", ".join(f"s.{ident(c)}" for c, _ in engine.columns)
     method = plan.method or "exact"
     whole = [literal(c.label) for c in plan if kept_whole(c.keep_rate, c.kept, c.count, method)]
@@ -100,4 +100,4 @@ def write_rows(
     options = fmt.copy_options(dst, plan.to_json(), folder=folder)
     with polling(engine, plan.n_rows, progress):
         engine.execute(f"COPY ({query}) TO {quote(str(tmp))} ({options})")
-    engine.con.unregister("__mask")
+    engine.unregister("__mask")
