@@ -26,6 +26,7 @@ def swept(small_data, tmp_path_factory) -> tuple[upweight.SweepResult, Path]:
         y=small_data.y,
         factors=[1, 5, 20],
         outdir=outdir,
+        convergence=True,
         convergence_batches=40,
         batch_size=16,
     )

@@ -59,7 +59,9 @@ def snapshot(paths: list[Path]) -> dict[Path, bytes]:
 # -- the manifest lists what the sweep wrote ---------------------------------------------------
 def test_the_manifest_lists_every_file_the_sweep_wrote(data, tmp_path):
     out = tmp_path / "out"
-    upweight.sweep(data.X, y=data.y, factors=[1, 4], convergence_batches=20, outdir=out)
+    upweight.sweep(
+        data.X, y=data.y, factors=[1, 4], convergence=True, convergence_batches=20, outdir=out
+    )
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["format"] == "upweight.sweep/2"
     assert on_disk(out) <= listed(out)
@@ -75,11 +77,11 @@ def test_a_refused_sweep_leaves_no_name_a_later_file_of_the_user_would_pass_for(
     --overwrite."""
     table = pq.read_table(data_file)
     x0 = table.column(0).to_numpy().copy()
-    x0[5] = np.nan
-    src = tmp_path / "nan.parquet"
+    x0[5] = np.inf  # found when the rows are read, after the folder was opened
+    src = tmp_path / "inf.parquet"
     pq.write_table(table.set_column(0, table.schema.field(0), pa.array(x0)), src)
     out = tmp_path / "out"
-    with pytest.raises(upweight.InputError, match="missing values"):
+    with pytest.raises(upweight.InputError, match="infinite values"):
         upweight.sweep(src, label="y", outdir=out, **FAST)
     assert on_disk(out) == set()  # nothing of the refused run is left
     out.mkdir(exist_ok=True)
@@ -373,7 +375,13 @@ def test_a_damaged_stored_run_is_computed_again(data, tmp_path, damage):
 
 def test_a_damaged_convergence_run_is_computed_again(data, tmp_path):
     out = tmp_path / "out"
-    kwargs = {"factors": [1, 4], "report": False, "convergence_batches": 20, "outdir": out}
+    kwargs = {
+        "factors": [1, 4],
+        "report": False,
+        "convergence": True,
+        "convergence_batches": 20,
+        "outdir": out,
+    }
     upweight.sweep(data.X, y=data.y, **kwargs)
     path = next((out / "runs").glob("convergence-sgd-k4-*.json"))
     stored = json.loads(path.read_text())

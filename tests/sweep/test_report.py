@@ -60,7 +60,13 @@ def test_dollar_signs_in_labels_do_not_break_the_plots(small_data, tmp_path):
     y = np.where(small_data.y == 1, "$fraud$", "le$$git")
     out = tmp_path / "out"
     result = upweight.sweep(
-        small_data.X, y=y, factors=[1, 5], outdir=out, convergence_batches=20, batch_size=16
+        small_data.X,
+        y=y,
+        factors=[1, 5],
+        outdir=out,
+        convergence=True,
+        convergence_batches=20,
+        batch_size=16,
     )
     assert result.settings["minority"] == "$fraud$"
     html = (out / "report.html").read_text(encoding="utf-8")

@@ -109,9 +109,20 @@ def test_bad_input_gets_one_clear_error(table, tmp_path):
         as_source(table, label="nope", y=None)
     with pytest.raises(InputError, match="give the labels"):
         as_source(np.zeros((3, 2)), label=None, y=None)
-    text = table.append_column("name", pa.array(["x"] * table.num_rows))
-    with pytest.raises(InputError, match=r"column 'name'.*numeric"):
-        as_source(text, label="fraud", y=None)
+    import datetime
+
+    days = pa.array([datetime.date(2026, 1, 1)] * table.num_rows)
+    dated = table.append_column("day", days).append_column("when", days)
+    with pytest.raises(InputError, match=r"'day' \(date32\[day\]\), 'when'.*--drop day,when"):
+        as_source(dated, label="fraud", y=None)
+    with pytest.raises(InputError, match=r"--features names columns not in the frame: 'nope'"):
+        as_source(table, label="fraud", y=None, features=["nope"])
+    with pytest.raises(InputError, match=r"every feature column .* is left out"):
+        as_source(
+            table, label="fraud", y=None, drop=[n for n in table.column_names if n != "fraud"]
+        )
+    with pytest.raises(InputError, match=r"the label is never a feature"):
+        as_source(table, label="fraud", y=None, drop=["fraud"])
     with pytest.raises(InputError, match="rows but y has"):
         as_source(np.zeros((3, 2)), label=None, y=[0, 1])
     with pytest.raises(FileError):

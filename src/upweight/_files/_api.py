@@ -402,10 +402,16 @@ def read_plan(path: PathLike) -> SamplingPlan:
 
 
 # -- for the sweep: labels once, then only the rows a configuration needs -------------------
-def column_names(src: PathLike) -> tuple[list[str], str]:
-    """Column names of a file, directory or glob (hive partition columns included)."""
+def column_names(src: PathLike) -> tuple[list[tuple[str, Any]], str]:
+    """Columns of a file, directory or glob, as (name, Arrow type); and the input's name.
+
+    Hive partition columns are included; no row is read.
+    """
     with opened(resolve(src)) as engine:
-        return [c for c, _ in engine.columns], engine.source.name
+        schema = engine.run(
+            lambda: engine.con.sql(f"SELECT * FROM {engine.plain_scan} LIMIT 0").to_arrow_table()
+        ).schema
+        return [(f.name, f.type) for f in schema], engine.source.name
 
 
 def read_labels(src: PathLike, *, label: str) -> Any:

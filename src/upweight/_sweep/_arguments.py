@@ -13,7 +13,7 @@ import numbers
 import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from .._correct import CORRECTIONS, correction
 from .._exceptions import InputError, PlanError, UpweightWarning
@@ -21,7 +21,7 @@ from .._plan import check_factor
 from .._random import SEED_LIMIT, check_seed
 from .._validation import positive_int
 from ._keys import Config, ConvergenceKey
-from ._models import check_model
+from ._models import Model, check_model
 
 __all__ = ["DEFAULT_FACTORS", "Arguments"]
 
@@ -89,6 +89,42 @@ def _warn_unused_upweights(
     )
 
 
+LEARNERS: tuple[str, ...] = ("sgd", "torch")
+
+
+def _check_convergence(value: Any) -> tuple[bool, tuple[str, ...]]:
+    """(automatic, learners): ``"auto"``, True, False, or learner names (``"sgd,torch"``).
+
+    ``"auto"`` measures the SGD learner when that costs at most about a quarter of the
+    sweep; True always; learner names always, those learners (PyTorch needs its extra).
+    """
+    if isinstance(value, bool):
+        return False, ("sgd",) if value else ()
+    if value == "auto":
+        return True, ("sgd",)
+    names = value.split(",") if isinstance(value, str) else value
+    try:
+        learners = tuple(dict.fromkeys(str(n).strip() for n in names))
+    except TypeError:
+        learners = ()
+    if not learners or any(n not in LEARNERS for n in learners):
+        raise InputError(
+            f"convergence must be 'auto', True, False, or learners among {', '.join(LEARNERS)} "
+            f"(e.g. 'sgd,torch'); got {value!r}"
+        )
+    if "torch" in learners:
+        from ._convergence import torch_available
+
+        if not torch_available():
+            from .._exceptions import MissingExtraError
+
+            raise MissingExtraError(
+                "convergence learner 'torch' needs PyTorch, which is not installed: "
+                "pip install 'upweight[torch]'"
+            )
+    return False, learners
+
+
 def _check_share(value: Any, name: str) -> float:
     if (
         isinstance(value, bool)
@@ -110,7 +146,7 @@ class Arguments:
     factors: list[float]
     upweights: list[float | None]
     corrections: list[str]
-    model: str
+    model: Model
     repeats: int
     seed: int
     validation_size: float
@@ -119,9 +155,30 @@ class Arguments:
     precision: float
     batch_size: int
     convergence: bool
+    convergence_auto: bool
+    learners: tuple[str, ...]
     convergence_batches: int
     overwrite: bool
     report: bool
+
+    #: The keyword arguments of :meth:`check`: those of :func:`upweight.sweep` it checks.
+    NAMES: ClassVar[tuple[str, ...]] = (
+        "factors",
+        "upweights",
+        "corrections",
+        "model",
+        "repeats",
+        "seed",
+        "validation_size",
+        "test_size",
+        "tolerance",
+        "precision",
+        "batch_size",
+        "convergence",
+        "convergence_batches",
+        "overwrite",
+        "report",
+    )
 
     @classmethod
     def check(
@@ -130,7 +187,7 @@ class Arguments:
         factors: Iterable[float] = DEFAULT_FACTORS,
         upweights: Iterable[float | str] | None = None,
         corrections: Sequence[str] = tuple(CORRECTIONS),
-        model: str = "logreg",
+        model: Any = "logreg",
         repeats: int = 1,
         seed: int = 0,
         validation_size: float = 0.1,
@@ -138,7 +195,7 @@ class Arguments:
         tolerance: float = 0.01,
         precision: float = 0.5,
         batch_size: int = 32,
-        convergence: bool = True,
+        convergence: bool | str | Sequence[str] = "auto",
         convergence_batches: int = 400,
         overwrite: bool = False,
         report: bool = True,
@@ -148,7 +205,16 @@ class Arguments:
         upweight_list = _check_upweights(upweights)
         correction_list = _check_corrections(corrections)
         _warn_unused_upweights(upweights, upweight_list, correction_list)
-        model = check_model(model)
+        checked_model = check_model(model)
+        if not checked_model.accepts_weights() and any(
+            correction(name).trains_weighted for name in correction_list
+        ):
+            raise InputError(
+                f"model {checked_model.name}'s fit takes no sample_weight, which the upweight "
+                "correction trains with; choose another model, or corrections offset,none "
+                "(--corrections offset,none)"
+            )
+        auto, learners = _check_convergence(convergence)
         repeats = positive_int(repeats, "repeats", InputError)
         batch_size = positive_int(batch_size, "batch_size", InputError)
         convergence_batches = positive_int(convergence_batches, "convergence_batches", InputError)
@@ -168,7 +234,7 @@ class Arguments:
             factors=factor_list,
             upweights=upweight_list,
             corrections=correction_list,
-            model=model,
+            model=checked_model,
             repeats=repeats,
             seed=seed,
             validation_size=validation_size,
@@ -176,7 +242,9 @@ class Arguments:
             tolerance=float(tolerance),
             precision=float(precision),
             batch_size=batch_size,
-            convergence=convergence,
+            convergence=bool(learners),
+            convergence_auto=auto,
+            learners=learners,
             convergence_batches=convergence_batches,
             overwrite=overwrite,
             report=report,
@@ -194,11 +262,11 @@ class Arguments:
                 for name in self.corrections:
                     if correction(name).trains_weighted:
                         out += [
-                            Config(self.model, k, k if u is None else u, name, r)
+                            Config(self.model.key, k, k if u is None else u, name, r)
                             for u in self.upweights
                         ]
                     else:
-                        out.append(Config(self.model, k, None, name, r))
+                        out.append(Config(self.model.key, k, None, name, r))
         return out
 
     def convergence_keys(self, learners: Sequence[str]) -> list[ConvergenceKey]:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
-from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -24,16 +23,6 @@ if TYPE_CHECKING:
     from ._result import SweepResult
 
 __all__ = ["demo", "parse_list", "print_summary", "sweep"]
-
-
-class ModelChoice(StrEnum):
-    """Models on the command line."""
-
-    logreg = "logreg"
-    hgb = "hgb"
-    sgd = "sgd"
-    lightgbm = "lightgbm"
-    xgboost = "xgboost"
 
 
 def parse_list(text: str, option: str, *, numbers: bool = True) -> list[Any]:
@@ -81,6 +70,39 @@ def _carry_on_hint(output: Path) -> Iterator[None]:
         )
         stop.reported = True  # type: ignore[attr-defined]
         raise stop from None
+
+
+@contextlib.contextmanager
+def _quiet(quiet: bool) -> Iterator[None]:
+    """With ``--quiet``, warnings are not printed either: nothing but errors."""
+    if not quiet:
+        yield
+        return
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        yield
+
+
+def _model(model: str, params: str | None) -> Any:
+    """A built-in model's key, or the estimator ``package.module:Class`` with ``params``."""
+    from ._models import MODELS, load_model
+
+    if model in MODELS:
+        if params is not None:
+            raise PlanError(
+                f"--model-params is for a --model package.module:Class; {model} is built in"
+            )
+        return model
+    return load_model(model, params)
+
+
+def _convergence(value: str, off: bool) -> Any:
+    """``--convergence`` as :func:`upweight.sweep` takes it; ``--no-convergence`` wins."""
+    if off:
+        return False
+    return {"on": True, "off": False}.get(value, value)
 
 
 def print_summary(console: Console, result: SweepResult, *, truth: Any = None) -> None:
@@ -176,9 +198,39 @@ def sweep(
         str,
         typer.Option("--corrections", help="Corrections to try: upweight, offset, none."),
     ] = "upweight,offset,none",
-    model: Annotated[ModelChoice, typer.Option("--model", "-m", help="Model to train.")] = (
-        ModelChoice.logreg
-    ),
+    model: Annotated[
+        str,
+        typer.Option(
+            "--model",
+            "-m",
+            help="Model to train: logreg, hgb, sgd, lightgbm, xgboost, or a scikit-learn "
+            "classifier as package.module:Class (e.g. sklearn.ensemble:RandomForestClassifier).",
+        ),
+    ] = "logreg",
+    model_params: Annotated[
+        str | None,
+        typer.Option(
+            "--model-params",
+            help="Parameters of a --model package.module:Class, as JSON: '{\"max_depth\": 8}'.",
+            show_default=False,
+        ),
+    ] = None,
+    features: Annotated[
+        str | None,
+        typer.Option(
+            "--features",
+            help="Columns to use, comma-separated (default: all but the label).",
+            show_default=False,
+        ),
+    ] = None,
+    drop: Annotated[
+        str | None,
+        typer.Option(
+            "--drop",
+            help="Columns to leave out, comma-separated (an ID, a timestamp).",
+            show_default=False,
+        ),
+    ] = None,
     repeats: Annotated[
         int, typer.Option("--repeats", "-r", min=1, help="Draws per configuration.")
     ] = 1,
@@ -198,9 +250,16 @@ def sweep(
         int, typer.Option("--batch-size", "-b", min=1, help="Batch size for convergence.")
     ] = 32,
     convergence: Annotated[
-        bool,
-        typer.Option("--convergence/--no-convergence", help="Measure minibatch convergence."),
-    ] = True,
+        str,
+        typer.Option(
+            "--convergence",
+            help="Measure minibatch convergence: auto (only where it costs at most about a "
+            "quarter of the sweep), on, or learners: sgd, torch (a small PyTorch MLP), sgd,torch.",
+        ),
+    ] = "auto",
+    no_convergence: Annotated[
+        bool, typer.Option("--no-convergence", help="Do not measure minibatch convergence.")
+    ] = False,
     overwrite: Annotated[
         bool,
         typer.Option(
@@ -221,14 +280,18 @@ def sweep(
     """
     import upweight  # the public function: the command line is a shell over it
 
-    with ui.sweep_progress(quiet) as progress, _carry_on_hint(output):
+    with ui.sweep_progress(quiet) as progress, _carry_on_hint(output), _quiet(quiet):
         result = upweight.sweep(
             data,
             label=label,
             factors=parse_list(factors, "--factors"),
             upweights=None if upweights is None else parse_list(upweights, "--upweights"),
             corrections=parse_list(corrections, "--corrections", numbers=False),
-            model=model.value,
+            model=_model(model, model_params),
+            features=None
+            if features is None
+            else parse_list(features, "--features", numbers=False),
+            drop=None if drop is None else parse_list(drop, "--drop", numbers=False),
             repeats=repeats,
             seed=seed,
             outdir=output,
@@ -237,7 +300,7 @@ def sweep(
             tolerance=tolerance,
             precision=precision,
             batch_size=batch_size,
-            convergence=convergence,
+            convergence=_convergence(convergence, no_convergence),
             overwrite=overwrite,
             progress=progress,
         )

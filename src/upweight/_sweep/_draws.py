@@ -16,6 +16,7 @@ convergence runs follow on the same rows.
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -26,15 +27,18 @@ import numpy.typing as npt
 
 from .._correct import Correction, correction
 from .._downsample import select_encoded
+from .._exceptions import InputError, UpweightError
 from .._plan import SamplingPlan
 from .._plan import plan as make_plan
+from .._rows import is_sparse
 from ._arguments import Arguments
+from ._columns import numeric_matrix, take
 from ._convergence import run_convergence
 from ._holdout import Holdout
 from ._keys import Config, ConvergenceKey, ConvergenceRunKey, EvalKey, FitKey
 from ._measure import PeakMemory, disk_bytes
 from ._metrics import evaluate_and_curves, evaluate_binary
-from ._models import DETERMINISTIC, fit_model, make_model
+from ._models import estimator_text, fit_model
 from ._outdir import OutputFolder
 from ._source import Source
 from ._split import Labels, Split
@@ -74,6 +78,7 @@ class _Fit:
     first: str  # the configuration it was fitted for
     val: npt.NDArray[np.float64]
     test: npt.NDArray[np.float64]
+    warnings: tuple[str, ...] = ()  # what the fit and its predictions warned, one line each
 
 
 @dataclass(frozen=True)
@@ -102,6 +107,12 @@ def _positions_within(
 def _positive_proba(estimator: Any, X: Any) -> npt.NDArray[np.float64]:
     proba = np.asarray(estimator.predict_proba(X), dtype=np.float64)
     return proba[:, 1] if proba.ndim == 2 else proba
+
+
+def _one_line(warning: warnings.WarningMessage) -> str:
+    """A caught warning as ``Category: message``, on one line, at most 200 characters."""
+    text = " ".join(f"{warning.category.__name__}: {warning.message}".split())
+    return text if len(text) <= 200 else text[:197] + "..."
 
 
 def _eval_key(fit: FitKey, corr: Correction, plan: SamplingPlan) -> EvalKey:
@@ -143,6 +154,10 @@ class Runner:
         self.timings = timings
         self.progress = progress
         self.classes = [labels.majority, labels.minority]
+        #: Why convergence was not measured although asked for ("auto": too costly).
+        self.convergence_note: str | None = None
+        self._deciding = False
+        self.estimator = estimator_text(args.model, source.columns)
 
     def announce(self, text: str) -> None:
         """Tell the progress callback how many configurations are done, and what is next."""
@@ -158,6 +173,12 @@ class Runner:
         pending = (
             [key for key in conv_keys if key not in self.conv_done] if args.convergence else []
         )
+        if pending and not self.source.columns.numeric:
+            pending = []
+            self.convergence_note = "the data has no numeric column for the minibatch learner"
+        # "auto": the first factor's runs are timed, then kept only if the whole is cheap
+        # (once runs are stored, an earlier run found it so)
+        self._deciding = args.convergence_auto and bool(pending) and not self.conv_done
         # the Parquet size of each training set is measured in a thread, next to the fits
         writer = ThreadPoolExecutor(max_workers=1)
         try:
@@ -172,11 +193,14 @@ class Runner:
                     conv_todo = [key for key in pending if key.factor == k] if r == 0 else []
                     if not todo and not conv_todo:
                         continue
+                    clock = time.perf_counter()
                     draw = self._draw(r, k, loaded, writer)
                     loaded = (draw.indices, draw.X)
                     self._configurations(draw, todo, holdout)
-                    if conv_todo:
-                        self._convergence(draw, conv_todo, holdout)
+                    if conv_todo and not self._convergence(
+                        draw, conv_todo, holdout, pending, time.perf_counter() - clock
+                    ):
+                        pending = []
                     if draw.disk_size is None:  # only convergence ran: the size is not reported
                         draw.disk.cancel()
         finally:
@@ -204,7 +228,7 @@ class Runner:
             clock = time.perf_counter()
             within = _positions_within(selection.indices, loaded)
             if within is not None and loaded is not None:
-                X = loaded[1][within]
+                X = take(loaded[1], within)
             else:
                 X, _ = self.source.rows(self.split.train_pos[selection.indices])
             load_seconds = time.perf_counter() - clock
@@ -265,28 +289,55 @@ class Runner:
         weights: npt.NDArray[np.float64] | None,
         holdout: Holdout,
     ) -> _Fit:
-        """Fit the model on the draw's rows; its probabilities on validation and test."""
+        """Fit the model on the draw's rows; its probabilities on validation and test.
+
+        Warnings of the fit and the predictions are kept with the results (never printed);
+        a fit that fails is one error naming the configuration.
+        """
         self.announce(f"k={draw.factor:g}, repeat {draw.repeat + 1}: fitting")
         model = self.args.model
-        model_seed = 0 if model in DETERMINISTIC else self.args.seed + draw.repeat
-        estimator = make_model(model, seed=model_seed)
+        model_seed = 0 if model.deterministic else self.args.seed + draw.repeat
+        estimator, fit_params = model.make(
+            self.source.columns, seed=model_seed, sparse=is_sparse(draw.X)
+        )
         target = draw.outcome.astype(np.int64)
-        with PeakMemory() as memory:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            with PeakMemory() as memory:
+                clock = time.perf_counter()
+                self._guarded(
+                    config, lambda: fit_model(estimator, draw.X, target, weights, fit_params)
+                )
+                seconds = time.perf_counter() - clock
+            self.timings["fit"] += seconds
             clock = time.perf_counter()
-            fit_model(estimator, draw.X, target, weights)
-            seconds = time.perf_counter() - clock
-        self.timings["fit"] += seconds
-        clock = time.perf_counter()
+            val = self._guarded(config, lambda: _positive_proba(estimator, holdout.X_val))
+            test = self._guarded(config, lambda: _positive_proba(estimator, holdout.X_test))
         fit = _Fit(
             seconds=seconds,
             # what selection and loading added, plus what the fit added on top
             peak_mb=draw.memory_mb + memory.mb,
             first=config.id,
-            val=_positive_proba(estimator, holdout.X_val),
-            test=_positive_proba(estimator, holdout.X_test),
+            val=val,
+            test=test,
+            warnings=tuple(_one_line(w) for w in caught),
         )
         self.timings["evaluate"] += time.perf_counter() - clock
         return fit
+
+    def _guarded(self, config: Config, call: Callable[[], Any]) -> Any:
+        """``call()``; a model's own error becomes one line naming the configuration."""
+        try:
+            return call()
+        except (UpweightError, MemoryError):
+            raise
+        except Exception as exc:
+            text = " ".join(str(exc).split())[:300]
+            raise InputError(
+                f"model {self.args.model.name} failed at k={config.factor:g} "
+                f"({config.correction}): {type(exc).__name__}: {text}; check that the model "
+                "fits these columns (text, missing values), or leave columns out (--drop)"
+            ) from None
 
     def _evaluate(
         self, fit: _Fit, corr: Correction, plan: SamplingPlan, holdout: Holdout
@@ -319,6 +370,9 @@ class Runner:
             "peak_memory_mb": fit.peak_mb,
             "disk_bytes": draw.disk_size,
             "fit_shared_with": None if fit.first == config.id else fit.first,
+            "estimator": self.estimator,
+            "warnings": len(fit.warnings),
+            "first_warning": fit.warnings[0] if fit.warnings else None,
             **{f"val_{m}": v for m, v in figures.val.items()},
             **{f"test_{m}": v for m, v in figures.test.items()},
         }
@@ -330,37 +384,93 @@ class Runner:
         self.announce(f"k={draw.factor:g}, repeat {draw.repeat + 1}")
 
     # -- convergence ------------------------------------------------------------------------
-    def _convergence(self, draw: Draw, keys: Sequence[ConvergenceKey], holdout: Holdout) -> None:
-        """The factor's convergence runs on the draw's rows; equal runs are run once."""
+    def _convergence(
+        self,
+        draw: Draw,
+        keys: Sequence[ConvergenceKey],
+        holdout: Holdout,
+        pending: Sequence[ConvergenceKey],
+        draw_seconds: float,
+    ) -> bool:
+        """The factor's convergence runs on the draw's rows; equal runs are run once.
+
+        Under ``convergence="auto"`` the first factor's runs decide: when all of them would
+        take more than about a quarter of the sweep, they are dropped (nothing stored) and
+        False returned, with :attr:`convergence_note` saying why.
+        """
         clock = time.perf_counter()
         self.announce(f"k={draw.factor:g}: convergence")
         args = self.args
+        X = numeric_matrix(draw.X, self.source.columns)
         runs: dict[ConvergenceRunKey, dict[str, Any]] = {}
-        for key in keys:
-            corr = correction(key.correction)
-            plan = draw.plan if corr.trains_weighted else draw.plain
-            fit_key = FitKey(draw.repeat, draw.factor, corr.fit_key(plan))
-            run_key = ConvergenceRunKey(key.learner, _eval_key(fit_key, corr, plan))
-            if run_key not in runs:
-                weighted = corr.weighted(plan)
-                runs[run_key] = run_convergence(
-                    draw.X,
-                    draw.outcome,
-                    plan.weight_array()[draw.kept_codes] if weighted else None,
-                    correction=key.correction,
-                    plan=plan,
-                    classes=self.classes,
-                    X_val=holdout.conv_X,
-                    outcome_val=holdout.conv_y,
-                    center=holdout.center,
-                    scale=holdout.scale,
-                    batch_size=args.batch_size,
-                    n_batches=args.convergence_batches,
-                    seed=args.seed,
-                    learner=key.learner,
-                )
-            run = {**runs[run_key], "factor": draw.factor, "correction": key.correction}
+        measured: dict[ConvergenceKey, dict[str, Any]] = {}
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the learners' own notes are not results
+            for key in keys:
+                corr = correction(key.correction)
+                plan = draw.plan if corr.trains_weighted else draw.plain
+                fit_key = FitKey(draw.repeat, draw.factor, corr.fit_key(plan))
+                run_key = ConvergenceRunKey(key.learner, _eval_key(fit_key, corr, plan))
+                if run_key not in runs:
+                    weighted = corr.weighted(plan)
+                    runs[run_key] = run_convergence(
+                        X,
+                        draw.outcome,
+                        plan.weight_array()[draw.kept_codes] if weighted else None,
+                        correction=key.correction,
+                        plan=plan,
+                        classes=self.classes,
+                        X_val=holdout.conv_X,
+                        outcome_val=holdout.conv_y,
+                        center=holdout.center,
+                        scale=holdout.scale,
+                        batch_size=args.batch_size,
+                        n_batches=args.convergence_batches,
+                        seed=args.seed,
+                        learner=key.learner,
+                    )
+                measured[key] = {
+                    **runs[run_key],
+                    "factor": draw.factor,
+                    "correction": key.correction,
+                }
+        spent = time.perf_counter() - clock
+        self.timings["convergence"] += spent
+        if self._deciding:
+            self._deciding = False
+            note = self._too_costly(spent, draw_seconds, pending)
+            if note is not None:
+                self.convergence_note = note
+                return False
+        for key, run in measured.items():
             if self.folder is not None:
                 self.folder.write_json(key.file_name, run)
             self.conv_done[key] = run
-        self.timings["convergence"] += time.perf_counter() - clock
+        return True
+
+    def _too_costly(
+        self, spent: float, draw_seconds: float, pending: Sequence[ConvergenceKey]
+    ) -> str | None:
+        """Why the convergence runs would cost more than a quarter of the sweep, or None.
+
+        Projected from the first factor: its convergence runs (``spent``) times the
+        factors to measure, against its draw (selection, loading, fits: ``draw_seconds``)
+        scaled to every draw -- a fit's time taken as proportional to its rows, so that a
+        factor k draws k_min / k of the first draw's time -- plus what the sweep spent
+        before (labels, split, validation and test rows).
+        """
+        factors = sorted({key.factor for key in pending})
+        k_min = factors[0] if factors else 1.0
+        conv = spent * len(factors)
+        draws = draw_seconds * self.args.repeats * sum(k_min / k for k in self.args.factors)
+        before = sum(
+            self.timings.get(name, 0.0)
+            for name in ("count labels", "split", "load validation and test")
+        )
+        if conv <= (draws + before) / 3:
+            return None
+        return (
+            f"skipped: it would take about {conv:.1f} s against {draws + before:.1f} s for "
+            "the rest of the sweep (convergence='auto'); pass convergence=True "
+            "(--convergence sgd) to measure it"
+        )

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from ._columns import numeric_matrix, take
 from ._source import Source
 from ._split import Labels, Split
 
@@ -58,7 +59,7 @@ def load_holdout(source: Source, labels: Labels, split: Split, *, seed: int) -> 
     eval_pos = np.union1d(split.val_pos, split.test_pos)
     X_eval, _ = source.rows(eval_pos)
     in_val = np.isin(eval_pos, split.val_pos, assume_unique=True)
-    X_val, X_test = X_eval[in_val], X_eval[~in_val]
+    X_val, X_test = take(X_eval, in_val), take(X_eval, ~in_val)
     y_val = labels.outcome(labels.encoded.codes[split.val_pos])
     y_test = labels.outcome(labels.encoded.codes[split.test_pos])
     del X_eval
@@ -66,7 +67,6 @@ def load_holdout(source: Source, labels: Labels, split: Split, *, seed: int) -> 
     if y_val.size > CONVERGENCE_VAL_ROWS:
         rng = np.random.default_rng(seed)
         conv_rows = np.sort(rng.choice(y_val.size, CONVERGENCE_VAL_ROWS, replace=False))
-    conv_X = X_val[conv_rows]
-    dense_val = conv_X.toarray() if hasattr(conv_X, "toarray") else np.asarray(conv_X)
+    dense_val = numeric_matrix(take(X_val, conv_rows), source.columns)
     center, scale = _standardisation(dense_val)
     return Holdout(X_val, X_test, y_val, y_test, dense_val, y_val[conv_rows], center, scale)

@@ -20,8 +20,13 @@ def disk_bytes(X: Any, outcome: npt.NDArray[np.float64], weight: Any) -> int:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    dense = X.toarray() if hasattr(X, "toarray") else np.asarray(X)
-    columns = {f"f{j}": dense[:, j] for j in range(dense.shape[1])}
+    if hasattr(X, "iloc"):  # a DataFrame: text columns stay text
+        columns = {
+            f"f{j}": pa.array(X.iloc[:, j].to_numpy(), from_pandas=True) for j in range(X.shape[1])
+        }
+    else:
+        dense = X.toarray() if hasattr(X, "toarray") else np.asarray(X)
+        columns = {f"f{j}": dense[:, j] for j in range(dense.shape[1])}
     columns["label"] = outcome.astype(np.int8)
     columns["weight"] = np.ones(outcome.size) if weight is None else weight
     sink = pa.MockOutputStream()

@@ -18,6 +18,14 @@ Steps, in order, each in its own module:
    :mod:`._convergence`).
 4. The results are summarized and the recommendation made from the validation figures
    (:mod:`._result`); the table, the plots and the report are written (:mod:`._save`).
+
+What is never done twice: the labels are read once; a configuration whose rows and
+weights equal another's shares its fit (offset and no correction share the unweighted
+fit; at factor 1 every correction is one model); for one repeat the rows are read from
+the source once, for the smallest factor, because a larger factor keeps a subset of
+them (the selection is nested), and taken in memory for the others. The Parquet size
+of each factor's training rows is measured in a background thread while the models
+fit; the peak memory figures include that write.
 """
 
 from __future__ import annotations
@@ -30,11 +38,10 @@ from typing import Any
 
 from .._validation import check_callback
 from ._arguments import DEFAULT_FACTORS, Arguments
-from ._convergence import torch_available
 from ._draws import ConvergenceDone, Done, Progress, Runner
 from ._holdout import load_holdout
 from ._keys import Config, ConvergenceKey
-from ._models import HANDLES_MISSING
+from ._models import estimator_text
 from ._outdir import OutputFolder, report_files
 from ._result import SweepResult, summarize
 from ._save import save_into
@@ -86,7 +93,9 @@ def sweep(
     factors: Iterable[float] = DEFAULT_FACTORS,
     upweights: Iterable[float | str] | None = None,
     corrections: Sequence[str] = ("upweight", "offset", "none"),
-    model: str = "logreg",
+    model: Any = "logreg",
+    features: Sequence[str] | None = None,
+    drop: Sequence[str] | None = None,
     repeats: int = 1,
     seed: int = 0,
     outdir: str | os.PathLike[str] | None = None,
@@ -95,7 +104,7 @@ def sweep(
     tolerance: float = 0.01,
     precision: float = 0.5,
     batch_size: int = 32,
-    convergence: bool = True,
+    convergence: bool | str | Sequence[str] = "auto",
     convergence_batches: int = 400,
     overwrite: bool = False,
     report: bool = True,
@@ -128,9 +137,18 @@ def sweep(
         ``"upweight"``: trained with the plan's weights; ``"offset"``: trained without
         weights, probabilities corrected by :func:`upweight.correct_proba`; ``"none"``:
         trained without weights, probabilities as they come.
-    model : {"logreg", "hgb", "sgd", "lightgbm", "xgboost"}, default="logreg"
-        scikit-learn's LogisticRegression, HistGradientBoostingClassifier or
-        SGDClassifier (log loss, standardised features), LightGBM or XGBoost (extras).
+    model : {"logreg", "hgb", "sgd", "lightgbm", "xgboost"} or classifier, default="logreg"
+        A built-in model: scikit-learn's LogisticRegression or SGDClassifier (log loss)
+        after imputing (mean, with a missing-indicator) and standardising numeric columns
+        and one-hot encoding text ones; HistGradientBoostingClassifier, LightGBM or
+        XGBoost (extras) with NaN as it is and native categorical splits. Or any
+        scikit-learn classifier with ``predict_proba`` (a ``Pipeline`` too), cloned for
+        every fit, the weights going to its final step; it gets a pandas DataFrame when
+        the data has column names (a frame or a file), else the array.
+    features, drop : sequence of str, optional
+        The columns to use, or those to leave out (an ID, a timestamp). Without either,
+        every column but the label. A constant column, or an integer or text column unique
+        on every row, is flagged (an :class:`UpweightWarning`, and the report).
     repeats : int, default=1
         Draws of the downsampled rows per configuration (repeat *r* selects with seed
         ``seed + r``); the spread over repeats is reported.
@@ -150,8 +168,11 @@ def sweep(
         Recall is reported at this precision.
     batch_size : int, default=32
         Batch size of the profile's batch view and of the convergence runs.
-    convergence : bool, default=True
-        Measure the convergence of minibatch training.
+    convergence : {"auto", True, False} or str, default="auto"
+        Measure the convergence of minibatch training (an SGD logistic regression).
+        ``"auto"``: only where it costs at most about a quarter of the sweep (the report
+        says when it was skipped); True: always; learner names such as ``"sgd,torch"``:
+        those learners (``"torch"``, a small PyTorch MLP, needs the torch extra).
     convergence_batches : int, default=400
         Batches per convergence run.
     overwrite : bool, default=False
@@ -166,8 +187,7 @@ def sweep(
     Returns
     -------
     SweepResult
-        The results table (one row per configuration and repeat), the summary over
-        repeats, the convergence measurements, the profile and the recommendation.
+        The results (a row per configuration and repeat), summary and recommendation.
 
     Raises
     ------
@@ -179,8 +199,11 @@ def sweep(
         (``validation_size``, ``test_size``) that leave a split fewer than ten minority
         rows (the message says how many are needed and which shares would do).
     InputError
-        Features that are not numeric or hold infinite values, NaN for a model that cannot
-        fit missing values (``logreg``, ``sgd``), more than two classes.
+        Feature columns of types no model can use (dates, lists), infinite values, a
+        column with no value, unknown ``features`` / ``drop`` names or none left, a
+        ``model`` that is not a classifier with ``predict_proba``, a model whose fit takes
+        no weights with the upweight correction, a model that fails to fit (its error,
+        in one line), more than two classes.
     MissingExtraError
         The model's framework is not installed (the message names the extra).
     FileError
@@ -188,16 +211,6 @@ def sweep(
         ``overwrite``), files of the user's where the sweep writes, another program's
         manifest, or is being written by another sweep; an output would replace an input;
         a file cannot be read or written (one line naming it).
-
-    Notes
-    -----
-    What is never done twice: the labels are read once; a configuration whose rows and
-    weights equal another's shares its fit (offset and no correction share the unweighted
-    fit; at factor 1 every correction is one model); for one repeat the rows are read from
-    the source once, for the smallest factor, because a larger factor keeps a subset of
-    them (the selection is nested), and taken in memory for the others. The Parquet size
-    of each factor's training rows is measured in a background thread while the models
-    fit; the peak memory figures include that write.
 
     Examples
     --------
@@ -210,24 +223,18 @@ def sweep(
     >>> result.recommendation.best.correction in ("upweight", "offset", "none")
     True
     """
-    arguments = Arguments.check(
-        factors=factors,
-        upweights=upweights,
-        corrections=corrections,
-        model=model,
-        repeats=repeats,
-        seed=seed,
-        validation_size=validation_size,
-        test_size=test_size,
-        tolerance=tolerance,
-        precision=precision,
-        batch_size=batch_size,
-        convergence=convergence,
-        convergence_batches=convergence_batches,
-        overwrite=overwrite,
-        report=report,
+    given = locals()
+    arguments = Arguments.check(**{name: given[name] for name in Arguments.NAMES})
+    return run(
+        data,
+        label=label,
+        y=y,
+        args=arguments,
+        outdir=outdir,
+        progress=progress,
+        features=features,
+        drop=drop,
     )
-    return run(data, label=label, y=y, args=arguments, outdir=outdir, progress=progress)
 
 
 def run(
@@ -239,13 +246,15 @@ def run(
     outdir: str | os.PathLike[str] | None,
     progress: Progress | None = None,
     rules: FolderRules = SWEEP_RULES,
+    features: Sequence[str] | None = None,
+    drop: Sequence[str] | None = None,
 ) -> SweepResult:
     """:func:`sweep` with its arguments checked, into a folder under ``rules``."""
     check_callback(progress)
     timings: dict[str, float] = {}
     clock = time.perf_counter()
-    source = as_source(data, label=label, y=y)
-    source.check_features(model=args.model, allow_nan=args.model in HANDLES_MISSING)
+    source = as_source(data, label=label, y=y, features=features, drop=drop)
+    source.prepare(frame=args.model.wants_frame and _named(data, label))
     labels = read_labels(source, label=label, args=args)
     timings["count labels"] = time.perf_counter() - clock
     clock = time.perf_counter()
@@ -254,7 +263,7 @@ def run(
 
     settings = _folder_settings(source, labels, args, label=label)
     configs = args.configs()
-    conv_keys = args.convergence_keys(["sgd", *(["torch"] if torch_available() else [])])
+    conv_keys = args.convergence_keys(args.learners)
     targets = _targets(args, configs, conv_keys)
     folder = None if outdir is None else _open_folder(outdir, source, targets, args, rules)
     try:
@@ -275,10 +284,21 @@ def run(
         clock = time.perf_counter()
         holdout = load_holdout(source, labels, split, seed=args.seed)
         timings["load validation and test"] = time.perf_counter() - clock
+        _warn_flagged(source)
         timings.update(dict.fromkeys(_DRAW_TIMINGS, 0.0))
         runner.run(configs, conv_keys, holdout)
         result = _summarize(
-            source, labels, split, configs, conv_keys, done, conv_done, args, label, timings
+            source,
+            labels,
+            split,
+            configs,
+            conv_keys,
+            done,
+            conv_done,
+            args,
+            label,
+            timings,
+            convergence_note=runner.convergence_note,
         )
         if folder is not None and args.report:
             clock = time.perf_counter()
@@ -288,6 +308,42 @@ def run(
     finally:
         if folder is not None:
             folder.close()
+
+
+#: Bumped when the built-in models change (preprocessing added in version 2): runs stored
+#: by another version are not reused.
+MODELS_VERSION = 2
+
+
+def _named(data: Any, label: str | None) -> bool:
+    """Whether the data has column names: a file, or a data frame."""
+    from .._rows import is_frame
+
+    return isinstance(data, str | os.PathLike) or label is not None or is_frame(data)
+
+
+def _warn_flagged(source: Source) -> None:
+    """One warning naming the columns that look like mistakes (an ID, a constant)."""
+    if not source.flagged:
+        return
+    import warnings
+
+    from .._exceptions import UpweightWarning
+
+    shown = "; ".join(f"{name!r} is {why}" for name, why in list(source.flagged.items())[:5])
+    names = ",".join(list(source.flagged)[:5])
+    warnings.warn(
+        f"feature columns that look like mistakes: {shown}; leave them out with --drop "
+        f"{names} (drop=[...]) unless they are meant",
+        UpweightWarning,
+        stacklevel=4,
+    )
+
+
+def _convergence_setting(args: Arguments, note: str | None) -> dict[str, Any]:
+    """How convergence was decided: the mode, the learners, and why it was skipped."""
+    mode = "auto" if args.convergence_auto else ("on" if args.convergence else "off")
+    return {"mode": mode, "learners": list(args.learners), "skipped": note}
 
 
 # -- the output folder -----------------------------------------------------------------------
@@ -305,6 +361,7 @@ def _folder_settings(
         "test_size": args.test_size,
         "precision": args.precision,
         "batch_size": args.batch_size,
+        "models": MODELS_VERSION,
     }
 
 
@@ -374,6 +431,8 @@ def _summarize(
     args: Arguments,
     label: str | None,
     timings: dict[str, float],
+    *,
+    convergence_note: str | None,
 ) -> SweepResult:
     """The result: every configuration's row, the convergence runs, and the settings."""
     return summarize(
@@ -385,7 +444,11 @@ def _summarize(
         settings={
             "data": source.description,
             "label": label,
-            "model": args.model,
+            "model": args.model.key if args.model.builtin else args.model.name,
+            "estimator": estimator_text(args.model, source.columns),
+            "columns": source.columns.describe(),
+            "flagged": dict(source.flagged),
+            "convergence": _convergence_setting(args, convergence_note),
             "factors": args.factors,
             "upweights": ["factor" if u is None else u for u in args.upweights],
             "corrections": args.corrections,

@@ -25,6 +25,7 @@ import numpy.typing as npt
 from .._exceptions import FileError, InputError, LabelError
 from .._labels import as_label_array
 from .._rows import is_frame, is_sparse, n_rows
+from ._columns import Columns, choose, flags, take, to_features
 
 __all__ = ["ArraySource", "FileSource", "Source", "as_source"]
 
@@ -34,6 +35,9 @@ class Source(Protocol):
 
     description: str
     feature_names: tuple[str, ...]
+    columns: Columns
+    #: Columns that look like mistakes (an ID, a constant): ``{column: why}``.
+    flagged: dict[str, str]
     #: The input files (never written), the directory they come from, if any, and the
     #: glob they were matched by, if any (outputs it would match are refused).
     inputs: tuple[Path, ...]
@@ -48,43 +52,13 @@ class Source(Protocol):
         """Features and labels of the rows at ``positions`` (sorted), in that order."""
         ...
 
-    def check_features(self, *, model: str, allow_nan: bool) -> None:
-        """Refuse infinite values, and NaN unless ``allow_nan`` (see :func:`_check_values`)."""
+    def prepare(self, *, frame: bool) -> None:
+        """Serve features as a DataFrame (``frame``) or, when all are numeric, a matrix."""
         ...
 
     def fingerprint(self) -> str:
         """Identifies the data, values included: stored results are reused only on a match."""
         ...
-
-
-def _numeric_matrix(frame: Any, columns: list[str], where: str) -> npt.NDArray[Any]:
-    """A 2-D float array from the named columns of a pyarrow Table; nulls become NaN."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    if not columns:
-        raise InputError(f"{where} has no feature column besides the label")
-    arrays = []
-    all_float32 = True
-    for name in columns:
-        column = frame.column(name)
-        kind = column.type
-        if pa.types.is_dictionary(kind) or not (
-            pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_boolean(kind)
-        ):
-            raise InputError(
-                f"feature column {name!r} of {where} has type {kind}; the sweep's models need "
-                "numeric features: encode or drop that column first"
-            )
-        all_float32 &= pa.types.is_float32(kind)
-        arrays.append(column)
-    dtype = np.float32 if all_float32 else np.float64
-    out = np.empty((frame.num_rows, len(columns)), dtype=dtype)
-    for j, column in enumerate(arrays):
-        if column.null_count:  # missing values become NaN; the model decides (_check_values)
-            column = pc.fill_null(pc.cast(column, pa.float64()), np.nan)
-        out[:, j] = column.to_numpy()
-    return out
 
 
 def _fingerprint(labels: npt.NDArray[Any], extra: str, data: bytes = b"") -> str:
@@ -167,10 +141,12 @@ def _is_parquet(path: Path, file_format: Any) -> bool:
         return False
 
 
-def _check_values(X: Any, names: tuple[str, ...], where: str, model: str, allow_nan: bool) -> None:
-    """Refuse infinite values for every model, and NaN for models that cannot fit them.
+def _check_values(X: Any, names: tuple[str, ...], where: str) -> None:
+    """Refuse infinite values, and a column with no value at all.
 
-    One line naming the first few columns, each with its count of such values.
+    One line naming the first few columns, each with its count of such values. Missing
+    values (NaN) are the model's to handle: the built-in ones impute them or take them as
+    they are.
     """
     values = X.data if is_sparse(X) else X
     if values.dtype.kind != "f" or values.size == 0 or np.isfinite(values).all():
@@ -182,32 +158,60 @@ def _check_values(X: Any, names: tuple[str, ...], where: str, model: str, allow_
             return np.bincount(X.indices[mask], minlength=width)
         return np.count_nonzero(mask, axis=0)
 
-    def named(counts: npt.NDArray[np.intp]) -> str:
-        hit = np.flatnonzero(counts)
-        shown = ", ".join(f"{names[j]!r} ({counts[j]:,})" for j in hit[:5])
-        return shown + (f" and {hit.size - 5} more" if hit.size > 5 else "")
-
     infinite = per_column(np.isinf(values))
     if infinite.any():
+        hit = np.flatnonzero(infinite)
+        shown = ", ".join(f"{names[j]!r} ({infinite[j]:,})" for j in hit[:5])
+        shown += f" and {hit.size - 5} more" if hit.size > 5 else ""
         raise InputError(
-            f"feature columns of {where} hold infinite values: {named(infinite)}; no model "
-            "can fit them: replace or drop them first"
+            f"feature columns of {where} hold infinite values: {shown}; no model "
+            "can fit them: replace them, or leave the columns out (--drop; drop=[...])"
         )
-    missing = per_column(np.isnan(values))
-    if not is_sparse(X):
-        empty = np.flatnonzero(missing == X.shape[0])
-        if empty.size and X.shape[0]:
+    if not is_sparse(X) and X.shape[0]:
+        empty = np.flatnonzero(per_column(np.isnan(values)) == X.shape[0])
+        if empty.size:
             raise InputError(
                 f"feature column {names[empty[0]]!r} of {where} holds no value (every row is "
-                "missing); drop it, it tells a model nothing"
+                "missing); leave it out (--drop; drop=[...]), it tells a model nothing"
             )
-    if missing.any() and not allow_nan:
-        raise InputError(
-            f"feature columns of {where} hold missing values (NaN or null): "
-            f"{named(missing)}; model {model!r} cannot fit them: fill or drop them first, "
-            "or use --model hgb, "
-            "lightgbm or xgboost (model='hgb', ...), which handle missing values"
+
+
+def _check_table(table: Any, columns: Columns, where: str) -> None:
+    """:func:`_check_values` for the numeric columns of a pyarrow Table, before conversion."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    rows = table.num_rows
+    infinite, empty = [], []
+    for name in columns.features:
+        column = table.column(name)
+        floating = pa.types.is_floating(column.type)
+        if floating and rows:
+            count = int(pc.sum(pc.is_inf(column)).as_py() or 0)
+            if count:
+                infinite.append(f"{name!r} ({count:,})")
+        missing = column.null_count
+        if floating and rows:
+            missing += int(pc.sum(pc.is_nan(column)).as_py() or 0)
+        if rows and missing == rows:
+            empty.append(name)
+    if infinite:
+        shown = ", ".join(infinite[:5]) + (
+            f" and {len(infinite) - 5} more" if len(infinite) > 5 else ""
         )
+        raise InputError(
+            f"feature columns of {where} hold infinite values: {shown}; no model "
+            "can fit them: replace them, or leave the columns out (--drop; drop=[...])"
+        )
+    if empty:
+        raise InputError(
+            f"feature column {empty[0]!r} of {where} holds no value (every row is "
+            "missing); leave it out (--drop; drop=[...]), it tells a model nothing"
+        )
+
+
+def _schema_of(table: Any) -> list[tuple[str, Any]]:
+    return [(str(f.name), f.type) for f in table.schema]
 
 
 class ArraySource:
@@ -216,62 +220,104 @@ class ArraySource:
     Parameters
     ----------
     X : array-like, sparse matrix or data frame
-        Features; a data frame may also hold the label column (``label``).
+        Features; a data frame may also hold the label column (``label``). A frame may
+        hold text and categorical columns; an array must be numeric.
     y : array-like, optional
         Labels; instead of ``label``.
     label : str, optional
         Name of the label column of ``X`` (a pandas, polars or pyarrow frame).
+    features, drop : sequence of str, optional
+        The columns to use, or those to leave out (an array's are named ``x0``, ``x1``...).
     """
 
     inputs: tuple[Path, ...] = ()
     input_folder: Path | None = None
     input_pattern: str | None = None
 
-    def __init__(self, X: Any, y: Any = None, *, label: str | None = None) -> None:
+    def __init__(
+        self,
+        X: Any,
+        y: Any = None,
+        *,
+        label: str | None = None,
+        features: Any = None,
+        drop: Any = None,
+    ) -> None:
         self.description = f"in-memory {type(X).__name__}"
+        self._table: Any = None
+        self._X: Any = None
+        self.flagged: dict[str, str] = {}
         if label is not None:
-            X, y = self._split_frame(X, label)
+            if not is_frame(X):
+                raise InputError(
+                    f"label={label!r} names a column of a data frame; X is {type(X).__name__}: "
+                    "pass y=... instead"
+                )
+            table = _to_arrow(X)
+            names = list(map(str, table.column_names))
+            if label not in names:
+                raise LabelError(
+                    f"label column {label!r} not found; columns are: {', '.join(names)}"
+                )
+            y = table.column(label)
+            self._from_table(table, label=label, features=features, drop=drop, where="the frame")
         elif y is None:
             raise InputError("give the labels: y=... for arrays, or label='column' for a frame")
         elif is_frame(X):
-            X = self._frame_features(X)
+            self._from_table(_to_arrow(X), label=None, features=features, drop=drop, where="X")
+        else:
+            self._from_array(X, features=features, drop=drop)
         self._y = as_label_array(y, name="y" if label is None else f"label column {label!r}")
-        rows = n_rows(X)
+        rows = self._table.num_rows if self._table is not None else n_rows(self._X)
         if rows != self._y.size:
             raise InputError(f"X has {rows} rows but y has {self._y.size} labels; they must match")
+
+    def _from_table(
+        self, table: Any, *, label: str | None, features: Any, drop: Any, where: str
+    ) -> None:
+        self.columns = choose(
+            _schema_of(table), label=label, features=features, drop=drop, where=where
+        )
+        self.feature_names = self.columns.features
+        self._table = table.select(list(self.columns.features))
+        self._where = where
+        _check_table(self._table, self.columns, where)
+        self.flagged = flags(self._table, self.columns)
+
+    def _from_array(self, X: Any, *, features: Any, drop: Any) -> None:
         if is_sparse(X):
-            self._X = X.tocsr()
+            array = X.tocsr()
         else:
             array = np.asarray(X)
             if array.ndim != 2:
                 raise InputError(f"X must be 2-D (rows x features); got shape {array.shape}")
             if array.dtype.kind not in "biuf":
                 raise InputError(
-                    f"X has dtype {array.dtype}; the sweep's models need numeric features"
+                    f"X has dtype {array.dtype}; an array must be numeric: pass a data frame "
+                    "to use text or categorical columns"
                 )
-            self._X = array
-        width = self._X.shape[1]
-        if not getattr(self, "feature_names", None):
-            self.feature_names = tuple(f"x{j}" for j in range(width))
+        import pyarrow as pa
 
-    def _frame_features(self, X: Any) -> Any:
-        table = _to_arrow(X)
-        self.feature_names = tuple(map(str, table.column_names))
-        return _numeric_matrix(table, list(table.column_names), "X")
+        names = [f"x{j}" for j in range(array.shape[1])]
+        schema = [(n, pa.float64()) for n in names]
+        self.columns = choose(schema, label=None, features=features, drop=drop, where="X")
+        self.feature_names = self.columns.features
+        if self.columns.dropped:
+            array = array[:, [names.index(n) for n in self.columns.features]]
+        _check_values(array, self.feature_names, "X")
+        if not is_sparse(array) and array.shape[0] > 1:
+            with np.errstate(invalid="ignore"):
+                same = np.all(array == array[:1], axis=0)
+            self.flagged = {
+                self.feature_names[j]: "constant: it holds one value only"
+                for j in np.flatnonzero(same)
+            }
+        self._X = array
 
-    def _split_frame(self, X: Any, label: str) -> tuple[Any, Any]:
-        if not is_frame(X):
-            raise InputError(
-                f"label={label!r} names a column of a data frame; X is {type(X).__name__}: "
-                "pass y=... instead"
-            )
-        table = _to_arrow(X)
-        names = list(map(str, table.column_names))
-        if label not in names:
-            raise LabelError(f"label column {label!r} not found; columns are: {', '.join(names)}")
-        features = [n for n in names if n != label]
-        self.feature_names = tuple(features)
-        return _numeric_matrix(table, features, "the frame"), table.column(label)
+    def prepare(self, *, frame: bool) -> None:
+        """Features as a DataFrame (``frame``, or text columns) or a float matrix."""
+        if self._table is not None:
+            self._X = to_features(self._table, self.columns, frame=frame)
 
     def labels(self) -> npt.NDArray[Any]:
         """All labels."""
@@ -279,17 +325,23 @@ class ArraySource:
 
     def rows(self, positions: npt.NDArray[np.intp]) -> tuple[Any, npt.NDArray[Any]]:
         """Features and labels at ``positions``."""
-        return self._X[positions], self._y[positions]
-
-    def check_features(self, *, model: str, allow_nan: bool) -> None:
-        """Refuse infinite values, and NaN unless ``allow_nan``: every value is checked."""
-        _check_values(self._X, self.feature_names, "X", model, allow_nan)
+        if self._X is None:
+            self.prepare(frame=False)
+        return take(self._X, positions), self._y[positions]
 
     def fingerprint(self) -> str:
         """Identifies the data: labels, shape, feature names and every feature value."""
-        return _fingerprint(
-            self._y, f"{self._X.shape}|{'|'.join(self.feature_names)}", _array_digest(self._X)
-        )
+        if self._table is not None:
+            digest = hashlib.blake2b(digest_size=16)
+            for name in self.columns.features:
+                for chunk in self._table.column(name).chunks:
+                    for buffer in chunk.buffers():
+                        if buffer is not None:
+                            digest.update(buffer)
+            data, shape = digest.digest(), (self._table.num_rows, len(self.columns.features))
+        else:
+            data, shape = _array_digest(self._X), self._X.shape
+        return _fingerprint(self._y, f"{shape}|{'|'.join(self.feature_names)}", data)
 
 
 def _to_arrow(X: Any) -> Any:
@@ -310,8 +362,7 @@ class FileSource:
 
     :meth:`labels` reads only the label column; :meth:`rows` reads the input once and
     keeps only the wanted rows (see :func:`upweight._files.read_rows`), so what a
-    configuration drops is never loaded. The label column and every other column (the
-    features, which must be numeric) are what a sweep uses.
+    configuration drops is never loaded. Only the label and feature columns are read.
 
     Parameters
     ----------
@@ -320,28 +371,39 @@ class FileSource:
         ``.csv.gz``, a directory of Parquet files or a glob.
     label : str
         Name of the label column.
+    features, drop : sequence of str, optional
+        The columns to use, or those to leave out.
     """
 
-    def __init__(self, path: str | os.PathLike[str], *, label: str) -> None:
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        label: str,
+        features: Any = None,
+        drop: Any = None,
+    ) -> None:
         from .._files import column_names, expand, is_glob
 
         self.path = path
-        names, self.description = column_names(path)
+        schema, self.description = column_names(path)
         files, _, folder = expand(path)
         self.inputs: tuple[Path, ...] = tuple(files)
         self.input_folder: Path | None = folder
         self.input_pattern: str | None = os.fspath(path) if is_glob(path) else None
-        self._model = "logreg"
-        self._allow_nan = False
+        self._frame = False
+        self.flagged: dict[str, str] = {}
+        names = [n for n, _ in schema]
         if label not in names:
             raise LabelError(
                 f"label column {label!r} not found in {self.description}; "
                 f"columns are: {', '.join(names)}"
             )
         self.label = label
-        self.feature_names = tuple(n for n in names if n != label)
-        if not self.feature_names:
-            raise InputError(f"{self.description} has no feature column besides {label!r}")
+        self.columns = choose(
+            schema, label=label, features=features, drop=drop, where=self.description
+        )
+        self.feature_names = self.columns.features
         self._labels: npt.NDArray[Any] | None = None
 
     def labels(self) -> npt.NDArray[Any]:
@@ -354,24 +416,26 @@ class FileSource:
             )
         return self._labels
 
+    def prepare(self, *, frame: bool) -> None:
+        """Features as a DataFrame (``frame``, or text columns) or a float matrix."""
+        self._frame = frame
+
     def rows(self, positions: npt.NDArray[np.intp]) -> tuple[Any, npt.NDArray[Any]]:
-        """Features and labels at ``positions`` (sorted), loading only those rows."""
+        """Features and labels at ``positions`` (sorted), loading only those rows.
+
+        The first rows read (the validation and test rows) also decide which columns look
+        like mistakes (:attr:`flagged`).
+        """
         from .._files import read_rows
 
         table = read_rows(self.path, positions, columns=[*self.feature_names, self.label])
-        X = _numeric_matrix(table, list(self.feature_names), self.description)
-        _check_values(X, self.feature_names, self.description, self._model, self._allow_nan)
+        _check_table(table, self.columns, self.description)
+        if not self.flagged and not getattr(self, "_flags_done", False):
+            self.flagged = flags(table, self.columns)
+            self._flags_done = True
+        X = to_features(table, self.columns, frame=self._frame)
         y = as_label_array(table.column(self.label), name=f"label column {self.label!r}")
         return X, y
-
-    def check_features(self, *, model: str, allow_nan: bool) -> None:
-        """Refuse infinite values, and NaN unless ``allow_nan``, in every row as it is read.
-
-        Rows are read only when needed, so they are checked then: the validation and test
-        rows first, before any model is fitted.
-        """
-        self._model = model
-        self._allow_nan = allow_nan
 
     def fingerprint(self) -> str:
         """Identifies the data: labels, row count, column names and the files' contents."""
@@ -383,14 +447,16 @@ class FileSource:
         )
 
 
-def as_source(data: Any, *, label: str | None, y: Any) -> ArraySource | FileSource:
+def as_source(
+    data: Any, *, label: str | None, y: Any, features: Any = None, drop: Any = None
+) -> ArraySource | FileSource:
     """The source for what the user passed: a file path, or data in memory."""
     if isinstance(data, str | os.PathLike):
         if label is None:
             raise LabelError("name the label column of the file: label='column'")
         if y is not None:
             raise InputError("a file holds its own labels: give label=..., not y=...")
-        return FileSource(data, label=label)
+        return FileSource(data, label=label, features=features, drop=drop)
     if label is not None and y is not None:
         raise InputError("give label= (a frame's label column) or y= (the labels), not both")
-    return ArraySource(data, y, label=label)
+    return ArraySource(data, y, label=label, features=features, drop=drop)

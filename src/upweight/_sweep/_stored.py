@@ -47,6 +47,9 @@ ROW: dict[str, str] = {
     "peak_memory_mb": _NUMBER,
     "disk_bytes": _INT,
     "fit_shared_with": _OPTIONAL_TEXT,
+    "estimator": _TEXT,
+    "warnings": _INT,
+    "first_warning": _OPTIONAL_TEXT,
     **{f"{split}_{m}": _NUMBER for split in ("val", "test") for m in METRICS},
 }
 
