@@ -164,3 +164,31 @@ def test_the_printed_table_fits_in_100_columns_and_cuts_no_name(small_data):
     for name in [*names, "k=1 (all rows)", "true P(y|x)"]:
         assert any(line.startswith(name) for line in table), name
     assert "(best" in printed and "cheapest)" in printed
+
+
+def _help_records(command: str) -> list[tuple[str, str]]:
+    """(names, help) of each parameter of a command, as click words them."""
+    import typer
+
+    from upweight._cli import app
+
+    cli = typer.main.get_command(app)
+    ctx = cli.make_context("upweight", [command, "--help"], resilient_parsing=True)
+    records = [p.get_help_record(ctx) for p in cli.get_command(ctx, command).params]
+    return [record for record in records if record is not None]
+
+
+@pytest.mark.parametrize("width", [60, 80, 100])
+@pytest.mark.parametrize("command", ["sweep", "demo", "sample", "analyze"])
+def test_help_shows_every_default_and_name_in_full(capsys, monkeypatch, command, width):
+    """typer's layout cut what did not fit: '[default: 1,2,5,10,25,50,…', '--validation-s…'."""
+    monkeypatch.setenv("COLUMNS", str(width))
+    code, out, _ = run(capsys, command, "--help")
+    assert code == 0
+    assert "…" not in out and max(len(line) for line in out.splitlines()) <= width
+    records = _help_records(command)
+    defaults = [help.rpartition("  ")[2] for _, help in records if "[default: " in help]
+    assert all(default in out for default in defaults)
+    assert all(names in out for names, _ in records)
+    if command in ("sweep", "demo"):
+        assert "[default: 1,2,5,10,25,50,100]" in out
