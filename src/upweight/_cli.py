@@ -41,6 +41,24 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
+
+class _Command(typer.core.TyperCommand):
+    """A command whose ``--help`` shows every name, default and word in full at any width.
+
+    typer's own layout squeezes its columns on a narrow console and cuts what does not
+    fit with an ellipsis (``[default: 1,2,5,10,25,50,…``, ``--validation-s…``).
+    """
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        sections: dict[str, list[tuple[str, str]]] = {"Arguments": [], "Options": []}
+        for param in self.get_params(ctx):
+            record = param.get_help_record(ctx)
+            if record is not None:  # None: hidden
+                kind = "Arguments" if param.param_type_name == "argument" else "Options"
+                sections[kind].append(record)
+        ui.print_help(self.get_usage(ctx), self.help or "", sections)
+
+
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, as a tool killed by a closed pipe reports
@@ -161,7 +179,7 @@ def _guarded(command: Callable[..., Any]) -> Callable[..., Any]:
     return run_command
 
 
-@app.command()
+@app.command(cls=_Command)
 @_guarded
 def analyze(
     data: DataArgument,
@@ -193,7 +211,7 @@ def analyze(
     ui.print_profile(ui.stdout(), prof, title=f"{data.name}: label {label!r}")
 
 
-@app.command()
+@app.command(cls=_Command)
 @_guarded
 def sample(
     data: DataArgument,
@@ -371,8 +389,8 @@ def _size(path: Path) -> int:
 from ._sweep._command import demo as _demo_command  # noqa: E402
 from ._sweep._command import sweep as _sweep_command  # noqa: E402
 
-app.command(name="sweep")(_guarded(_sweep_command))
-app.command(name="demo")(_guarded(_demo_command))
+app.command(name="sweep", cls=_Command)(_guarded(_sweep_command))
+app.command(name="demo", cls=_Command)(_guarded(_demo_command))
 
 
 def main(argv: list[str] | None = None) -> int:

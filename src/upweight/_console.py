@@ -20,6 +20,7 @@ from ._types import Label
 if TYPE_CHECKING:
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
 __all__ = [
     "fmt_int",
@@ -27,6 +28,7 @@ __all__ = [
     "fmt_number",
     "fmt_share",
     "one_line",
+    "print_help",
     "print_profile",
     "profile_table",
     "row_progress",
@@ -120,6 +122,72 @@ def one_line(text: str) -> str:
     terminal's escape codes in a file name, say) are shown as ``\x1b``.
     """
     return fmt_label(" ".join(str(text).split()))
+
+
+def _help_lines(help_text: str, width: int, console: Console) -> list[Text]:
+    """Help wrapped to ``width``; its ``[default: ...]`` kept on one line when it fits."""
+    from rich.text import Text
+
+    text, brackets, extra = help_text.rpartition("  [")
+    if not (brackets and extra.endswith("]")):
+        text, extra = help_text, ""
+    lines = list(Text(text).wrap(console, width, overflow="fold")) if text else []
+    if extra:
+        extra = "[" + extra
+        if lines and lines[-1].cell_len + 2 + len(extra) <= width:
+            lines[-1].append("  " + extra, style="dim")
+        else:
+            lines += Text(extra, style="dim").wrap(console, width, overflow="fold")
+    return lines or [Text("")]
+
+
+def _help_entries(entries: list[tuple[str, str]], width: int, console: Console) -> Text:
+    """Names beside their help, wrapped at spaces; a long name takes a line of its own."""
+    from rich.text import Text
+
+    name_width = min(max(len(name) for name, _ in entries), max(12, width * 2 // 5))
+    indent = " " * (name_width + 2)
+    out = Text()
+    help_width = max(8, width - len(indent))
+    for i, (name, help_text) in enumerate(entries):
+        lines = _help_lines(help_text, help_width, console)
+        if i:
+            out.append("\n")
+        out.append(name, style="bold cyan")
+        if len(name) > name_width:
+            out.append("\n" + indent)
+        else:
+            out.append(" " * (name_width - len(name) + 2))
+        for j, line in enumerate(lines):
+            out.append_text(line if j == 0 else Text("\n" + indent) + line)
+    return out
+
+
+def print_help(usage: str, description: str, sections: dict[str, list[tuple[str, str]]]) -> None:
+    """A command's ``--help``: usage, description, and each section's names and help.
+
+    ``sections`` maps a title ("Arguments", "Options") to ``(names, help)`` pairs, as click
+    words them. Nothing is cut short at any width: help wraps at spaces, a name too long
+    for its column takes a line of its own, and a word longer than a line is folded.
+    """
+    import inspect
+
+    from rich.markdown import Markdown
+    from rich.padding import Padding
+    from rich.panel import Panel
+    from rich.text import Text
+
+    console = _console(file=_Guarded(sys.stdout))
+    console.print(Padding(Text(usage, style="bold"), 1))
+    first, _, rest = inspect.cleandoc(description).partition("\f")[0].partition("\n\n")
+    if first:
+        console.print(Padding(Markdown(first), (0, 1, 0 if rest else 1, 1)))
+    if rest:
+        console.print(Padding(Markdown(rest, style="dim"), (1, 1, 1, 1)))
+    for title, entries in sections.items():
+        if entries:
+            body = _help_entries(entries, console.width - 4, console)
+            console.print(Panel(body, title=title, title_align="left", border_style="dim"))
 
 
 @contextlib.contextmanager

@@ -133,3 +133,62 @@ def test_outdir_of_another_data_set_needs_overwrite(data_file, tmp_path, capsys)
     (out / "manifest.json").write_text('{"format": "upweight.sweep/1", "label": "other"}')
     code, _, err = run(capsys, "sweep", data_file, "-l", "fraud", "-o", out)
     assert code == 2 and "another label column" in err and "--overwrite" in err
+
+
+def test_the_printed_table_fits_in_100_columns_and_cuts_no_name(small_data):
+    """Every default factor, with an upweight of its own beside k, and the demo's truth row:
+    rich cut the names ('configurati…') and headers on a console 100 columns wide."""
+    import io
+    from types import SimpleNamespace
+
+    from rich.console import Console
+
+    import upweight
+    from upweight._sweep._command import print_summary
+
+    result = upweight.sweep(
+        small_data.X[:8_000],
+        y=small_data.y[:8_000],
+        factors=[1, 2, 5, 10, 25, 50, 100],
+        upweights=["factor", 12.3456],
+        convergence=False,
+    )
+    truth = SimpleNamespace(log_loss=0.1, average_precision=0.2, roc_auc=0.8, prediction_bias=0.0)
+    buffer = io.StringIO()
+    print_summary(Console(file=buffer, width=100), result, truth=truth)
+    printed = buffer.getvalue()
+    assert "…" not in printed
+    assert max(len(line) for line in printed.splitlines()) <= 100
+    table = printed.split("\n\n")[0].splitlines()
+    names = [e["name"] for e in result.summary if e["name"] != "k=1 (all rows)"]
+    for name in [*names, "k=1 (all rows)", "true P(y|x)"]:
+        assert any(line.startswith(name) for line in table), name
+    assert "(best" in printed and "cheapest)" in printed
+
+
+def _help_records(command: str) -> list[tuple[str, str]]:
+    """(names, help) of each parameter of a command, as click words them."""
+    import typer
+
+    from upweight._cli import app
+
+    cli = typer.main.get_command(app)
+    ctx = cli.make_context("upweight", [command, "--help"], resilient_parsing=True)
+    records = [p.get_help_record(ctx) for p in cli.get_command(ctx, command).params]
+    return [record for record in records if record is not None]
+
+
+@pytest.mark.parametrize("width", [60, 80, 100])
+@pytest.mark.parametrize("command", ["sweep", "demo", "sample", "analyze"])
+def test_help_shows_every_default_and_name_in_full(capsys, monkeypatch, command, width):
+    """typer's layout cut what did not fit: '[default: 1,2,5,10,25,50,…', '--validation-s…'."""
+    monkeypatch.setenv("COLUMNS", str(width))
+    code, out, _ = run(capsys, command, "--help")
+    assert code == 0
+    assert "…" not in out and max(len(line) for line in out.splitlines()) <= width
+    records = _help_records(command)
+    defaults = [help.rpartition("  ")[2] for _, help in records if "[default: " in help]
+    assert all(default in out for default in defaults)
+    assert all(names in out for names, _ in records)
+    if command in ("sweep", "demo"):
+        assert "[default: 1,2,5,10,25,50,100]" in out

@@ -11,6 +11,7 @@ import warnings
 
 import numpy as np
 import pyarrow.parquet as pq
+import pytest
 
 import upweight
 from upweight._sweep._plots import PLOTS
@@ -131,3 +132,79 @@ def test_plots_without_labelled_lines_draw_no_empty_legend(tmp_path):
             convergence=False,
             outdir=tmp_path / "out",
         )
+
+
+def _summarised(values_per_repeat: list[list[float]], key: str) -> list[dict[str, float]]:
+    """Summary rows as the sweep makes them: mean, min and max of each configuration."""
+    return [
+        {
+            f"{key}_mean": float(np.mean(values)),
+            f"{key}_min": float(np.min(values)),
+            f"{key}_max": float(np.max(values)),
+        }
+        for values in values_per_repeat
+    ]
+
+
+def test_spread_bars_of_identical_repeats_are_zero_not_negative():
+    """Identical repeats (k = 1 keeps every row; logreg is deterministic) average to a mean
+    a rounding error outside their own range: 0.7, 0.7, 0.7 to 0.7 - 1e-16."""
+    from upweight._sweep._plots import _figure, spread_bars
+
+    rows = _summarised([[0.7] * 3, [0.1] * 3, [0.2] * 3, [0.3] * 2, [1.0, 2.0, 4.0]], "m")
+    assert rows[0]["m_mean"] < rows[0]["m_min"] and rows[1]["m_mean"] > rows[1]["m_max"]
+    mean, yerr = spread_bars(rows, "m")
+    assert yerr.shape == (2, 5) and (yerr >= 0).all()
+    np.testing.assert_allclose(yerr[:, :4], 0, atol=1e-15)
+    np.testing.assert_allclose(yerr[:, 4], [7 / 3 - 1, 4 - 7 / 3])
+    np.testing.assert_array_equal(mean, [e["m_mean"] for e in rows])
+    _figure().subplots().errorbar(np.arange(5), mean, yerr=yerr)  # matplotlib accepts them
+
+
+def _breast_cancer_60_positives() -> tuple[np.ndarray, np.ndarray]:
+    """Real-shaped data: raw, unscaled features (areas in the thousands next to
+    fractions), the minority class (malignant) cut to 60 rows."""
+    from sklearn.datasets import load_breast_cancer
+
+    X, target = load_breast_cancer(return_X_y=True)
+    rng = np.random.default_rng(0)
+    malignant = rng.choice(np.flatnonzero(target == 0), size=60, replace=False)
+    rows = np.sort(np.concatenate([np.flatnonzero(target == 1), malignant]))
+    return X[rows], (target[rows] == 0).astype(int)
+
+
+@pytest.mark.parametrize(
+    ("data", "repeats"),
+    [("generated", 3), ("generated", 2), ("breast cancer", 3)],
+)
+def test_repeats_write_the_report_with_the_spread(small_data, data, repeats, tmp_path):
+    """With several repeats the sweep used to stop after every fit, without a report."""
+    shares = {}
+    if data == "generated":
+        X, y, factors = small_data.X[:6_000], small_data.y[:6_000], [1, 5]
+    else:  # 60 positives: 12 each in validation and test
+        X, y, factors = *_breast_cancer_60_positives(), [1, 3]
+        shares = {"validation_size": 0.2, "test_size": 0.2}
+    out = tmp_path / "out"
+    result = upweight.sweep(
+        X,
+        y=y,
+        factors=factors,
+        model="logreg",
+        repeats=repeats,
+        convergence=data == "generated" and repeats == 3,
+        convergence_batches=20,
+        batch_size=16,
+        outdir=out,
+        **shares,
+    )
+    assert len(result.results) == repeats * len(result.summary)
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "spread over the repeats as min to max" in html
+    drawn = sorted(p.stem for p in (out / "plots").glob("*.png"))
+    assert drawn == sorted(n for n in PLOTS if n != "convergence" or result.convergence)
+    # every configuration shows its range, k = 1 (identical repeats) as 'x to x'
+    full = next(e for e in result.summary if e["factor"] == 1)
+    loss = f"{full['val_log_loss_min']:.5f}"
+    assert f'<span class="range">{loss} to {loss}</span>' in html
+    assert html.count('<span class="range">') >= len(result.summary) * 12

@@ -106,7 +106,12 @@ def _convergence(value: str, off: bool) -> Any:
 
 
 def print_summary(console: Console, result: SweepResult, *, truth: Any = None) -> None:
-    """The summary table and the recommendation, as the command prints them."""
+    """The summary table and the recommendation, as the command prints them.
+
+    The table fits in 100 columns with short headers, explained in its caption. On a
+    narrower console a cell wraps or folds, but is never cut short.
+    """
+    from rich import box
     from rich.table import Table
 
     from ._models import model_name
@@ -117,11 +122,17 @@ def print_summary(console: Console, result: SweepResult, *, truth: Any = None) -
         title=f"{model_name(s['model'])}, measured on {result.split['test']['rows']:,} "
         "untouched test rows",
         title_justify="left",
+        caption="Means over repeats. rows: rows trained; fit s: seconds to fit; loss: log "
+        "loss; on the test rows, AP: average precision, AUC: ROC AUC, bias: prediction bias.",
+        caption_justify="left",
+        box=box.SIMPLE_HEAD,
+        show_edge=False,
+        pad_edge=False,
+        collapse_padding=True,
     )
-    table.add_column("configuration")
-    for name in ("rows", "fit time", "val log loss", "test log loss", "AP", "ROC AUC"):
-        table.add_column(name, justify="right")
-    table.add_column("prediction bias", justify="right")
+    table.add_column("configuration", overflow="fold")
+    for name in ("rows", "fit s", "val loss", "test loss", "AP", "AUC", "bias"):
+        table.add_column(name, justify="right", overflow="fold")
     order = sorted(result.summary, key=lambda e: (e["factor"], e["correction"] == "none"))
     seen_full = False
     for e in order:
@@ -129,15 +140,16 @@ def print_summary(console: Console, result: SweepResult, *, truth: Any = None) -
             if seen_full:
                 continue  # every correction is the same model at k = 1
             seen_full = True
-        mark = ""
-        if e["factor"] == rec.best.factor and e["correction"] == rec.best.correction:
-            mark += " (best)" if e["upweight"] == rec.best.upweight else ""
-        if e["factor"] == rec.cheapest.factor and e["correction"] == rec.cheapest.correction:
-            mark += " (cheapest)" if e["upweight"] == rec.cheapest.upweight else ""
+        marks = [
+            word
+            for word, choice in (("best", rec.best), ("cheapest", rec.cheapest))
+            if (e["factor"], e["upweight"], e["correction"])
+            == (choice.factor, choice.upweight, choice.correction)
+        ]
         table.add_row(
-            e["name"] + mark,
+            e["name"] + (f" ({', '.join(marks)})" if marks else ""),
             f"{int(e['rows_trained_mean']):,}",
-            f"{e['fit_seconds_mean']:.3f} s",
+            f"{e['fit_seconds_mean']:.3f}",
             f"{e['val_log_loss_mean']:.5f}",
             f"{e['test_log_loss_mean']:.5f}",
             f"{e['test_average_precision_mean']:.4f}",
@@ -156,6 +168,7 @@ def print_summary(console: Console, result: SweepResult, *, truth: Any = None) -
             f"{truth.prediction_bias:+.1f}%",
         )
     console.print(table)
+    console.print()
     for line in rec.lines:
         console.print(line)
         console.print()

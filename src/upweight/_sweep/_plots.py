@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from ._outdir import OutputFolder
     from ._result import SweepResult
 
-__all__ = ["render_plots"]
+__all__ = ["render_plots", "spread_bars"]
 
 _COLORS = {"upweight": "#1f77b4", "offset": "#2ca02c", "none": "#d62728"}
 _DPI = 100
@@ -75,6 +75,22 @@ def _series(result: SweepResult) -> dict[tuple[str, float | None], list[dict[str
     return lines
 
 
+def spread_bars(rows: list[dict[str, Any]], key: str) -> tuple[Any, Any]:
+    """Means of ``key`` over repeats, and error bars from the lowest to the highest value.
+
+    Returns ``(mean, yerr)`` for :meth:`matplotlib.axes.Axes.errorbar`: ``yerr`` holds the
+    distances below and above each mean, never negative. A mean may lie outside its own
+    range by a rounding error (three identical values 0.7 average to 0.7 - 1e-16, as
+    repeats do where nothing is drawn at random: k = 1 keeps every row), and matplotlib
+    refuses a negative distance; such a distance is 0.
+    """
+    mean = np.array([e[f"{key}_mean"] for e in rows], dtype=np.float64)
+    low = np.array([e[f"{key}_min"] for e in rows], dtype=np.float64)
+    high = np.array([e[f"{key}_max"] for e in rows], dtype=np.float64)
+    yerr = np.clip(np.stack([mean - low, high - mean]), 0.0, None)
+    return mean, yerr
+
+
 def _legend(ax: Any, ncol: int = 1) -> None:
     """A legend, where the plot has labelled lines (matplotlib warns of an empty one)."""
     if ax.get_legend_handles_labels()[0]:
@@ -102,13 +118,11 @@ def _metrics_figure(result: SweepResult, split: str) -> Any:
     for ax, (metric, (title, lower)) in zip(axes.flat, METRICS.items(), strict=False):
         for (correction, fixed), rows in series.items():
             k = np.array([e["factor"] for e in rows])
-            mean = np.array([e[f"{split}_{metric}_mean"] for e in rows])
-            low = np.array([e[f"{split}_{metric}_min"] for e in rows])
-            high = np.array([e[f"{split}_{metric}_max"] for e in rows])
+            mean, yerr = spread_bars(rows, f"{split}_{metric}")
             ax.errorbar(
                 k,
                 mean,
-                yerr=[mean - low, high - mean],
+                yerr=yerr,
                 capsize=3,
                 label=_line_label(correction, fixed),
                 **_style(correction, fixed),
@@ -345,13 +359,11 @@ def _fit_time_figure(result: SweepResult) -> Any:
         if correction == "none" and any(c == "offset" for c, _ in _series(result)):
             continue  # the same fits as the offset
         k = np.array([e["factor"] for e in rows])
-        mean = np.array([e["fit_seconds_mean"] for e in rows])
-        low = np.array([e["fit_seconds_min"] for e in rows])
-        high = np.array([e["fit_seconds_max"] for e in rows])
+        mean, yerr = spread_bars(rows, "fit_seconds")
         left.errorbar(
             k,
             mean,
-            yerr=[mean - low, high - mean],
+            yerr=yerr,
             capsize=3,
             label=_line_label(correction, fixed) if correction != "offset" else "no weights",
             **_style(correction, fixed),

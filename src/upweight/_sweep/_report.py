@@ -33,11 +33,20 @@ tr.best td { background: #e8f4e8; } tr.cheap td { background: #eef3fb; }
 .rec p { margin: .4em 0; }
 img { max-width: 100%; height: auto; display: block; margin: .8em 0; border: 1px solid #eee; }
 .small { color: #666; font-size: .85em; }
+span.range { display: block; color: #666; font-size: .85em; white-space: nowrap; }
 """
 
 
 def _e(text: Any) -> str:
     return html.escape(str(text))
+
+
+def _cell(value: Any) -> str:
+    """A cell's text; a pair is a figure and, below it, its range over repeats."""
+    if isinstance(value, tuple):
+        figure, spread = value
+        return f'{_e(figure)}<span class="range">{_e(spread)}</span>'
+    return _e(value)
 
 
 def _table(headers: list[str], rows: list[list[Any]], classes: list[str] | None = None) -> str:
@@ -49,7 +58,7 @@ def _table(headers: list[str], rows: list[list[Any]], classes: list[str] | None 
     for i, row in enumerate(rows):
         css = f' class="{classes[i]}"' if classes and classes[i] else ""
         cells = "".join(
-            f'<td class="name">{_e(c)}</td>' if j == 0 else f"<td>{_e(c)}</td>"
+            f'<td class="name">{_cell(c)}</td>' if j == 0 else f"<td>{_cell(c)}</td>"
             for j, c in enumerate(row)
         )
         body.append(f"<tr{css}>{cells}</tr>")
@@ -66,14 +75,17 @@ def _fmt(metric: str, value: float) -> str:
         return f"{value:+.1f}%"
     if metric in ("log_loss", "brier", "ece"):
         return f"{value:.5f}"
+    if metric == "fit_seconds":
+        return f"{value:.3f}"
     return f"{value:.4f}"
 
 
-def _spread(entry: dict[str, Any], key: str, metric: str, repeats: int) -> str:
-    text = _fmt(metric, entry[f"{key}_mean"])
-    if repeats > 1:
-        text += f" ± {entry[f'{key}_std']:.2g}"
-    return text
+def _spread(entry: dict[str, Any], key: str, metric: str, repeats: int) -> str | tuple[str, str]:
+    """The mean over repeats; with several, also the lowest to the highest value."""
+    mean = _fmt(metric, entry[f"{key}_mean"])
+    if repeats == 1:
+        return mean
+    return mean, f"{_fmt(metric, entry[f'{key}_min'])} to {_fmt(metric, entry[f'{key}_max'])}"
 
 
 def _same(entry: dict[str, Any], choice: Any) -> bool:
@@ -127,7 +139,9 @@ def render_html(result: SweepResult, plots: dict[str, Path]) -> str:
 
     parts.append("<h2>Results</h2>")
     parts.append(
-        "<p class='small'>Means over repeats (± standard deviation with several repeats). "
+        "<p class='small'>Means over repeats. With several repeats, the line below a mean "
+        "gives the spread over the repeats as min to max: the lowest and the highest value "
+        "(the range the plots' bars show). "
         f"Recall at precision {s['precision']:g}. Green: best validation log loss; blue: the "
         f"cheapest within {s['tolerance']:.0%} of it. Peak memory: resident memory "
         "the configuration added while its rows were selected and loaded, plus what the fit "
@@ -143,7 +157,7 @@ def render_html(result: SweepResult, plots: dict[str, Path]) -> str:
         row = [
             e["name"] + (" (shared fit)" if e["fit_shared"] else ""),
             f"{int(e['rows_trained_mean']):,}",
-            f"{e['fit_seconds_mean']:.3f}",
+            _spread(e, "fit_seconds", "fit_seconds", r),
             f"{e['peak_memory_mb_mean']:.0f}",
             f"{e['disk_bytes_mean'] / 1e6:.2f}",
         ]
