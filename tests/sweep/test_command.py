@@ -117,14 +117,14 @@ def test_shares_that_leave_a_split_without_minority_rows(
 def test_upweights_without_the_upweight_correction_are_named_in_a_warning(
     data_file, tmp_path, capsys
 ):
-    code, _, err = run(
-        capsys,
-        *("sweep", data_file, "-l", "fraud", "-o", tmp_path / "o", "-k", "1,5", "-q"),
-        *("--no-convergence", "--corrections", "offset", "--upweights", "2,3"),
-    )
+    args = ("sweep", data_file, "-l", "fraud", "-o", tmp_path / "o", "-k", "1,5")
+    args += ("--no-convergence", "--corrections", "offset", "--upweights", "2,3")
+    code, _, err = run(capsys, *args)
     assert code == 0
     assert err.startswith("warning: upweights 2, 3 are not used") and err.count("\n") == 1
     assert "--corrections" in err and "--upweights" in err
+    code, out, err = run(capsys, *args, "-q")  # nothing but errors
+    assert code == 0 and out == "" and err == ""
 
 
 def test_outdir_of_another_data_set_needs_overwrite(data_file, tmp_path, capsys):

@@ -211,3 +211,61 @@ def test_every_column_dropped_is_refused(clinic):
     names = [c for c in clinic.columns if c != "malignant"]
     with pytest.raises(InputError, match=r"every feature column .* is left out"):
         upweight.sweep(clinic, label="malignant", drop=names, **FAST)
+
+
+def _slow_model():
+    """A classifier whose fit takes a while: convergence is then cheap beside it."""
+    import time
+
+    from sklearn.linear_model import LogisticRegression
+
+    class SlowLogisticRegression(LogisticRegression):
+        def fit(self, X, y, sample_weight=None):
+            time.sleep(0.5)
+            return super().fit(X, y, sample_weight=sample_weight)
+
+    return SlowLogisticRegression()
+
+
+def test_convergence_runs_only_where_it_is_cheap(clinic, tmp_path):
+    data = clinic.drop(columns=["site", "mean_area", "patient_id"])
+    quick = upweight.sweep(data, label="malignant", **{**FAST, "convergence": "auto"})
+    assert not quick.convergence
+    assert quick.settings["convergence"]["skipped"].startswith("skipped: it would take")
+    slow = upweight.sweep(
+        data,
+        label="malignant",
+        model=_slow_model(),
+        **{**FAST, "convergence": "auto", "convergence_batches": 40},
+    )
+    assert slow.convergence and slow.settings["convergence"]["skipped"] is None
+    forced = upweight.sweep(data, label="malignant", **{**FAST, "convergence": True})
+    assert {run["learner"] for run in forced.convergence} == {"sgd"}  # torch only when asked
+
+
+def test_the_report_lists_columns_warnings_and_a_skipped_convergence(clinic, tmp_path):
+    from sklearn.linear_model import LogisticRegression
+
+    upweight.sweep(
+        clinic.drop(columns=["mean_area"]).assign(**{"<b>x</b>": 1.0}),
+        label="malignant",
+        model=make_pipeline_for_text(LogisticRegression(max_iter=3)),
+        outdir=tmp_path / "out",
+        **{**FAST, "report": True},
+    )
+    html = (tmp_path / "out" / "report.html").read_text()
+    assert "Columns: numeric" in html and "patient_id <b>(unique on every row: an ID?)</b>" in html
+    assert "&lt;b&gt;x&lt;/b&gt; <b>(constant" in html  # markup in a name is escaped
+    assert "ConvergenceWarning" in html and "Estimator: <code>Pipeline(" in html
+    assert "Not measured: skipped: it would take" in html
+
+
+def make_pipeline_for_text(final):
+    from sklearn.compose import make_column_transformer
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder
+
+    encode = make_column_transformer(
+        (OneHotEncoder(handle_unknown="ignore"), ["site"]), remainder="passthrough"
+    )
+    return make_pipeline(encode, final)

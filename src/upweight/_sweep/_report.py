@@ -94,6 +94,29 @@ def _same(entry: dict[str, Any], choice: Any) -> bool:
     )
 
 
+def _model_and_columns(s: dict[str, Any]) -> list[str]:
+    """The estimator as trained, and the columns it saw by kind, flagged ones marked."""
+    parts = []
+    if s.get("estimator"):
+        parts.append(f"<p class='small'>Estimator: <code>{_e(s['estimator'])}</code></p>")
+    columns = s.get("columns")
+    if columns:
+        flagged = s.get("flagged") or {}
+
+        def names(kind: str) -> str:
+            shown = [
+                _e(n) + (f" <b>({_e(flagged[n])})</b>" if n in flagged else "")
+                for n in columns.get(kind, [])
+            ]
+            return ", ".join(shown) or "none"
+
+        parts.append(
+            f"<p class='small'>Columns: numeric {names('numeric')}; categorical "
+            f"{names('categorical')}; left out {names('dropped')}.</p>"
+        )
+    return parts
+
+
 def render_html(result: SweepResult, plots: dict[str, Path]) -> str:
     """The report as one HTML string, plots inlined."""
     s = result.settings
@@ -110,6 +133,7 @@ def render_html(result: SweepResult, plots: dict[str, Path]) -> str:
         f"{_e(', '.join(s['corrections']))}; upweights {_e(', '.join(map(str, s['upweights'])))}; "
         f"{s['repeats']} repeat(s); seed {s['seed']}. Every figure is measured on data that was "
         "not downsampled (the true distribution).</p>",
+        *_model_and_columns(s),
         "<h2>Recommendation</h2><div class='rec'>",
         *(f"<p>{_e(line)}</p>" for line in rec.lines),
         "</div>",
@@ -170,7 +194,18 @@ def render_html(result: SweepResult, plots: dict[str, Path]) -> str:
         ]
         rows.append(row)
         classes.append("best" if _same(e, rec.best) else "cheap" if _same(e, rec.cheapest) else "")
+    if any(e.get("warnings") for e in order):
+        headers.append("warnings")
+        for row, e in zip(rows, order, strict=True):
+            count = e.get("warnings") or 0
+            row.append(f"{count}: {e['first_warning']}" if count else "")
     parts.append(_table(headers, rows, classes))
+    if any(e.get("warnings") for e in order):
+        parts.append(
+            "<p class='small'>Warnings: how many the model's fits and predictions raised "
+            "(over repeats), and the first; they are kept here, not printed while the sweep "
+            "runs.</p>"
+        )
     for name in ("metrics_validation", "metrics_test"):
         if name in plots:
             parts.append(f"<h3>{_e(PLOTS[name][0])}</h3>" + _img(plots[name], PLOTS[name][0]))
@@ -221,7 +256,12 @@ def render_html(result: SweepResult, plots: dict[str, Path]) -> str:
         if "convergence" in plots:
             parts.append(_img(plots["convergence"], PLOTS["convergence"][0]))
     else:
-        parts.append("<p>Not measured (convergence=False).</p>")
+        skipped = (s.get("convergence") or {}).get("skipped")
+        parts.append(
+            f"<p>Not measured: {_e(skipped)}.</p>"
+            if skipped
+            else "<p>Not measured (convergence=False).</p>"
+        )
 
     parts.append("<h2>Cost</h2>")
     if "fit_time" in plots:

@@ -261,6 +261,10 @@ def _group_rows(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
         entry["name"] = describe(entry["factor"], entry["upweight"], entry["correction"])
         entry["repeats"] = len(rows)
         entry["fit_shared"] = all(r["fit_shared_with"] is not None for r in rows)
+        entry["warnings"] = sum(int(r.get("warnings") or 0) for r in rows)
+        entry["first_warning"] = next(
+            (r["first_warning"] for r in rows if r.get("first_warning")), None
+        )
         for measure in MEASURES:
             for stat, value in _spread([r[measure] for r in rows]).items():
                 entry[f"{measure}_{stat}"] = value

@@ -1,0 +1,105 @@
+"""The sweep on more than two classes: every larger class downsampled, multi-class figures,
+calibration per class -- on data with a known truth."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import upweight
+from upweight import InputError
+
+CLASSES = ("big", "mid", "rare")
+
+
+def three_classes(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Features, labels and true P(class | x): a multinomial logistic model with shares of
+    about 88 %, 9 % and 3 %."""
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, 4))
+    coef = np.array([[0.0, 0.0, 0.0, 0.0], [1.0, -0.5, 0.3, 0.0], [-0.8, 0.9, 0.0, 0.6]])
+    intercept = np.array([0.0, -2.6, -4.0])
+    logits = X @ coef.T + intercept
+    proba = np.exp(logits - logits.max(axis=1, keepdims=True))
+    proba /= proba.sum(axis=1, keepdims=True)
+    codes = (rng.random((n, 1)) > np.cumsum(proba, axis=1)).sum(axis=1)
+    return X, np.asarray(CLASSES, dtype=object)[codes], proba
+
+
+@pytest.fixture(scope="module")
+def swept3():
+    X, y, proba = three_classes(300_000)
+    result = upweight.sweep(
+        X,
+        y=y,
+        factors=[1, 4, 10, 40],
+        test_size=0.3,
+        convergence=False,
+        report=False,
+    )
+    return result, y
+
+
+@pytest.mark.slow
+def test_three_classes_end_to_end_with_calibration_per_class(swept3):
+    result, y = swept3
+    shares = {c: float(np.mean(y == c)) for c in CLASSES}
+    assert result.settings["classes"] == ["big", "mid", "rare"]
+    # every class larger than the smallest is downsampled, none below the smallest
+    row = next(r for r in result.results if r["factor"] == 40 and r["correction"] == "upweight")
+    kept = row["per_class"]["rows_trained"]
+    assert kept["rare"] == result.split["train"]["classes"]["rare"]
+    assert kept["big"] < result.split["train"]["classes"]["big"] / 39
+    assert kept["mid"] >= kept["rare"]  # capped: never below the smallest class
+    rec = result.recommendation
+    pick = next(
+        r
+        for r in result.results
+        if r["factor"] == rec.cheapest.factor and r["correction"] == rec.cheapest.correction
+        and r["upweight"] == rec.cheapest.upweight
+    )  # fmt: skip
+    for c in CLASSES:  # calibrated per class on the large test split
+        assert abs(pick["per_class"]["test_prediction_bias"][c]) < 5, (c, pick["per_class"])
+    # no correction at a large factor over-predicts the classes it kept whole
+    none = next(r for r in result.results if r["factor"] == 40 and r["correction"] == "none")
+    assert none["per_class"]["test_prediction_bias"]["rare"] > 50
+    assert 0 < shares["rare"] < 0.05
+
+
+@pytest.mark.slow
+def test_multiclass_figures_are_the_multiclass_ones(swept3):
+    from sklearn.metrics import log_loss
+
+    result, _ = swept3
+    full = next(r for r in result.results if r["factor"] == 1)
+    # the multi-class log loss of a calibrated model is near the truth's, not a
+    # one-vs-rest figure of a single class
+    X, y, proba = three_classes(300_000)
+    truth = log_loss(y, proba, labels=list(CLASSES))
+    assert abs(full["test_log_loss"] - truth) < 0.01
+    assert set(full["per_class"]["test_average_precision"]) == set(CLASSES)
+
+
+def test_a_small_three_class_sweep_and_its_report(tmp_path):
+    X, y, _ = three_classes(30_000, seed=1)
+    result = upweight.sweep(X, y=y, factors=[1, 5], outdir=tmp_path / "out", convergence=False)
+    assert len(result.results) == 6
+    html = (tmp_path / "out" / "report.html").read_text()
+    assert "rare" in html and "per class" in html
+    assert (tmp_path / "out" / "plots" / "reliability_classes.png").exists()
+
+
+def test_more_classes_need_the_smallest_to_split(tmp_path):
+    X, y, _ = three_classes(2_000, seed=2)
+    y[y == "rare"] = "mid"
+    y[:5] = "tiny"
+    with pytest.raises(upweight.LabelError, match="'tiny' has 5 rows"):
+        upweight.sweep(X, y=y, factors=[1, 5], convergence=False, report=False)
+
+
+def test_convergence_on_several_classes_is_refused_or_skipped():
+    X, y, _ = three_classes(20_000, seed=3)
+    result = upweight.sweep(X, y=y, factors=[1, 5], report=False)  # auto: skipped, said why
+    assert "two classes" in result.settings["convergence"]["skipped"]
+    with pytest.raises(InputError, match="two classes"):
+        upweight.sweep(X, y=y, factors=[1, 5], convergence=True, report=False)
