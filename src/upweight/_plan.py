@@ -18,6 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ._counts import as_counts, check_count, round_half_up
+from ._display import plan_html, plan_repr
 from ._exceptions import LabelError, PlanError, UpweightError
 from ._labels import python_label
 from ._random import check_seed
@@ -251,6 +252,12 @@ class SamplingPlan:
                 f"{heaviest.label!r} weigh {heaviest.weight:g} each, a weighted total beyond "
                 "2**53, where float64 stops counting whole rows; use a smaller upweight"
             )
+
+    def __repr__(self) -> str:
+        return plan_repr(self)
+
+    def _repr_html_(self) -> str:
+        return plan_html(self)
 
     # -- lookups -----------------------------------------------------------------------
     def __len__(self) -> int:
