@@ -17,6 +17,13 @@ from typing import Any
 import numpy as np
 
 from .._profile import ImbalanceProfile
+from ._display import (
+    choice_repr,
+    recommendation_html,
+    recommendation_repr,
+    result_html,
+    result_repr,
+)
 from ._metrics import METRICS
 
 __all__ = ["Choice", "Recommendation", "SweepResult", "describe", "summarize"]
@@ -59,6 +66,9 @@ class Choice:
     upweight: float | None
     correction: str
     figures: dict[str, float]
+
+    def __repr__(self) -> str:
+        return choice_repr(self)
 
     @property
     def name(self) -> str:
@@ -110,6 +120,12 @@ class Recommendation:
     cheapest: Choice
     tolerance: float
     lines: tuple[str, ...]
+
+    def __repr__(self) -> str:
+        return recommendation_repr(self)
+
+    def _repr_html_(self) -> str:
+        return recommendation_html(self)
 
     @property
     def text(self) -> str:
@@ -180,6 +196,12 @@ class SweepResult:
     timings: dict[str, float]
     recommendation: Recommendation
     outdir: Path | None = field(default=None)
+
+    def __repr__(self) -> str:
+        return result_repr(self)
+
+    def _repr_html_(self) -> str:
+        return result_html(self)
 
     @classmethod
     def load(cls, outdir: str | os.PathLike[str]) -> SweepResult:
