@@ -79,10 +79,15 @@ def _lines(lines: Any, *, folded: bool) -> str:
     return f"<details><summary>Recommendation</summary><ul>{items}</ul></details>"
 
 
+def _tail(path: str, limit: int = 80) -> str:
+    """A long path cut at its start: its end names the folder."""
+    return path if len(path) <= limit else f"...{path[3 - limit :]}"
+
+
 def result_repr(result: Any) -> str:
     """``SweepResult(model='logreg', configurations=21, rows=21, best=..., cheapest=...)``."""
     rec = result.recommendation
-    where = "" if result.outdir is None else f", outdir={cut_repr(str(result.outdir), 80)}"
+    where = "" if result.outdir is None else f", outdir={_tail(str(result.outdir))!r}"
     return (
         f"SweepResult(model={cut_repr(result.settings.get('model'), 60)}, "
         f"configurations={len(result.summary)}, rows={len(result.results)}, "

@@ -39,6 +39,7 @@ def save_into(result: SweepResult, folder: OutputFolder) -> Path:
 
     table = result.to_arrow()
     folder.write("results.parquet", lambda tmp: pq.write_table(table, tmp))
-    write_result(result, folder)
     result.outdir = folder.path
-    return write_report(result, folder)
+    report = write_report(result, folder)
+    write_result(result, folder)  # last: once it is there, so is all it describes
+    return report
