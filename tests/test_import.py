@@ -43,6 +43,16 @@ def test_all_lists_every_public_name():
         assert hasattr(upweight, name), name
 
 
+def test_dir_lists_every_public_name_before_it_is_loaded():
+    code = "import json, upweight; print(json.dumps([sorted(dir(upweight)), upweight.__all__]))"
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    listed, public = json.loads(out)
+    assert {"sweep", "metrics", "datasets", "SweepResult"} <= set(public) <= set(listed)
+    assert set(upweight.__all__) <= set(dir(upweight))
+
+
 def test_every_public_object_has_a_docstring_with_an_example_or_attributes():
     for name in upweight.__all__:
         obj = getattr(upweight, name)

@@ -389,3 +389,21 @@ def test_weights_that_overflow_float64_counting_are_refused():
     with pytest.raises(PlanError, match="weights too large"):
         upweight.plan({0: 19_783, 1: 217}, factor=5, upweight=1e13)
     assert upweight.plan({0: 19_783, 1: 217}, factor=5, upweight=1e9)[0].weight == 1e9
+
+
+# -- notebook display ---------------------------------------------------------------------------
+def test_the_repr_is_short_and_says_what_each_class_keeps():
+    p = upweight.plan({0: 9_900, 1: 100}, factor=25)
+    assert repr(p) == (
+        "SamplingPlan({0: 9,900 -> 396 x 25, 1: 100 -> 100 x 1}, weight_mode='factor')"
+    )
+    applied = p.applied({0: 400, 1: 100}, method="bernoulli", seed=7)
+    assert repr(applied).endswith("weight_mode='factor', method='bernoulli', seed=7)")
+    many = upweight.plan({"x" * 300 + str(i): 1_000 + i for i in range(3_000)}, factor=2)
+    assert len(repr(many)) < 500
+
+
+def test_the_html_is_a_table_with_labels_escaped():
+    page = upweight.plan({"<b>x</b>": 9_900, "y": 100}, factor=25)._repr_html_()
+    assert "<table>" in page and "&lt;b&gt;x&lt;/b&gt;" in page and "<b>" not in page
+    assert "<td>396</td><td>25</td>" in page

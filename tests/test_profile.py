@@ -182,3 +182,22 @@ def test_many_classes_are_profiled_in_linear_time():
     prof = upweight.profile(counts)
     _ = prof.imbalance_ratio, prof.severity, prof.minority_share, prof.to_dict()
     assert time.monotonic() - start < 10
+
+
+# -- notebook display ---------------------------------------------------------------------------
+def test_the_repr_is_short_whatever_the_classes():
+    prof = upweight.profile({0: 990, 1: 10}, batch_size=20)
+    assert repr(prof) == (
+        "ImbalanceProfile(rows=1,000, classes={0: 990, 1: 10}, minority_share=1.00%, "
+        "severity='moderate', batch_size=20)"
+    )
+    many = upweight.profile({f"class {'x' * 500} {i}": 10 + i for i in range(5_000)})
+    assert len(repr(many)) < 500 and "... 4,994 more" in repr(many)
+
+
+def test_the_html_is_a_table_with_labels_escaped():
+    page = upweight.profile({"<b>x</b>": 90, "y & z": 10}, batch_size=8)._repr_html_()
+    assert page.startswith("<table>") and "&lt;b&gt;x&lt;/b&gt; (majority)" in page
+    assert "<b>" not in page and "y &amp; z" in page
+    many = upweight.profile({i: 10 + i for i in range(5_000)})._repr_html_()
+    assert "4,980 more rows" in many and len(many) < 5_000

@@ -18,6 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ._counts import as_counts, check_count, round_half_up
+from ._display import plan_html, plan_repr
 from ._exceptions import LabelError, PlanError, UpweightError
 from ._labels import python_label
 from ._random import check_seed
@@ -251,6 +252,12 @@ class SamplingPlan:
                 f"{heaviest.label!r} weigh {heaviest.weight:g} each, a weighted total beyond "
                 "2**53, where float64 stops counting whole rows; use a smaller upweight"
             )
+
+    def __repr__(self) -> str:
+        return plan_repr(self)
+
+    def _repr_html_(self) -> str:
+        return plan_html(self)
 
     # -- lookups -----------------------------------------------------------------------
     def __len__(self) -> int:
@@ -587,36 +594,6 @@ def _resolve_factors(
     factors = {c: 1.0 for c in counts}
     factors[major] = k
     return factors, (major,)
-
-
-def factors_for_targets(
-    counts: Mapping[Label, int], targets: Mapping[Label, int]
-) -> dict[Label, float]:
-    """Factors that keep ``targets[c]`` rows of each class ``c`` (``N_c / n_c``).
-
-    The bridge from imbalanced-learn's ``sampling_strategy`` (rows wanted per class) to
-    factors; classes not in ``targets``, or asked to keep every row, keep factor 1.
-    """
-    factors: dict[Label, float] = {}
-    for key, wanted in targets.items():
-        label = python_label(key)
-        if label not in counts:
-            raise PlanError(f"class {label!r} is not in the labels; classes are {list(counts)}")
-        if isinstance(wanted, bool) or not isinstance(wanted, numbers.Integral) or wanted < 1:
-            raise PlanError(
-                f"rows to keep of class {label!r} must be a positive integer; got {wanted!r}"
-            )
-        if wanted > counts[label]:
-            raise PlanError(f"cannot keep {wanted} rows of class {label!r}: it has {counts[label]}")
-        if wanted < counts[label]:
-            factors[label] = counts[label] / int(wanted)
-    return factors
-
-
-def balanced_factors(counts: Mapping[Label, int]) -> dict[Label, float]:
-    """Factors that bring every class down to the size of the rarest one."""
-    rarest = min(counts.values())
-    return factors_for_targets(counts, dict.fromkeys(counts, rarest))
 
 
 def plan(

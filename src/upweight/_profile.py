@@ -11,6 +11,7 @@ from typing import Any, Literal
 import numpy as np
 
 from ._counts import as_counts, round_half_up
+from ._display import profile_html, profile_repr
 from ._exceptions import PlanError
 from ._types import Label
 from ._validation import positive_int
@@ -184,6 +185,12 @@ class ImbalanceProfile:
     classes: tuple[Label, ...]
     counts: tuple[int, ...]
     batch_size: int | None = None
+
+    def __repr__(self) -> str:
+        return profile_repr(self)
+
+    def _repr_html_(self) -> str:
+        return profile_html(self)
 
     @property
     def n_rows(self) -> int:

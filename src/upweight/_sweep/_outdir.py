@@ -49,12 +49,14 @@ from .._types import CORRECTIONS
 from ._models import MODELS
 from ._plots import PLOTS
 
-__all__ = ["FORMAT", "LOCK", "MANIFEST", "OutputFolder", "report_files"]
+__all__ = ["FORMAT", "LOCK", "MANIFEST", "RESULT", "OutputFolder", "listed_files", "report_files"]
 
 FORMAT = "upweight.sweep/2"
 _FORMAT_1 = "upweight.sweep/1"
 MANIFEST = "manifest.json"
 LOCK = ".upweight-sweep.lock"
+#: The saved result, read back by ``SweepResult.load`` (see :mod:`._saved`).
+RESULT = "result.json"
 _KEPT = frozenset({MANIFEST, LOCK})  # listed for as long as the folder is a sweep's
 
 # what a version-1 sweep could have written into runs/
@@ -67,7 +69,7 @@ _V1_CONVERGENCE = re.compile(rf"^convergence-[a-z]+-k{_NUMBER}-(?:{'|'.join(CORR
 # every name the sweep ever writes has one of these shapes; a listed name of any other
 # shape (a damaged or forged manifest) is never acted upon
 _OUR_SHAPES = re.compile(
-    r"^(?:manifest\.json|\.upweight-sweep\.lock|results\.parquet|report\.html"
+    r"^(?:manifest\.json|\.upweight-sweep\.lock|results\.parquet|result\.json|report\.html"
     r"|runs/[^/]+\.json|plots/[^/]+\.png)$"
 )
 
@@ -75,9 +77,35 @@ Fill = Callable[[Path], None]
 
 
 def report_files(*, convergence: bool = True) -> list[str]:
-    """What :meth:`SweepResult.save` writes: the table, the report and every plot."""
+    """What :meth:`SweepResult.save` writes: table, saved result, report and plots."""
     plots = [name for name in PLOTS if convergence or name != "convergence"]
-    return ["results.parquet", "report.html", *(f"plots/{name}.png" for name in plots)]
+    return ["results.parquet", RESULT, "report.html", *(f"plots/{name}.png" for name in plots)]
+
+
+def listed_files(outdir: str | os.PathLike[str]) -> tuple[Path, set[str]]:
+    """A sweep's output folder and the files its manifest lists, read without the lock.
+
+    For readers (:meth:`SweepResult.load`): nothing is created, locked or changed. A folder
+    that is not a sweep's is one :class:`~upweight.FileError` saying which folder to give.
+    """
+    path = _named(outdir)
+    give = "give the output folder a sweep wrote its results into (outdir=..., --output)"
+    if not path.is_dir():
+        what = "is not a folder" if os.path.lexists(path) else "does not exist"
+        raise FileError(f"{path} {what}; {give}")
+    manifest = path / MANIFEST
+    try:
+        data = json.loads(manifest.read_bytes())
+    except FileNotFoundError:
+        raise FileError(f"{path} holds no sweep results (no {MANIFEST}); {give}") from None
+    except (IsADirectoryError, ValueError, RecursionError):
+        data = None
+    except OSError as exc:
+        raise fault("read", manifest, exc) from None
+    if not isinstance(data, dict) or data.get("format") not in (FORMAT, _FORMAT_1):
+        raise FileError(f"{manifest} was not written by upweight sweep; {give}")
+    files, _ = OutputFolder(path, (), None)._parse(data)
+    return path, files
 
 
 def _reason(exc: OSError) -> str:

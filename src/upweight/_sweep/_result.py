@@ -17,6 +17,13 @@ from typing import Any
 import numpy as np
 
 from .._profile import ImbalanceProfile
+from ._display import (
+    choice_repr,
+    recommendation_html,
+    recommendation_repr,
+    result_html,
+    result_repr,
+)
 from ._metrics import METRICS
 
 __all__ = ["Choice", "Recommendation", "SweepResult", "describe", "summarize"]
@@ -60,6 +67,9 @@ class Choice:
     correction: str
     figures: dict[str, float]
 
+    def __repr__(self) -> str:
+        return choice_repr(self)
+
     @property
     def name(self) -> str:
         """The configuration in words."""
@@ -75,6 +85,17 @@ class Choice:
             "correction": self.correction,
             "figures": self.figures,
         }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Choice:
+        """Read back what :meth:`to_dict` wrote (``name`` is derived, so not read)."""
+        return cls(
+            model=data["model"],
+            factor=data["factor"],
+            upweight=data["upweight"],
+            correction=data["correction"],
+            figures=dict(data["figures"]),
+        )
 
 
 @dataclass(frozen=True)
@@ -100,6 +121,12 @@ class Recommendation:
     tolerance: float
     lines: tuple[str, ...]
 
+    def __repr__(self) -> str:
+        return recommendation_repr(self)
+
+    def _repr_html_(self) -> str:
+        return recommendation_html(self)
+
     @property
     def text(self) -> str:
         """The lines, one paragraph each."""
@@ -113,6 +140,16 @@ class Recommendation:
             "tolerance": self.tolerance,
             "lines": list(self.lines),
         }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Recommendation:
+        """Read back what :meth:`to_dict` wrote."""
+        return cls(
+            best=Choice.from_dict(data["best"]),
+            cheapest=Choice.from_dict(data["cheapest"]),
+            tolerance=data["tolerance"],
+            lines=tuple(data["lines"]),
+        )
 
 
 @dataclass
@@ -159,6 +196,71 @@ class SweepResult:
     timings: dict[str, float]
     recommendation: Recommendation
     outdir: Path | None = field(default=None)
+
+    def __repr__(self) -> str:
+        return result_repr(self)
+
+    def _repr_html_(self) -> str:
+        return result_html(self)
+
+    @classmethod
+    def load(cls, outdir: str | os.PathLike[str]) -> SweepResult:
+        """Read back a sweep saved in its output folder, to read or report on it again.
+
+        A sweep with ``outdir`` (and :meth:`save`) writes ``result.json`` beside
+        ``results.parquet``: every row, the summary, the curves, the convergence runs, the
+        profile, the split, the settings, the timings and the recommendation. ``load``
+        reads it back as it was; nothing in the folder is changed, and no lock is taken.
+
+        Parameters
+        ----------
+        outdir : path
+            The folder a sweep wrote its results into (``outdir=``, ``--output``).
+
+        Returns
+        -------
+        SweepResult
+            The saved result, with :attr:`outdir` set to the folder. :meth:`save` draws
+            its plots and report again.
+
+        Raises
+        ------
+        FileError
+            ``outdir`` is not a sweep's output folder; it holds no saved result (the
+            sweep stopped early, ran with ``report=False``, or an older upweight wrote it);
+            its ``result.json`` is damaged or of another upweight version, or cannot be
+            read. The message says what to do: most often, run the same sweep into the
+            folder again (its finished runs are reused, so it only writes the files).
+        InputError
+            ``outdir`` is empty text.
+
+        Notes
+        -----
+        ``results.parquet`` holds the same rows, as a table for other tools (pandas,
+        polars, DuckDB); ``result.json`` is what ``load`` reads. A later sweep into the
+        same folder replaces both, so ``load`` returns the latest. The timings are those
+        the report shows: the time the report took is measured after it is written.
+
+        Examples
+        --------
+        >>> import tempfile, upweight
+        >>> from upweight.datasets import make_imbalanced
+        >>> data = make_imbalanced(4_000, minority_share=0.05, random_state=0)
+        >>> with tempfile.TemporaryDirectory() as outdir:
+        ...     result = upweight.sweep(
+        ...         data.X, y=data.y, factors=[1, 5], convergence=False, outdir=outdir
+        ...     )
+        ...     saved = upweight.SweepResult.load(outdir)
+        >>> saved.recommendation.text == result.recommendation.text
+        True
+        >>> saved.table("factor") == result.table("factor")
+        True
+        """
+        from ._saved import read_result  # (imports nothing of this module at run time)
+
+        parts = read_result(outdir)
+        parts["recommendation"] = Recommendation.from_dict(parts["recommendation"])
+        return cls(**parts)
 
     def table(self, column: str) -> list[Any]:
         """One column of :attr:`results`."""
@@ -213,7 +315,9 @@ class SweepResult:
         return convergence_summary(self.convergence, self.settings.get("tolerance", 0.01))
 
     def save(self, outdir: str | os.PathLike[str]) -> Path:
-        """Write ``results.parquet``, ``plots/*.png`` and ``report.html`` into ``outdir``.
+        """Write ``results.parquet``, ``result.json``, ``plots/*.png`` and ``report.html``.
+
+        ``result.json`` is what :meth:`load` reads back.
 
         The folder follows the sweep's rules (see :func:`upweight.sweep`): its manifest
         lists these files before they are written, and a file of the same name that a

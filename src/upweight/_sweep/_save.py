@@ -1,8 +1,9 @@
-"""Saving a sweep: ``results.parquet``, ``plots/*.png`` and ``report.html``.
+"""Saving a sweep: ``results.parquet``, ``result.json``, ``plots/*.png`` and ``report.html``.
 
-The results are plain data (:mod:`._result`); this module writes them, with the plots and
-the report that read them (:mod:`._report`), into an output folder that follows the
-sweep's rules (:mod:`._outdir`).
+The results are plain data (:mod:`._result`); this module writes them -- the table, the
+whole result for :meth:`SweepResult.load` (:mod:`._saved`), and the plots and report that
+read them (:mod:`._report`) -- into an output folder that follows the sweep's rules
+(:mod:`._outdir`).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from ._outdir import OutputFolder, report_files
 from ._report import write_report
+from ._saved import write_result
 
 if TYPE_CHECKING:
     from ._result import SweepResult
@@ -29,7 +31,7 @@ def save(result: SweepResult, outdir: str | os.PathLike[str]) -> Path:
 
 
 def save_into(result: SweepResult, folder: OutputFolder) -> Path:
-    """Write the table and the report into a folder already opened by the sweep.
+    """Write the table, the saved result and the report into a folder opened by the sweep.
 
     Returns the report's path; ``result.outdir`` becomes the folder.
     """
@@ -38,4 +40,6 @@ def save_into(result: SweepResult, folder: OutputFolder) -> Path:
     table = result.to_arrow()
     folder.write("results.parquet", lambda tmp: pq.write_table(table, tmp))
     result.outdir = folder.path
-    return write_report(result, folder)
+    report = write_report(result, folder)
+    write_result(result, folder)  # last: once it is there, so is all it describes
+    return report

@@ -31,10 +31,11 @@ from .._correct import CORRECTIONS, correct_decision, correction
 from .._downsample import select_encoded
 from .._exceptions import InputError, UpweightWarning
 from .._labels import encode_labels
-from .._plan import SamplingPlan, balanced_factors, plan
+from .._plan import SamplingPlan, plan
 from .._rows import is_frame, is_sparse, n_rows, take_rows
 from .._types import Correction, Label, Method, RandomStateLike, WeightMode
 from ._params import SAMPLING_CONSTRAINTS, check_targets
+from ._strategy import balanced_factors
 
 
 def _inner_has(attr: str) -> Callable[[Any], bool]:

@@ -16,10 +16,11 @@ from sklearn.utils.validation import check_array, validate_data
 from .._counts import as_counts
 from .._downsample import select
 from .._exceptions import InputError
-from .._plan import SamplingPlan, factors_for_targets, plan
+from .._plan import SamplingPlan, plan
 from .._rows import is_frame, n_rows, take_rows
 from .._types import WEIGHT_MODES, Label, Method, RandomStateLike, WeightMode
 from ._params import SAMPLING_CONSTRAINTS, check_targets
+from ._strategy import factors_for_targets
 
 
 class DownsampleUpweight(BaseUnderSampler):
