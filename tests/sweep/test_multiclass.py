@@ -28,7 +28,7 @@ def three_classes(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.nda
 
 @pytest.fixture(scope="module")
 def swept3():
-    X, y, proba = three_classes(300_000)
+    X, y, _ = three_classes(300_000)
     result = upweight.sweep(
         X,
         y=y,
@@ -74,7 +74,7 @@ def test_multiclass_figures_are_the_multiclass_ones(swept3):
     full = next(r for r in result.results if r["factor"] == 1)
     # the multi-class log loss of a calibrated model is near the truth's, not a
     # one-vs-rest figure of a single class
-    X, y, proba = three_classes(300_000)
+    _, y, proba = three_classes(300_000)
     truth = log_loss(y, proba, labels=list(CLASSES))
     assert abs(full["test_log_loss"] - truth) < 0.01
     assert set(full["per_class"]["test_average_precision"]) == set(CLASSES)

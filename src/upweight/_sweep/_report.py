@@ -117,6 +117,60 @@ def _model_and_columns(s: dict[str, Any]) -> list[str]:
     return parts
 
 
+def _convergence_section(result: SweepResult, plots: dict[str, Path]) -> list[str]:
+    """The convergence runs: their table and plot, or why they were not measured."""
+    s = result.settings
+    parts = ["<h2>Convergence</h2>"]
+    if result.convergence:
+        parts.append(
+            f"<p class='small'>Minibatch training (batches of {s['batch_size']}, "
+            f"{s['convergence_batches']} batches per run, the same for every factor): validation "
+            "log loss against examples seen and against the time spent in training steps, "
+            "and the share of batches that held no minority example, next to the profile's "
+            "prediction.</p>"
+        )
+        conv = result.convergence_summary()
+        parts.append(
+            _table(
+                [
+                    "run",
+                    "final val log loss",
+                    "examples to target",
+                    "seconds to target",
+                    "batches without minority",
+                    "predicted",
+                ],
+                [
+                    [
+                        f"{c['learner']}, k={c['factor']:g}, {c['correction']}",
+                        f"{c['final_log_loss']:.5f}",
+                        "not reached"
+                        if c["examples_to_target"] is None
+                        else f"{c['examples_to_target']:,}",
+                        "" if c["seconds_to_target"] is None else f"{c['seconds_to_target']:.3f}",
+                        f"{100 * c['share_without_minority']:.1f}%",
+                        f"{100 * c['predicted_share_without_minority']:.1f}%",
+                    ]
+                    for c in conv
+                ],
+            )
+        )
+        parts.append(
+            "<p class='small'>Target: within 2% (or the tolerance, if larger) of the lowest "
+            "final validation log loss of the same learner and correction.</p>"
+        )
+        if "convergence" in plots:
+            parts.append(_img(plots["convergence"], PLOTS["convergence"][0]))
+    else:
+        skipped = (s.get("convergence") or {}).get("skipped")
+        parts.append(
+            f"<p>Not measured: {_e(skipped)}.</p>"
+            if skipped
+            else "<p>Not measured (convergence=False).</p>"
+        )
+    return parts
+
+
 def render_html(result: SweepResult, plots: dict[str, Path]) -> str:
     """The report as one HTML string, plots inlined."""
     s = result.settings
@@ -214,54 +268,7 @@ def render_html(result: SweepResult, plots: dict[str, Path]) -> str:
         if name in plots:
             parts.append(f"<h3>{_e(PLOTS[name][0])}</h3>" + _img(plots[name], PLOTS[name][0]))
 
-    parts.append("<h2>Convergence</h2>")
-    if result.convergence:
-        parts.append(
-            f"<p class='small'>Minibatch training (batches of {s['batch_size']}, "
-            f"{s['convergence_batches']} batches per run, the same for every factor): validation "
-            "log loss against examples seen and against the time spent in training steps, "
-            "and the share of batches that held no minority example, next to the profile's "
-            "prediction.</p>"
-        )
-        conv = result.convergence_summary()
-        parts.append(
-            _table(
-                [
-                    "run",
-                    "final val log loss",
-                    "examples to target",
-                    "seconds to target",
-                    "batches without minority",
-                    "predicted",
-                ],
-                [
-                    [
-                        f"{c['learner']}, k={c['factor']:g}, {c['correction']}",
-                        f"{c['final_log_loss']:.5f}",
-                        "not reached"
-                        if c["examples_to_target"] is None
-                        else f"{c['examples_to_target']:,}",
-                        "" if c["seconds_to_target"] is None else f"{c['seconds_to_target']:.3f}",
-                        f"{100 * c['share_without_minority']:.1f}%",
-                        f"{100 * c['predicted_share_without_minority']:.1f}%",
-                    ]
-                    for c in conv
-                ],
-            )
-        )
-        parts.append(
-            "<p class='small'>Target: within 2% (or the tolerance, if larger) of the lowest "
-            "final validation log loss of the same learner and correction.</p>"
-        )
-        if "convergence" in plots:
-            parts.append(_img(plots["convergence"], PLOTS["convergence"][0]))
-    else:
-        skipped = (s.get("convergence") or {}).get("skipped")
-        parts.append(
-            f"<p>Not measured: {_e(skipped)}.</p>"
-            if skipped
-            else "<p>Not measured (convergence=False).</p>"
-        )
+    parts += _convergence_section(result, plots)
 
     parts.append("<h2>Cost</h2>")
     if "fit_time" in plots:
