@@ -36,6 +36,7 @@ def main() -> None:
         factors=[1, 2, 5, 10, 25, 50, 100],
         corrections=["upweight", "offset"],
         model="logreg",
+        convergence=True,  # measured, as in the earlier runs (the default decides by cost)
         outdir=outdir,
         overwrite=True,
     )

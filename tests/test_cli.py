@@ -617,3 +617,13 @@ def test_too_little_memory_is_one_line_never_unexpected(files, tmp_path, limit_m
         assert proc.stderr.startswith("error: ") and proc.stderr.count("\n") == 1, proc.stderr
         assert "unexpected" not in proc.stderr
         assert not (tmp_path / "o.parquet").exists()
+
+
+def test_analyze_of_several_classes_names_the_smallest_class_share(tmp_path, capsys):
+    labels = ["big"] * 900 + ["mid"] * 70 + ["rare"] * 30
+    path = tmp_path / "three.parquet"
+    pq.write_table(pa.table({"x": np.arange(1000.0), "y": labels}), path)
+    code, out, _ = run(capsys, "analyze", path, "-l", "y")
+    assert code == 0
+    assert "smallest class share: 3" in out and "(class rare)" in out
+    assert "minority share" not in out  # all non-majority classes together: 10 %

@@ -84,6 +84,18 @@ def test_evaluate_multiclass():
     assert m.roc_auc == pytest.approx(skm.roc_auc_score(y, proba, multi_class="ovr"))
     assert abs(m.prediction_bias) < 10
     assert m.ece < 0.05
+    # a table per class, each against the rest, next to the multi-class figures
+    assert set(m.per_class) == {0, 1, 2}
+    for c in range(3):
+        row = m.per_class[c]
+        assert row["base_rate"] == pytest.approx(np.mean(y == c))
+        assert row["roc_auc"] == pytest.approx(skm.roc_auc_score(y == c, proba[:, c]))
+        assert row["average_precision"] == pytest.approx(
+            skm.average_precision_score(y == c, proba[:, c])
+        )
+    worst = max(m.per_class.values(), key=lambda r: abs(r["prediction_bias"]))
+    assert m.prediction_bias == worst["prediction_bias"]
+    assert "per_class" in m.to_dict() and "per_class" not in evaluate([0, 1], [0.2, 0.7]).to_dict()
 
 
 @pytest.mark.parametrize(

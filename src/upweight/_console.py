@@ -339,8 +339,15 @@ def print_profile(console: Console, prof: Any, *, title: str) -> None:
     """A profile as ``upweight analyze`` prints it: table, severity, batches."""
     console.print(title)
     console.print(profile_table(prof))
+    if len(prof.classes) > 2:  # the non-majority classes together would hide the rarest
+        share = (
+            f"smallest class share: {fmt_share(prof.shares[prof.rarest])} "
+            f"(class {fmt_label(prof.rarest)})"
+        )
+    else:
+        share = f"minority share: {fmt_share(prof.minority_share)}"
     console.print(
-        f"rows: {fmt_int(prof.n_rows)}   minority share: {fmt_share(prof.minority_share)}   "
+        f"rows: {fmt_int(prof.n_rows)}   {share}   "
         f"imbalance ratio: {prof.imbalance_ratio:,.1f} : 1   severity: {prof.severity}"
         + (
             f" (rarest class {fmt_label(prof.rarest)} against the majority)"

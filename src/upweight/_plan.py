@@ -32,6 +32,7 @@ __all__ = [
     "keep_rate_ceiling",
     "plan",
     "resolve_plan",
+    "towards_smallest",
 ]
 
 _FORMAT = "upweight.plan/1"
@@ -774,3 +775,24 @@ def keep_rate_ceiling(
     if number(factor) and factor >= 1:
         return lambda v: 1.0 / float(factor)
     return None
+
+
+def towards_smallest(counts: Mapping[Label, int], factor: float) -> float | dict[Label, float]:
+    """One factor applied to every class larger than the smallest, capped at the smallest.
+
+    With two classes, ``factor`` itself (it applies to the majority). With more, a dict:
+    each class larger than the smallest gets ``min(factor, n_class / n_smallest)`` (at
+    least 1), so that no class falls below the smallest; the smallest keeps every row.
+
+    Examples
+    --------
+    >>> from upweight._plan import towards_smallest
+    >>> towards_smallest({"big": 9_000, "mid": 800, "rare": 200}, 10)
+    {'big': 10.0, 'mid': 4.0}
+    """
+    if len(counts) <= 2:
+        return float(factor)
+    smallest = min(counts.values())
+    return {
+        c: max(1.0, min(float(factor), n / smallest)) for c, n in counts.items() if n > smallest
+    }

@@ -243,6 +243,10 @@ class Evaluation:
         Area under the precision-recall curve (multi-class: macro one-vs-rest).
     roc_auc : float
         Area under the ROC curve (multi-class: macro one-vs-rest).
+    per_class : dict or None
+        Multi-class: ``{class: {"base_rate", "mean_proba", "prediction_bias", "ece",
+        "average_precision", "roc_auc"}}``, each class against the rest; None for two
+        classes.
     """
 
     n: int
@@ -254,10 +258,14 @@ class Evaluation:
     ece: float
     average_precision: float
     roc_auc: float
+    per_class: dict[Label, dict[str, float]] | None = None
 
-    def to_dict(self) -> dict[str, float]:
-        """Plain-data form."""
-        return asdict(self)
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-data form (``per_class`` only with several classes)."""
+        out = asdict(self)
+        if out["per_class"] is None:
+            del out["per_class"]
+        return out
 
 
 def _check_columns(classes: tuple[Label, ...], n_columns: int) -> None:
@@ -284,6 +292,17 @@ def _evaluate_multiclass(
     biases = 100.0 * (mean_p - base) / base
     worst = int(np.argmax(np.abs(biases)))
     correct = (probs.argmax(axis=1) == encoded.codes).astype(np.float64)
+    per_class = {
+        c: {
+            "base_rate": float(base[j]),
+            "mean_proba": float(mean_p[j]),
+            "prediction_bias": float(biases[j]),
+            "ece": _calibration_gap(onehot[:, j], probs[:, j], n_bins, strategy),
+            "average_precision": float(average_precision_score(onehot[:, j], probs[:, j])),
+            "roc_auc": float(roc_auc_score(onehot[:, j], probs[:, j])),
+        }
+        for j, c in enumerate(encoded.classes)
+    }
     return Evaluation(
         n=int(probs.shape[0]),
         base_rate=float(base[worst]),
@@ -294,6 +313,7 @@ def _evaluate_multiclass(
         ece=_calibration_gap(correct, probs.max(axis=1), n_bins, strategy),
         average_precision=float(average_precision_score(onehot, probs, average="macro")),
         roc_auc=float(roc_auc_score(encoded.codes, probs, multi_class="ovr", average="macro")),
+        per_class=per_class,
     )
 
 

@@ -16,6 +16,9 @@ import pytest
 import upweight
 from upweight._sweep._plots import PLOTS
 
+#: The plots of a sweep of two classes: all but the per-class calibration.
+TWO_CLASS_PLOTS = [name for name in PLOTS if name != "reliability_classes"]
+
 
 def test_outdir_holds_report_results_and_plots(swept):
     result, outdir = swept
@@ -26,7 +29,7 @@ def test_outdir_holds_report_results_and_plots(swept):
     )
     assert b"upweight.sweep" in table.schema.metadata
     pngs = sorted(p.stem for p in (outdir / "plots").glob("*.png"))
-    assert pngs == sorted(PLOTS)
+    assert pngs == sorted(TWO_CLASS_PLOTS)
     for path in (outdir / "plots").glob("*.png"):
         assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
@@ -38,7 +41,7 @@ def test_report_is_self_contained(swept):
     assert not re.search(r"(src|href)\s*=\s*[\"'](?!data:)", html)
     assert "<script" not in html and "<link" not in html and "@import" not in html
     images = re.findall(r'<img src="data:image/png;base64,([^"]+)"', html)
-    assert len(images) == len(PLOTS)
+    assert len(images) == len(TWO_CLASS_PLOTS)
     for data in images:
         assert base64.b64decode(data)[:4] == b"\x89PNG"
 
@@ -72,7 +75,7 @@ def test_dollar_signs_in_labels_do_not_break_the_plots(small_data, tmp_path):
     assert result.settings["minority"] == "$fraud$"
     html = (out / "report.html").read_text(encoding="utf-8")
     assert "$fraud$" in html and "le$$git" in html
-    assert len(list((out / "plots").glob("*.png"))) == len(PLOTS)
+    assert len(list((out / "plots").glob("*.png"))) == len(TWO_CLASS_PLOTS)
 
 
 _SWEEP_WITH_REPORT = """
@@ -97,7 +100,7 @@ def test_plots_are_drawn_whatever_mplbackend_says(tmp_path):
     )
     assert done.returncode == 0 and done.stderr == "", done.stderr
     assert sorted(p.stem for p in (out / "plots").glob("*.png")) == sorted(
-        name for name in PLOTS if name != "convergence"
+        name for name in TWO_CLASS_PLOTS if name != "convergence"
     )
 
 
@@ -202,9 +205,26 @@ def test_repeats_write_the_report_with_the_spread(small_data, data, repeats, tmp
     html = (out / "report.html").read_text(encoding="utf-8")
     assert "spread over the repeats as min to max" in html
     drawn = sorted(p.stem for p in (out / "plots").glob("*.png"))
-    assert drawn == sorted(n for n in PLOTS if n != "convergence" or result.convergence)
+    assert drawn == sorted(n for n in TWO_CLASS_PLOTS if n != "convergence" or result.convergence)
     # every configuration shows its range, k = 1 (identical repeats) as 'x to x'
     full = next(e for e in result.summary if e["factor"] == 1)
     loss = f"{full['val_log_loss_min']:.5f}"
     assert f'<span class="range">{loss} to {loss}</span>' in html
     assert html.count('<span class="range">') >= len(result.summary) * 12
+
+
+def test_log_axes_show_plain_numbers_not_markup(swept):
+    """With math mode off (a $ in a label is a dollar), matplotlib's log tick labels showed
+    their markup: '$\\mathdefault{10^{-2}}$'."""
+    from upweight._sweep._plots import PLOTS, plain_log_ticks
+
+    result, _ = swept
+    for name, (_, draw) in PLOTS.items():
+        if name == "reliability_classes" or (name == "convergence" and not result.convergence):
+            continue
+        fig = draw(result)
+        plain_log_ticks(fig)
+        fig.canvas.draw()
+        for ax in fig.axes:
+            for label in ax.get_xticklabels() + ax.get_yticklabels():
+                assert "mathdefault" not in label.get_text(), (name, label.get_text())

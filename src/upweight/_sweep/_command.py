@@ -123,7 +123,13 @@ def print_summary(console: Console, result: SweepResult, *, truth: Any = None) -
         "untouched test rows",
         title_justify="left",
         caption="Means over repeats. rows: rows trained; fit s: seconds to fit; loss: log "
-        "loss; on the test rows, AP: average precision, AUC: ROC AUC, bias: prediction bias.",
+        "loss; on the test rows, AP: average precision, AUC: ROC AUC, bias: prediction bias."
+        + (
+            f" {len(s['classes'])} classes: multi-class log loss; AP and AUC averaged over "
+            "classes (each against the rest); bias of the class furthest off."
+            if len(s.get("classes", ())) > 2
+            else ""
+        ),
         caption_justify="left",
         box=box.SIMPLE_HEAD,
         show_edge=False,

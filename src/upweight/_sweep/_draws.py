@@ -37,7 +37,7 @@ from ._convergence import run_convergence
 from ._holdout import Holdout
 from ._keys import Config, ConvergenceKey, ConvergenceRunKey, EvalKey, FitKey
 from ._measure import PeakMemory, disk_bytes
-from ._metrics import evaluate_and_curves, evaluate_binary
+from ._metrics import evaluate_and_curves, evaluate_binary, evaluate_multiclass
 from ._models import estimator_text, fit_model
 from ._outdir import OutputFolder
 from ._source import Source
@@ -88,6 +88,7 @@ class _Figures:
     val: dict[str, float]
     test: dict[str, float]
     curves: dict[str, Any]
+    per_class: dict[str, dict[str, float]] | None = None  # several classes: figure -> class
 
 
 def _positions_within(
@@ -104,8 +105,11 @@ def _positions_within(
     return where
 
 
-def _positive_proba(estimator: Any, X: Any) -> npt.NDArray[np.float64]:
+def _proba(estimator: Any, X: Any, multiclass: bool) -> npt.NDArray[np.float64]:
+    """P(minority) of each row; with several classes, every column (in code order)."""
     proba = np.asarray(estimator.predict_proba(X), dtype=np.float64)
+    if multiclass:
+        return proba
     return proba[:, 1] if proba.ndim == 2 else proba
 
 
@@ -153,7 +157,8 @@ class Runner:
         self.total = total
         self.timings = timings
         self.progress = progress
-        self.classes = [labels.majority, labels.minority]
+        # the classes of the probability columns: [majority, minority] for two
+        self.classes = labels.classes if labels.multiclass else [labels.majority, labels.minority]
         #: Why convergence was not measured although asked for ("auto": too costly).
         self.convergence_note: str | None = None
         self._deciding = False
@@ -220,7 +225,7 @@ class Runner:
         seed, train = self.args.seed + r, self.split.train
         with PeakMemory() as memory:
             clock = time.perf_counter()
-            base = make_plan(self.split.train_counts, factor=k)
+            base = make_plan(self.split.train_counts, factor=self.split.factor(k))
             selection = select_encoded(train, base, random_state=seed, method="exact")
             kept_codes = train.codes[selection.indices]
             outcome = self.labels.outcome(kept_codes)
@@ -233,9 +238,9 @@ class Runner:
                 X, _ = self.source.rows(self.split.train_pos[selection.indices])
             load_seconds = time.perf_counter() - clock
             self.timings["load training rows"] += load_seconds
-        plain = make_plan(self.split.train_counts, factor=k, weights="none").applied(
-            selection.plan.kept, method="exact", seed=seed
-        )
+        plain = make_plan(
+            self.split.train_counts, factor=self.split.factor(k), weights="none"
+        ).applied(selection.plan.kept, method="exact", seed=seed)
         disk = writer.submit(disk_bytes, X, outcome, selection.sample_weight)
         return Draw(
             repeat=r,
@@ -255,8 +260,10 @@ class Runner:
         """The plan as applied to the draw, with the configuration's weights if it has any."""
         if not corr.trains_weighted:
             return draw.plain
+        # the upweight "factor" is each class's own factor (several classes: capped)
+        upweight = None if config.upweight == draw.factor else config.upweight
         return make_plan(
-            self.split.train_counts, factor=draw.factor, upweight=config.upweight
+            self.split.train_counts, factor=self.split.factor(draw.factor), upweight=upweight
         ).applied(draw.plan.kept, method="exact", seed=self.args.seed + draw.repeat)
 
     # -- fit, evaluate, store ---------------------------------------------------------------
@@ -300,7 +307,8 @@ class Runner:
         estimator, fit_params = model.make(
             self.source.columns, seed=model_seed, sparse=is_sparse(draw.X)
         )
-        target = draw.outcome.astype(np.int64)
+        multiclass = self.labels.multiclass
+        target = draw.kept_codes.astype(np.int64) if multiclass else draw.outcome.astype(np.int64)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             with PeakMemory() as memory:
@@ -311,8 +319,8 @@ class Runner:
                 seconds = time.perf_counter() - clock
             self.timings["fit"] += seconds
             clock = time.perf_counter()
-            val = self._guarded(config, lambda: _positive_proba(estimator, holdout.X_val))
-            test = self._guarded(config, lambda: _positive_proba(estimator, holdout.X_test))
+            val = self._guarded(config, lambda: _proba(estimator, holdout.X_val, multiclass))
+            test = self._guarded(config, lambda: _proba(estimator, holdout.X_test, multiclass))
         fit = _Fit(
             seconds=seconds,
             # what selection and loading added, plus what the fit added on top
@@ -346,6 +354,16 @@ class Runner:
         precision = self.args.precision
         p_val = corr.to_true(fit.val, plan, classes=self.classes, residual=False)
         p_test = corr.to_true(fit.test, plan, classes=self.classes, residual=False)
+        if self.labels.multiclass:
+            val, val_classes, _ = evaluate_multiclass(
+                holdout.codes_val, p_val, self.classes, precision=precision
+            )
+            test, test_classes, curves = evaluate_multiclass(
+                holdout.codes_test, p_test, self.classes, precision=precision
+            )
+            per_class = {f"val_{m}": v for m, v in val_classes.items()}
+            per_class.update({f"test_{m}": v for m, v in test_classes.items()})
+            return _Figures(val=val, test=test, curves=curves, per_class=per_class)
         test, curves = evaluate_and_curves(holdout.y_test, p_test, precision=precision)
         val = evaluate_binary(holdout.y_val, p_val, precision=precision)
         return _Figures(val=val, test=test, curves=curves)
@@ -373,6 +391,7 @@ class Runner:
             "estimator": self.estimator,
             "warnings": len(fit.warnings),
             "first_warning": fit.warnings[0] if fit.warnings else None,
+            "per_class": self._per_class(draw, figures),
             **{f"val_{m}": v for m, v in figures.val.items()},
             **{f"test_{m}": v for m, v in figures.test.items()},
         }
@@ -382,6 +401,14 @@ class Runner:
         self.done[config.id] = entry
         self.finished += 1
         self.announce(f"k={draw.factor:g}, repeat {draw.repeat + 1}")
+
+    def _per_class(self, draw: Draw, figures: _Figures) -> dict[str, dict[str, Any]] | None:
+        """Several classes: rows trained and the per-class figures, by ``str(class)``."""
+        if figures.per_class is None:
+            return None
+        kept = np.bincount(draw.kept_codes, minlength=len(self.classes))
+        rows = {str(c): int(n) for c, n in zip(self.classes, kept, strict=True)}
+        return {"rows_trained": rows, **figures.per_class}
 
     # -- convergence ------------------------------------------------------------------------
     def _convergence(

@@ -32,6 +32,8 @@ class Holdout:
     X_test: Any
     y_val: npt.NDArray[np.float64]
     y_test: npt.NDArray[np.float64]
+    codes_val: npt.NDArray[Any]  # the class codes (several classes: what is measured)
+    codes_test: npt.NDArray[Any]
     conv_X: npt.NDArray[Any]
     conv_y: npt.NDArray[np.float64]
     center: npt.NDArray[np.float64]
@@ -69,4 +71,16 @@ def load_holdout(source: Source, labels: Labels, split: Split, *, seed: int) -> 
         conv_rows = np.sort(rng.choice(y_val.size, CONVERGENCE_VAL_ROWS, replace=False))
     dense_val = numeric_matrix(take(X_val, conv_rows), source.columns)
     center, scale = _standardisation(dense_val)
-    return Holdout(X_val, X_test, y_val, y_test, dense_val, y_val[conv_rows], center, scale)
+    codes = labels.encoded.codes
+    return Holdout(
+        X_val,
+        X_test,
+        y_val,
+        y_test,
+        codes[split.val_pos],
+        codes[split.test_pos],
+        dense_val,
+        y_val[conv_rows],
+        center,
+        scale,
+    )

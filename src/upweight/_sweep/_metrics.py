@@ -16,7 +16,14 @@ import numpy.typing as npt
 
 from ..metrics import _calibration_gap
 
-__all__ = ["METRICS", "curves", "evaluate_and_curves", "evaluate_binary"]
+__all__ = [
+    "METRICS",
+    "PER_CLASS",
+    "curves",
+    "evaluate_and_curves",
+    "evaluate_binary",
+    "evaluate_multiclass",
+]
 
 #: Metric name -> (label in tables and plots, whether lower is better).
 METRICS: dict[str, tuple[str, bool]] = {
@@ -156,3 +163,82 @@ def evaluate_and_curves(
         evaluate_binary(outcome, prob, precision=precision, ranked=ranked),
         curves(outcome, prob, ranked=ranked),
     )
+
+
+#: The figures of several classes reported per class (one class against the rest).
+PER_CLASS: tuple[str, ...] = (
+    "prediction_bias",
+    "ece",
+    "average_precision",
+    "roc_auc",
+    "recall_at_precision",
+)
+
+
+def evaluate_multiclass(
+    codes: npt.NDArray[Any],
+    proba: npt.NDArray[np.float64],
+    classes: list[Any],
+    *,
+    precision: float,
+) -> tuple[dict[str, float], dict[str, dict[str, float]], dict[str, Any]]:
+    """Figures of several classes: overall, per class, and curves.
+
+    The overall figures have the keys of :data:`METRICS`: the multi-class log loss and
+    Brier score (summed over classes, as scikit-learn's); the prediction bias of the class
+    whose bias is largest in size (signed); and the macro average over classes of the
+    calibration error, average precision, ROC AUC and recall at ``precision``, each class
+    against the rest. Per class (by ``str(class)``): those of :data:`PER_CLASS`. Curves:
+    the smallest class's, with the keys of :func:`curves`, and ``per_class`` holding
+    every class's reliability curve.
+
+    Parameters
+    ----------
+    codes : numpy.ndarray of int
+        Each row's class, as an index into ``classes``.
+    proba : numpy.ndarray of shape (n, n_classes)
+        Predicted probabilities, columns in the order of ``classes``.
+    classes : list
+        The classes.
+    precision : float
+        The precision at which recall is reported.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from upweight._sweep._metrics import evaluate_multiclass
+    >>> p = np.array([[.8, .1, .1], [.2, .7, .1], [.3, .3, .4], [.6, .2, .2]])
+    >>> overall, per_class, _ = evaluate_multiclass(np.array([0, 1, 2, 0]), p, ["a", "b", "c"],
+    ...                                              precision=0.5)
+    >>> round(overall["log_loss"], 4), per_class["roc_auc"]["c"]
+    (0.5017, 1.0)
+    """
+    proba = np.clip(np.asarray(proba, dtype=np.float64), 0.0, 1.0)
+    n, k = proba.shape
+    rows = np.arange(n)
+    onehot = np.zeros((n, k))
+    onehot[rows, codes] = 1.0
+    per_class: dict[str, dict[str, float]] = {m: {} for m in PER_CLASS}
+    reliability: dict[str, dict[str, Any]] = {}
+    counts = np.bincount(codes, minlength=k)
+    smallest = int(np.argmin(counts))
+    smallest_curves: dict[str, Any] = {}
+    for j, c in enumerate(classes):
+        figures, class_curves = evaluate_and_curves(onehot[:, j], proba[:, j], precision=precision)
+        for m in PER_CLASS:
+            per_class[m][str(c)] = figures[m]
+        reliability[str(c)] = {
+            key: class_curves[key]
+            for key in ("reliability_predicted", "reliability_observed", "reliability_rows")
+        }
+        if j == smallest:
+            smallest_curves = class_curves
+    biases = per_class["prediction_bias"]
+    worst = max(biases, key=lambda c: abs(biases[c]))
+    overall = {
+        "log_loss": -float(np.mean(np.log(np.clip(proba[rows, codes], _EPS, 1.0)))),
+        "brier": float(np.mean(np.sum((proba - onehot) ** 2, axis=1))),
+        "prediction_bias": biases[worst],
+        **{m: float(np.mean(list(per_class[m].values()))) for m in PER_CLASS[1:]},
+    }
+    return overall, per_class, {**smallest_curves, "per_class": reliability}

@@ -47,7 +47,7 @@ from .._files._commit import (
 from .._files._common import path_text
 from .._types import CORRECTIONS
 from ._models import MODELS
-from ._plots import PLOTS
+from ._plots import PLOT_CONDITIONS, PLOTS
 
 __all__ = ["FORMAT", "LOCK", "MANIFEST", "RESULT", "OutputFolder", "listed_files", "report_files"]
 
@@ -76,9 +76,14 @@ _OUR_SHAPES = re.compile(
 Fill = Callable[[Path], None]
 
 
-def report_files(*, convergence: bool = True) -> list[str]:
-    """What :meth:`SweepResult.save` writes: table, saved result, report and plots."""
-    plots = [name for name in PLOTS if convergence or name != "convergence"]
+def report_files(*, convergence: bool = True, classes: bool = False) -> list[str]:
+    """What :meth:`SweepResult.save` writes: table, saved result, report and plots.
+
+    The convergence plot only with ``convergence``; the per-class calibration plot only
+    with ``classes`` (more than two classes).
+    """
+    drawn = {"convergence": convergence, "classes": classes}
+    plots = [name for name in PLOTS if drawn.get(PLOT_CONDITIONS.get(name, ""), True)]
     return ["results.parquet", RESULT, "report.html", *(f"plots/{name}.png" for name in plots)]
 
 

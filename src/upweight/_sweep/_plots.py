@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from ._outdir import OutputFolder
     from ._result import SweepResult
 
-__all__ = ["render_plots", "spread_bars"]
+__all__ = ["PLOTS", "PLOT_CONDITIONS", "plain_log_ticks", "render_plots", "spread_bars"]
 
 _COLORS = {"upweight": "#1f77b4", "offset": "#2ca02c", "none": "#d62728"}
 _DPI = 100
@@ -263,6 +263,42 @@ def _reliability_figure(result: SweepResult) -> Any:
     return fig
 
 
+def _classes_figure(result: SweepResult) -> Any:
+    """Several classes: each class's reliability curve (against the rest), log axes."""
+    chosen = _highlighted(result)
+    largest = max((e["factor"] for e in chosen), default=1.0)
+    classes = [str(c) for c in result.settings.get("classes", [])]
+    fig = _figure(figsize=(4.5 * len(classes), 4.5))
+    axes = fig.subplots(1, len(classes), squeeze=False)[0]
+    for ax, name in zip(axes, classes, strict=True):
+        low, top = 1.0, 0.0
+        for entry in chosen:
+            curve = (result.curves.get(_first_repeat_id(result, entry) or "") or {}).get(
+                "per_class", {}
+            )
+            points = curve.get(name)
+            if not points:
+                continue
+            pred, obs = points["reliability_predicted"], points["reliability_observed"]
+            shown = [(p, o) for p, o in zip(pred, obs, strict=True) if p > 0 and o > 0]
+            if not shown:
+                continue
+            low = min(low, *(min(pair) for pair in shown))
+            top = max(top, *(max(pair) for pair in shown))
+            ax.plot(*zip(*shown, strict=True), marker="o", label=entry["name"],
+                    **_curve_style(entry, largest))  # fmt: skip
+        if top > 0:
+            ax.plot([low, top], [low, top], color="grey", linewidth=0.8, label="calibrated")
+            ax.set_xscale("log")
+            ax.set_yscale("log")
+        ax.set_xlabel("mean predicted probability")
+        ax.set_ylabel("observed rate")
+        ax.set_title(f"class {name} against the rest (test)")
+    _legend(axes[0])
+    fig.tight_layout()
+    return fig
+
+
 def _pr_figure(result: SweepResult) -> Any:
     chosen = _highlighted(result)
     largest = max((e["factor"] for e in chosen), default=1.0)
@@ -400,10 +436,41 @@ PLOTS = {
     ),
     "metrics_test": ("Metrics against factor: test", lambda r: _metrics_figure(r, "test")),
     "reliability": ("Reliability (calibration) curves", _reliability_figure),
+    "reliability_classes": ("Reliability per class", _classes_figure),
     "precision_recall": ("Precision-recall curves", _pr_figure),
     "convergence": ("Convergence of minibatch training", _convergence_figure),
     "fit_time": ("Fit time and training data against factor", _fit_time_figure),
 }
+
+
+def plain_log_ticks(fig: Any) -> None:
+    """Tick labels of log axes as plain numbers (0.01, 1e-05).
+
+    matplotlib writes them in math mode (``$10^{-2}$`` markup), which the plots
+    turn off so that a ``$`` in a label stays a dollar sign: the labels would show the
+    markup itself.
+    """
+    from matplotlib.ticker import FuncFormatter, NullFormatter
+
+    plain = FuncFormatter(lambda value, _position: f"{value:g}")
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            if axis.get_scale() in ("log", "symlog"):
+                axis.set_major_formatter(plain)
+                axis.set_minor_formatter(NullFormatter())
+
+
+#: Plots drawn only when the sweep has what they show: convergence runs, several classes.
+PLOT_CONDITIONS = {"convergence": "convergence", "reliability_classes": "classes"}
+
+
+def _drawn(name: str, result: SweepResult) -> bool:
+    wanted = PLOT_CONDITIONS.get(name)
+    if wanted == "convergence":
+        return bool(result.convergence)
+    if wanted == "classes":
+        return len(result.settings.get("classes", ())) > 2
+    return True
 
 
 def render_plots(result: SweepResult, folder: OutputFolder) -> dict[str, Path]:
@@ -416,9 +483,10 @@ def render_plots(result: SweepResult, folder: OutputFolder) -> dict[str, Path]:
     written = {}
     with matplotlib.rc_context({"text.parse_math": False}):
         for name, (_, draw) in PLOTS.items():
-            if name == "convergence" and not result.convergence:
+            if not _drawn(name, result):
                 continue
             fig = draw(result)
+            plain_log_ticks(fig)
 
             def fill(tmp: Path, fig: Any = fig) -> None:
                 fig.savefig(tmp, format="png", dpi=_DPI)

@@ -117,6 +117,61 @@ def _model_and_columns(s: dict[str, Any]) -> list[str]:
     return parts
 
 
+def _per_class_section(result: SweepResult, plots: dict[str, Path]) -> list[str]:
+    """Several classes: the recommended configurations' test figures per class."""
+    if len(result.settings.get("classes", ())) <= 2:
+        return []
+    rec = result.recommendation
+    parts = [
+        "<h2>Figures per class</h2>",
+        "<p class='small'>Each class against the rest, on the test split, for the "
+        "recommended configurations (first repeat). The overall figures above are the "
+        "multi-class log loss and Brier score, the prediction bias of the class furthest "
+        "off, and the macro averages over classes of the others.</p>",
+    ]
+    for title, choice in (("best", rec.best), ("cheapest", rec.cheapest)):
+        row = next(
+            (
+                r
+                for r in result.results
+                if r.get("per_class")
+                and all(r[g] == getattr(choice, g) for g in ("factor", "upweight", "correction"))
+            ),
+            None,
+        )
+        if row is None:
+            continue
+        table = row["per_class"]
+        names = list(table["rows_trained"])
+        parts.append(f"<h3>{_e(title)}: {_e(choice.name)}</h3>")
+        parts.append(
+            _table(
+                [
+                    "class",
+                    "rows trained",
+                    "prediction bias",
+                    "AP",
+                    "ROC AUC",
+                    "recall at precision",
+                ],
+                [
+                    [
+                        name,
+                        f"{table['rows_trained'][name]:,}",
+                        f"{table['test_prediction_bias'][name]:+.1f}%",
+                        f"{table['test_average_precision'][name]:.4f}",
+                        f"{table['test_roc_auc'][name]:.4f}",
+                        f"{table['test_recall_at_precision'][name]:.4f}",
+                    ]
+                    for name in names
+                ],
+            )
+        )
+    if "reliability_classes" in plots:
+        parts.append(_img(plots["reliability_classes"], PLOTS["reliability_classes"][0]))
+    return parts
+
+
 def _convergence_section(result: SweepResult, plots: dict[str, Path]) -> list[str]:
     """The convergence runs: their table and plot, or why they were not measured."""
     s = result.settings
@@ -197,9 +252,14 @@ def render_html(result: SweepResult, plots: dict[str, Path]) -> str:
     rows_by_class = []
     for c, n in zip(prof.classes, prof.counts, strict=True):
         role = "majority" if c == prof.majority else "minority"
+        parts_held = [
+            result.split[part]["classes"][str(c)]
+            if "classes" in result.split[part]
+            else result.split[part][role]
+            for part in ("train", "validation", "test")
+        ]
         rows_by_class.append(
-            [f"{c} ({role})", f"{n:,}", f"{100 * shares[c]:.3f}%"]
-            + [f"{result.split[part][role]:,}" for part in ("train", "validation", "test")]
+            [f"{c} ({role})", f"{n:,}", f"{100 * shares[c]:.3f}%"] + [f"{h:,}" for h in parts_held]
         )
     parts.append(
         _table(["class", "rows", "share", "training", "validation", "test"], rows_by_class)
@@ -267,6 +327,7 @@ def render_html(result: SweepResult, plots: dict[str, Path]) -> str:
     for name in ("reliability", "precision_recall"):
         if name in plots:
             parts.append(f"<h3>{_e(PLOTS[name][0])}</h3>" + _img(plots[name], PLOTS[name][0]))
+    parts += _per_class_section(result, plots)
 
     parts += _convergence_section(result, plots)
 

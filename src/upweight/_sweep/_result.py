@@ -191,7 +191,7 @@ class SweepResult:
     curves: dict[str, dict[str, Any]]
     convergence: list[dict[str, Any]]
     profile: ImbalanceProfile
-    split: dict[str, dict[str, int]]
+    split: dict[str, dict[str, Any]]
     settings: dict[str, Any]
     timings: dict[str, float]
     recommendation: Recommendation
@@ -416,7 +416,7 @@ def summarize(
     curves: dict[str, dict[str, Any]],
     convergence: list[dict[str, Any]],
     profile: ImbalanceProfile,
-    split: dict[str, dict[str, int]],
+    split: dict[str, dict[str, Any]],
     settings: dict[str, Any],
     timings: dict[str, float],
 ) -> SweepResult:

@@ -36,6 +36,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from .._exceptions import InputError
 from .._validation import check_callback
 from ._arguments import DEFAULT_FACTORS, Arguments
 from ._draws import ConvergenceDone, Done, Progress, Runner
@@ -263,8 +264,8 @@ def run(
 
     settings = _folder_settings(source, labels, args, label=label)
     configs = args.configs()
-    conv_keys = args.convergence_keys(args.learners)
-    targets = _targets(args, configs, conv_keys)
+    conv_keys, conv_note = _convergence_keys(args, labels)
+    targets = _targets(args, configs, conv_keys, classes=labels.multiclass)
     folder = None if outdir is None else _open_folder(outdir, source, targets, args, rules)
     try:
         done, conv_done = _resume(folder, settings, targets, configs, conv_keys, args, rules)
@@ -280,6 +281,7 @@ def run(
             timings=timings,
             progress=progress,
         )
+        runner.convergence_note = conv_note
         runner.announce("starting")
         clock = time.perf_counter()
         holdout = load_holdout(source, labels, split, seed=args.seed)
@@ -365,15 +367,35 @@ def _folder_settings(
     }
 
 
+def _convergence_keys(args: Arguments, labels: Labels) -> tuple[list[ConvergenceKey], str | None]:
+    """The convergence runs to measure, and why none are, where they were asked for.
+
+    The minibatch learners are binary: with several classes, ``"auto"`` skips them and
+    says so; asking for them is refused.
+    """
+    if not (labels.multiclass and args.convergence):
+        return args.convergence_keys(args.learners), None
+    if not args.convergence_auto:
+        raise InputError(
+            f"convergence is measured for two classes; the labels hold "
+            f"{len(labels.classes)}: pass convergence=False (--no-convergence)"
+        )
+    return [], "skipped: convergence is measured for two classes only"
+
+
 def _targets(
-    args: Arguments, configs: Sequence[Config], conv_keys: Sequence[ConvergenceKey]
+    args: Arguments,
+    configs: Sequence[Config],
+    conv_keys: Sequence[ConvergenceKey],
+    *,
+    classes: bool = False,
 ) -> list[str]:
     """Every file this sweep may write into its folder."""
     targets = [c.file_name for c in configs]
     if args.convergence:
         targets += [key.file_name for key in conv_keys]
     if args.report:
-        targets += report_files(convergence=args.convergence)
+        targets += report_files(convergence=args.convergence, classes=classes)
     return targets
 
 
@@ -460,6 +482,7 @@ def _summarize(
             "precision": args.precision,
             "batch_size": args.batch_size,
             "convergence_batches": args.convergence_batches,
+            "classes": labels.classes,
             "majority": labels.majority,
             "minority": labels.minority,
         },

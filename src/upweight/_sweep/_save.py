@@ -24,7 +24,9 @@ __all__ = ["save", "save_into"]
 
 def save(result: SweepResult, outdir: str | os.PathLike[str]) -> Path:
     """:meth:`SweepResult.save`: open (and lock) ``outdir``, claim the files, write them."""
-    names = report_files(convergence=bool(result.convergence))
+    names = report_files(
+        convergence=bool(result.convergence), classes=len(result.settings.get("classes", ())) > 2
+    )
     with OutputFolder.open(outdir, targets=names, overwrite=True) as folder:
         folder.claim(names)
         return save_into(result, folder)

@@ -17,6 +17,7 @@ from .._counts import round_half_up
 from .._exceptions import InputError, LabelError
 from .._labels import EncodedLabels, encode_labels
 from .._plan import plan as make_plan
+from .._plan import towards_smallest
 from .._profile import ImbalanceProfile, profile
 from .._selection import _mix64_int, row_hashes
 from .._types import Label
@@ -145,13 +146,28 @@ def split_positions(
 
 @dataclass(frozen=True)
 class Labels:
-    """Every row's label, as read by the counting pass, and the two classes."""
+    """Every row's label, as read by the counting pass; the largest and smallest classes.
+
+    With two classes, ``minority`` is the other one; with more, the smallest (the class
+    the sweep's figures and splits are sized by), and every class larger than it is
+    downsampled (:meth:`Split.factor`).
+    """
 
     encoded: EncodedLabels
     counts: dict[Label, int]
     profile: ImbalanceProfile
     majority: Label
     minority: Label
+
+    @property
+    def multiclass(self) -> bool:
+        """Whether there are more than two classes."""
+        return len(self.encoded.classes) > 2
+
+    @property
+    def classes(self) -> list[Label]:
+        """Every class, in the order of the codes (a model's ``classes_``)."""
+        return list(self.encoded.classes)
 
     @property
     def minority_code(self) -> int:
@@ -162,14 +178,20 @@ class Labels:
         """1.0 where ``codes`` is the minority class, 0.0 elsewhere."""
         return (codes == self.minority_code).astype(np.float64)
 
-    def info(self, codes: npt.NDArray[Any]) -> dict[str, int]:
-        """Rows, minority rows and majority rows among ``codes``."""
+    def info(self, codes: npt.NDArray[Any]) -> dict[str, Any]:
+        """Rows, minority (smallest class) rows, the others, and rows per class."""
         minority = int(np.count_nonzero(codes == self.minority_code))
-        return {
+        per_class = np.bincount(codes, minlength=len(self.encoded.classes))
+        out: dict[str, Any] = {
             "rows": int(codes.size),
             "minority": minority,
             "majority": int(codes.size) - minority,
         }
+        if self.multiclass:
+            out["classes"] = {
+                str(c): int(n) for c, n in zip(self.encoded.classes, per_class, strict=True)
+            }
+        return out
 
 
 def read_labels(source: Source, *, label: str | None, args: Arguments) -> Labels:
@@ -177,13 +199,10 @@ def read_labels(source: Source, *, label: str | None, args: Arguments) -> Labels
     name = f"label column {label!r}" if label is not None else "y"
     encoded = encode_labels(source.labels(), name=name)
     counts = encoded.count_map()
-    if len(counts) != 2:
-        raise InputError(
-            f"{name} holds {len(counts)} classes; the sweep handles two classes "
-            "(binary classification)"
-        )
+    if len(counts) < 2:
+        raise InputError(f"{name} holds one class; the sweep needs two or more")
     prof = profile(counts, batch_size=args.batch_size)
-    majority, minority = prof.majority, prof.minority[0]
+    majority, minority = prof.majority, prof.rarest
     n_minority = counts[minority]
     if not _splits_hold_enough(n_minority, args.validation_size, args.test_size):
         needed = _needed_minority(args.validation_size, args.test_size)
@@ -196,7 +215,8 @@ def read_labels(source: Source, *, label: str | None, args: Arguments) -> Labels
         )
         short = ", ".join(f"{held[s]} in {s}" for s in held if held[s] < MIN_SPLIT_MINORITY)
         raise LabelError(
-            f"the minority class {minority!r} has {n_minority:,} rows: splitting off "
+            f"the {'smallest' if len(counts) > 2 else 'minority'} class {minority!r} has "
+            f"{n_minority:,} rows: splitting off "
             f"validation ({args.validation_size!r}) and test ({args.test_size!r}) leaves "
             f"{short}; each split needs {MIN_SPLIT_MINORITY}"
             + (
@@ -219,7 +239,14 @@ class Split:
     train: EncodedLabels
     train_counts: dict[Label, int]
 
-    def info(self, labels: Labels) -> dict[str, dict[str, int]]:
+    def factor(self, k: float) -> float | dict[Label, float]:
+        """Factor ``k`` as the training split's plans take it (every larger class, capped).
+
+        See :func:`upweight._plan.towards_smallest`: ``k`` itself with two classes.
+        """
+        return towards_smallest(self.train_counts, k)
+
+    def info(self, labels: Labels) -> dict[str, dict[str, Any]]:
         """Rows and minority rows of each split."""
         codes = labels.encoded.codes
         return {
@@ -243,9 +270,9 @@ def split_labels(labels: Labels, args: Arguments) -> Split:
     train = EncodedLabels(
         classes=encoded.classes,
         codes=train_codes,
-        counts=np.bincount(train_codes, minlength=2).astype(np.int64),
+        counts=np.bincount(train_codes, minlength=len(encoded.classes)).astype(np.int64),
     )
     train_counts = train.count_map()
     for k in args.factors:  # fail early on a factor the training split cannot honour
-        make_plan(train_counts, factor=k)
+        make_plan(train_counts, factor=towards_smallest(train_counts, k))
     return Split(train_pos, val_pos, test_pos, train, train_counts)

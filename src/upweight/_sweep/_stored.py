@@ -29,6 +29,7 @@ _NUMBER = "number"
 _TEXT = "text"
 _OPTIONAL_NUMBER = "number or null"
 _OPTIONAL_TEXT = "text or null"
+_OPTIONAL_TABLE = "per-class figures or null"
 
 ROW: dict[str, str] = {
     "config_id": _TEXT,
@@ -50,6 +51,7 @@ ROW: dict[str, str] = {
     "estimator": _TEXT,
     "warnings": _INT,
     "first_warning": _OPTIONAL_TEXT,
+    "per_class": _OPTIONAL_TABLE,
     **{f"{split}_{m}": _NUMBER for split in ("val", "test") for m in METRICS},
 }
 
@@ -85,6 +87,14 @@ def _is(value: Any, kind: str) -> bool:
         return isinstance(value, str)
     if kind == _OPTIONAL_NUMBER:
         return value is None or _is(value, _NUMBER)
+    if kind == _OPTIONAL_TABLE:  # figure -> class -> number
+        return value is None or (
+            isinstance(value, dict)
+            and all(
+                isinstance(v, dict) and all(_is(x, _NUMBER) for x in v.values())
+                for v in value.values()
+            )
+        )
     return value is None or isinstance(value, str)
 
 
@@ -120,7 +130,11 @@ def valid_run(
     if not (isinstance(data, dict) and set(data) == {"row", "curves"}):
         return False
     row, curves = data["row"], data["curves"]
-    if not _fits(row, ROW) or not isinstance(curves, dict) or set(curves) != set(CURVES):
+    if not _fits(row, ROW) or not isinstance(curves, dict):
+        return False
+    if set(curves) - {"per_class"} != set(CURVES):  # per class: several classes' curves
+        return False
+    if "per_class" in curves and not isinstance(curves["per_class"], dict):
         return False
     if not all(_series(curves[k], kind) for k, kind in CURVES.items()):
         return False
