@@ -269,3 +269,26 @@ def make_pipeline_for_text(final):
         (OneHotEncoder(handle_unknown="ignore"), ["site"]), remainder="passthrough"
     )
     return make_pipeline(encode, final)
+
+
+@pytest.mark.parametrize("model", ["logreg", "lightgbm", "user"])
+def test_metadata_routing_on_gives_the_same_fits(clinic, model):
+    """With scikit-learn's metadata routing on, 'step__sample_weight' is refused: the
+    weights (and LightGBM's categorical columns) are requested for the final step."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    import sklearn
+
+    pytest.importorskip("lightgbm") if model == "lightgbm" else None
+    data = clinic.drop(columns=["patient_id"])
+    if model == "user":
+        data = data.drop(columns=["site", "mean_area"])
+        model = make_pipeline(StandardScaler(), LogisticRegression())
+    runs = []
+    for routing in (False, True):
+        with sklearn.config_context(enable_metadata_routing=routing):
+            result = upweight.sweep(data, label="malignant", model=model, **FAST)
+        runs.append([r["val_log_loss"] for r in result.results])
+    assert runs[0] == runs[1]

@@ -20,7 +20,7 @@ import numpy.typing as npt
 from .._exceptions import InputError
 from .._validation import requires
 
-__all__ = ["Columns", "choose", "flags", "to_features"]
+__all__ = ["Columns", "choose", "flags", "numeric_matrix", "take", "to_features"]
 
 #: Fewest rows on which a column unique on every row is flagged as an ID.
 _ID_MIN_ROWS = 50
@@ -211,8 +211,12 @@ def to_features(table: Any, columns: Columns, *, frame: bool) -> Any:
     NaN. The DataFrame (pandas) keeps the column names, numeric columns as floats and
     categorical ones as text (object), missing as NaN.
     """
+    import importlib.util
+
     import pyarrow as pa
 
+    if frame and columns.all_numeric and importlib.util.find_spec("pandas") is None:
+        frame = False  # a model of the user's, without pandas: the array it would get anyway
     if columns.all_numeric and not frame:
         float32 = all(pa.types.is_float32(table.column(n).type) for n in columns.features)
         out = np.empty(

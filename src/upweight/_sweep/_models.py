@@ -261,14 +261,44 @@ def fit_model(
     estimator: Any, X: Any, y: Any, sample_weight: Any, fit_params: dict[str, Any] | None = None
 ) -> Any:
     """Fit with the weights (``None``: unweighted), routed to a pipeline's final step."""
-    params = dict(fit_params or {})
+    params = dict(fit_params or {})  # a pipeline's: "<final step>__<name>"
+    steps = getattr(estimator, "steps", None)
     if sample_weight is not None:
-        steps = getattr(estimator, "steps", None)
-        if steps is not None:
-            params[f"{steps[-1][0]}__sample_weight"] = sample_weight
-        else:
-            params["sample_weight"] = sample_weight
+        name = "sample_weight" if steps is None else f"{steps[-1][0]}__sample_weight"
+        params[name] = sample_weight
+    if steps is not None and params and _routing():
+        prefix = f"{steps[-1][0]}__"
+        params = {key.removeprefix(prefix): value for key, value in params.items()}
+        _request(estimator, steps[-1][1], list(params))
     return estimator.fit(X, y, **params)
+
+
+def _routing() -> bool:
+    """Whether scikit-learn's metadata routing is on (``set_config``)."""
+    from sklearn import get_config
+
+    return bool(get_config().get("enable_metadata_routing", False))
+
+
+def _request(estimator: Any, final: Any, names: list[str]) -> None:
+    """With metadata routing on: ``names`` (the weights...) go to ``final`` only.
+
+    Routing refuses ``step__sample_weight``, and a step that could take weights but was
+    not told either way refuses them too: every other step is told no. ``estimator`` is a
+    fresh clone; the user's own is untouched.
+    """
+    from sklearn.utils.validation import has_fit_parameter
+
+    parts = [estimator, *estimator.get_params(deep=True).values()]
+    for part in parts:
+        if part is final or not hasattr(part, "set_fit_request"):
+            continue
+        try:
+            if has_fit_parameter(part, "sample_weight"):
+                part.set_fit_request(sample_weight=False)
+        except (TypeError, ValueError):
+            continue
+    final.set_fit_request(**dict.fromkeys(names, True))
 
 
 # -- the built-in models ---------------------------------------------------------------------

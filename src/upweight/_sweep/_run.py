@@ -129,11 +129,12 @@ def sweep(
     y : array-like, optional
         Labels, when ``data`` holds only features.
     factors : iterable of float, default=(1, 2, 5, 10, 25, 50, 100)
-        Downsampling factors of the majority class (1 = all rows).
+        Downsampling factors of the majority class (1 = all rows). With more than two
+        classes, each factor applies to every class larger than the smallest, capped so
+        that none falls below it; the figures are then multi-class (per class too).
     upweights : iterable of float, optional
-        Weights of the kept majority rows to try with the ``"upweight"`` correction; by
-        default the factor itself; ``"factor"`` stands for it. Unused without the
-        ``"upweight"`` correction (an :class:`UpweightWarning` says so).
+        Weights of the kept majority rows to try with the ``"upweight"`` correction
+        (unused without it); by default the factor itself, which ``"factor"`` stands for.
     corrections : sequence of {"upweight", "offset", "none"}
         ``"upweight"``: trained with the plan's weights; ``"offset"``: trained without
         weights, probabilities corrected by :func:`upweight.correct_proba`; ``"none"``:
@@ -147,9 +148,8 @@ def sweep(
         every fit, the weights going to its final step; it gets a pandas DataFrame when
         the data has column names (a frame or a file), else the array.
     features, drop : sequence of str, optional
-        The columns to use, or those to leave out (an ID, a timestamp). Without either,
-        every column but the label. A constant column, or an integer or text column unique
-        on every row, is flagged (an :class:`UpweightWarning`, and the report).
+        The columns to use, or those to leave out (an ID); by default all but the label.
+        A constant column, or one unique on every row (an ID?), is flagged (a warning).
     repeats : int, default=1
         Draws of the downsampled rows per configuration (repeat *r* selects with seed
         ``seed + r``); the spread over repeats is reported.
@@ -163,8 +163,8 @@ def sweep(
     validation_size, test_size : float, default=0.1
         Shares of each class held out for validation and test.
     tolerance : float, default=0.01
-        The cheapest configuration whose validation log loss is within this relative
-        tolerance of the best is recommended too.
+        The cheapest configuration within this relative tolerance of the best
+        validation log loss is recommended too.
     precision : float, default=0.5
         Recall is reported at this precision.
     batch_size : int, default=32
@@ -177,8 +177,8 @@ def sweep(
     convergence_batches : int, default=400
         Batches per convergence run.
     overwrite : bool, default=False
-        Compute everything again, replacing the sweep's own files in ``outdir`` (those
-        its manifest lists), results of another data set included. Other files stay.
+        Compute everything again, replacing the sweep's own files in ``outdir`` (its
+        manifest lists them). Other files stay.
     report : bool, default=True
         With ``outdir``: also write ``results.parquet``, ``report.html`` and ``plots/``
         (``SweepResult.save`` does it later otherwise).
@@ -204,7 +204,7 @@ def sweep(
         column with no value, unknown ``features`` / ``drop`` names or none left, a
         ``model`` that is not a classifier with ``predict_proba``, a model whose fit takes
         no weights with the upweight correction, a model that fails to fit (its error,
-        in one line), more than two classes.
+        in one line), one class only, convergence asked for with more than two classes.
     MissingExtraError
         The model's framework is not installed (the message names the extra).
     FileError

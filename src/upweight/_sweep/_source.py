@@ -393,6 +393,7 @@ class FileSource:
         self.input_pattern: str | None = os.fspath(path) if is_glob(path) else None
         self._frame = False
         self.flagged: dict[str, str] = {}
+        self._flags_done = False  # decided on the first rows read (validation and test)
         names = [n for n, _ in schema]
         if label not in names:
             raise LabelError(
@@ -430,7 +431,7 @@ class FileSource:
 
         table = read_rows(self.path, positions, columns=[*self.feature_names, self.label])
         _check_table(table, self.columns, self.description)
-        if not self.flagged and not getattr(self, "_flags_done", False):
+        if not self._flags_done:
             self.flagged = flags(table, self.columns)
             self._flags_done = True
         X = to_features(table, self.columns, frame=self._frame)
