@@ -49,7 +49,8 @@ def test_dir_lists_every_public_name_before_it_is_loaded():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout
     listed, public = json.loads(out)
-    assert {"sweep", "metrics", "datasets", "SweepResult"} <= set(public) <= set(listed)
+    assert {"sweep", "metrics", "datasets", "SweepResult", "Recommendation"} <= set(public)
+    assert set(public) <= set(listed) and "annotations" not in listed
     assert set(upweight.__all__) <= set(dir(upweight))
 
 

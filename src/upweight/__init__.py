@@ -41,7 +41,7 @@ if _typing.TYPE_CHECKING:
     from ._files import profile_file, read_plan, sample_file
     from ._plan import ClassPlan, SamplingPlan, plan
     from ._profile import BatchView, ImbalanceProfile, profile
-    from ._sweep import SweepResult, sweep
+    from ._sweep import Recommendation, SweepResult, sweep
 
 # Every name loads on first use: `import upweight` costs almost nothing, so the command
 # line starts fast (and can answer Ctrl-C from its first moment), and what a script does
@@ -70,6 +70,7 @@ _HOMES = {
     "profile": "._profile",
     "sweep": "._sweep",
     "SweepResult": "._sweep",
+    "Recommendation": "._sweep",
     "datasets": ".datasets",
     "metrics": ".metrics",
 }
@@ -88,7 +89,9 @@ def __getattr__(name: str) -> _typing.Any:
 
 
 def __dir__() -> list[str]:
-    return sorted(set(__all__) | {n for n in globals() if not n.startswith("_typing")})
+    # what is loaded, less `from __future__ import annotations`'s name
+    loaded = {n for n in globals() if not n.startswith("_typing") and n != "annotations"}
+    return sorted(set(__all__) | loaded)
 
 
 __all__ = [
@@ -100,6 +103,7 @@ __all__ = [
     "LabelError",
     "MissingExtraError",
     "PlanError",
+    "Recommendation",
     "SamplingPlan",
     "Selection",
     "SweepResult",

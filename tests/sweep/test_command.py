@@ -192,3 +192,25 @@ def test_help_shows_every_default_and_name_in_full(capsys, monkeypatch, command,
     assert all(names in out for names, _ in records)
     if command in ("sweep", "demo"):
         assert "[default: 1,2,5,10,25,50,100]" in out
+
+
+@pytest.mark.parametrize(
+    ("extra", "words"),
+    [
+        (["--convergence", "xyz"], "--convergence takes auto, on, off, or learners"),
+        (["--convergence", "on", "--no-convergence"], "not both"),
+        (["--features", ","], "such as id,ts"),
+    ],
+)
+def test_command_line_options_are_answered_in_command_line_words(
+    data_file, tmp_path, capsys, extra, words
+):
+    code, _, err = run(capsys, "sweep", data_file, "-l", "fraud", "-o", tmp_path / "o", *extra)
+    assert code == 2 and words in err and err.count("\n") == 1, err
+
+
+def test_another_drop_into_the_same_folder_names_the_columns(data_file, tmp_path, capsys):
+    args = ("sweep", data_file, "-l", "fraud", "-o", tmp_path / "o", "-k", "1,4")
+    assert run(capsys, *args, "--no-convergence")[0] == 0
+    code, _, err = run(capsys, *args, "--no-convergence", "--drop", "x0")
+    assert code == 2 and "other feature columns (now without 'x0')" in err, err

@@ -194,7 +194,7 @@ def test_a_model_class_from_the_command_line(clinic_csv, tmp_path):
         (["--model", "hgb", "--model-params", "{}"], "is built in"),
         (["--features", "mean_radius,nope"], "not in .*'nope'"),
         (["--drop", "patient_id,site,malignant"], "label is never a feature"),
-        (["--convergence", "maybe"], "convergence must be"),
+        (["--convergence", "maybe"], "--convergence takes auto, on, off"),
     ],
 )
 def test_bad_model_and_column_options_get_one_line(clinic_csv, tmp_path, extra, words):

@@ -159,3 +159,58 @@ def test_the_file_fingerprint_covers_the_contents(table, tmp_path, fmt):
     assert FileSource(path, label="fraud").fingerprint() == base
     write(table.set_column(0, "a", pa.array(np.zeros(table.num_rows, dtype=np.float32))))
     assert FileSource(path, label="fraud").fingerprint() != base
+
+
+def test_a_pandas_index_is_never_a_feature(tmp_path):
+    pd = pytest.importorskip("pandas")
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"a": rng.normal(size=400), "y": np.repeat([0, 1], [340, 60])})
+    shuffled = frame.sample(frac=1, random_state=0)  # the index now tells the label
+    source = as_source(shuffled, label="y", y=None)
+    assert source.columns.features == ("a",)
+    path = tmp_path / "indexed.parquet"
+    shuffled.to_parquet(path)  # pandas writes the index as __index_level_0__
+    from_file = FileSource(path, label="y")
+    assert from_file.columns.features == ("a",)
+    assert from_file.columns.dropped == ("__index_level_0__",)
+
+
+def test_categorical_and_mixed_columns_of_a_frame(table):
+    pd = pytest.importorskip("pandas")
+    frame = table.to_pandas()
+    frame["kind"] = pd.Categorical(np.where(np.arange(len(frame)) % 3 == 0, "a", "b"))
+    frame["code"] = pd.Categorical(np.arange(len(frame)) % 4)
+    source = as_source(frame, label="fraud", y=None)
+    assert source.columns.kinds["kind"] == "categorical"
+    mixed = table.to_pandas()
+    mixed["note"] = ["x", 1.5] * (len(mixed) // 2)
+    with pytest.raises(InputError, match=r"could not be read.*one type") as info:
+        as_source(mixed, label="fraud", y=None)
+    assert "\n" not in str(info.value)
+
+
+def test_a_file_and_the_same_frame_flag_the_same_columns(tmp_path):
+    """Flags were decided from a file's validation and test rows only: a column with one
+    odd value looked constant, a nearly unique one unique."""
+    n = 3_000
+    rng = np.random.default_rng(0)
+    table = pa.table(
+        {
+            "days": np.arange(n) // 1 - (np.arange(n) == 5),  # one repeat among 3,000
+            "region": ["US"] + ["EU"] * (n - 1),  # one odd value
+            "user_id": np.arange(n) + 10_000,  # an ID
+            "amount": rng.normal(size=n),  # floats: never an ID
+            "y": (rng.random(n) < 0.1).astype(int),
+        }
+    )
+    path = tmp_path / "t.parquet"
+    pq.write_table(table, path)
+    from_file = FileSource(path, label="y")
+    from_file.prepare(frame=False)
+    from_frame = as_source(table, label="y", y=None)
+    assert from_file.flagged == from_frame.flagged == {"user_id": "unique on every row: an ID?"}
+    constant = table.append_column("batch", pa.array([7] * n))
+    pq.write_table(constant, path)
+    again = FileSource(path, label="y")
+    again.prepare(frame=False)
+    assert again.flagged["batch"].startswith("constant")

@@ -32,12 +32,21 @@ The modules, one concern each, from the bottom up:
 - :mod:`._api` -- the public functions; :mod:`._roads`, a seam to choose the road.
 """
 
-from ._api import column_names, profile_file, read_labels, read_plan, read_rows, sample_file
+from ._api import (
+    column_names,
+    column_values,
+    profile_file,
+    read_labels,
+    read_plan,
+    read_rows,
+    sample_file,
+)
 from ._roads import roads
 from ._source import expand, glob_matches, is_glob
 
 __all__ = [
     "column_names",
+    "column_values",
     "expand",
     "glob_matches",
     "is_glob",

@@ -43,7 +43,15 @@ from ._source import Source, hidden, resolve
 from ._sql import ident
 from ._write import keep_mask, write_rows
 
-__all__ = ["column_names", "profile_file", "read_labels", "read_plan", "read_rows", "sample_file"]
+__all__ = [
+    "column_names",
+    "column_values",
+    "profile_file",
+    "read_labels",
+    "read_plan",
+    "read_rows",
+    "sample_file",
+]
 
 
 def profile_file(src: PathLike, *, label: str, batch_size: int | None = None) -> ImbalanceProfile:
@@ -412,6 +420,31 @@ def column_names(src: PathLike) -> tuple[list[tuple[str, Any]], str]:
             lambda: engine.con.sql(f"SELECT * FROM {engine.plain_scan} LIMIT 0").to_arrow_table()
         ).schema
         return [(f.name, f.type) for f in schema], engine.source.name
+
+
+def column_values(src: PathLike, columns: list[str]) -> tuple[int, dict[str, int | None]]:
+    """Rows, and for each column how many values it holds: 1 for one value only.
+
+    Distinct values (a missing value counts as one) for every column but floating-point
+    ones, which are only told apart as one value (1) or more (None) -- counting their
+    distinct values would cost a hash of every row. One pass over those columns.
+    """
+    with opened(resolve(src)) as engine:
+        types = dict(engine.columns)
+        parts = ["count(*)"]
+        for name in columns:
+            col = ident(name)
+            if types.get(name, "").split("(")[0] in ("FLOAT", "DOUBLE", "DECIMAL"):
+                parts.append(
+                    f"CASE WHEN count({col}) = count(*) AND min({col}) = max({col}) "
+                    f"OR count({col}) = 0 THEN 1 END"
+                )
+            else:
+                parts.append(f"count(DISTINCT {col}) + (count({col}) < count(*))::BIGINT")
+        row = engine.one(f"SELECT {', '.join(parts)} FROM {engine.plain_scan}")
+        engine.source.check_unchanged()
+    values = {name: None if v is None else int(v) for name, v in zip(columns, row[1:], strict=True)}
+    return int(row[0]), values
 
 
 def read_labels(src: PathLike, *, label: str) -> Any:

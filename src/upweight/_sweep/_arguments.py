@@ -210,7 +210,7 @@ class Arguments:
             correction(name).trains_weighted for name in correction_list
         ):
             raise InputError(
-                f"model {checked_model.name}'s fit takes no sample_weight, which the upweight "
+                f"model {type(model).__name__}'s fit takes no sample_weight, which the upweight "
                 "correction trains with; choose another model, or corrections offset,none "
                 "(--corrections offset,none)"
             )

@@ -10,6 +10,7 @@ pandas DataFrame (numeric columns as floats, categorical ones as text, missing a
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -20,7 +21,10 @@ import numpy.typing as npt
 from .._exceptions import InputError
 from .._validation import requires
 
-__all__ = ["Columns", "choose", "flags", "numeric_matrix", "take", "to_features"]
+__all__ = ["Columns", "choose", "flags", "flags_of", "numeric_matrix", "take", "to_features"]
+
+#: How pandas names its index when it writes a frame with one (``df.to_parquet()``).
+_PANDAS_INDEX = re.compile(r"__index_level_\d+__")
 
 #: Fewest rows on which a column unique on every row is flagged as an ID.
 _ID_MIN_ROWS = 50
@@ -134,8 +138,8 @@ def choose(
             )
     if wanted is not None:
         chosen = [n for n in names if n in wanted]
-    else:
-        chosen = [n for n in names if n not in (left_out or ())]
+    else:  # pandas' index, written into a file by df.to_parquet(), is never a feature
+        chosen = [n for n in names if n not in (left_out or ()) and not _PANDAS_INDEX.fullmatch(n)]
     dropped = tuple(n for n in names if n not in chosen)
     if not chosen:
         raise InputError(
@@ -165,19 +169,26 @@ def flags(table: Any, columns: Columns) -> dict[str, str]:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    out: dict[str, str] = {}
-    rows = table.num_rows
+    values: dict[str, int | None] = {}
     for name in columns.features:
         column = table.column(name)
-        distinct = pc.count_distinct(column, mode="all").as_py()
-        if distinct <= 1 and rows > 1:
+        if pa.types.is_dictionary(column.type):  # pandas / polars categoricals
+            column = column.cast(column.type.value_type)
+        count = int(pc.count_distinct(column, mode="all").as_py())
+        if pa.types.is_floating(column.type) or pa.types.is_decimal(column.type):
+            values[name] = 1 if count <= 1 else None  # as column_values counts them
+        else:
+            values[name] = count
+    return flags_of(table.num_rows, values)
+
+
+def flags_of(rows: int, values: dict[str, int | None]) -> dict[str, str]:
+    """``{column: why}`` from the values each column holds (None: several, not counted)."""
+    out: dict[str, str] = {}
+    for name, count in values.items():
+        if count is not None and count <= 1 and rows > 1:
             out[name] = "constant: it holds one value only"
-        elif (
-            distinct == rows
-            and rows >= _ID_MIN_ROWS
-            and not pa.types.is_floating(column.type)
-            and not pa.types.is_decimal(column.type)
-        ):
+        elif count is not None and count == rows and rows >= _ID_MIN_ROWS:
             out[name] = "unique on every row: an ID?"
     return out
 

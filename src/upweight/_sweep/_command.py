@@ -36,7 +36,8 @@ def parse_list(text: str, option: str, *, numbers: bool = True) -> list[Any]:
     """
     parts = [p.strip() for p in text.split(",") if p.strip()]
     if not parts:
-        raise PlanError(f"{option} is empty; give comma-separated values such as 1,10,25")
+        example = "1,10,25" if numbers else "id,ts"
+        raise PlanError(f"{option} is empty; give comma-separated values such as {example}")
     if not numbers:
         return parts
     values: list[Any] = []
@@ -99,10 +100,20 @@ def _model(model: str, params: str | None) -> Any:
 
 
 def _convergence(value: str, off: bool) -> Any:
-    """``--convergence`` as :func:`upweight.sweep` takes it; ``--no-convergence`` wins."""
+    """``--convergence`` as :func:`upweight.sweep` takes it (or ``--no-convergence``)."""
     if off:
+        if value != "auto":
+            raise PlanError("give --convergence or --no-convergence, not both")
         return False
-    return {"on": True, "off": False}.get(value, value)
+    if value in ("auto", "on", "off"):
+        return {"on": True, "off": False}.get(value, value)
+    learners = [part.strip() for part in value.split(",")]
+    if not all(part in ("sgd", "torch") for part in learners):
+        raise PlanError(
+            "--convergence takes auto, on, off, or learners among sgd and torch (e.g. "
+            f"sgd,torch); got {value!r}"
+        )
+    return ",".join(learners)
 
 
 def print_summary(console: Console, result: SweepResult, *, truth: Any = None) -> None:

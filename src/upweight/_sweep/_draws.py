@@ -32,6 +32,7 @@ from .._plan import SamplingPlan
 from .._plan import plan as make_plan
 from .._rows import is_sparse
 from ._arguments import Arguments
+from ._capture import captured
 from ._columns import numeric_matrix, take
 from ._convergence import run_convergence
 from ._holdout import Holdout
@@ -106,8 +107,14 @@ def _positions_within(
 
 
 def _proba(estimator: Any, X: Any, multiclass: bool) -> npt.NDArray[np.float64]:
-    """P(minority) of each row; with several classes, every column (in code order)."""
+    """P(minority) of each row; with several classes, every column (in code order).
+
+    Probabilities that are not (NaN, outside [0, 1]) are the model's fault, said so.
+    """
     proba = np.asarray(estimator.predict_proba(X), dtype=np.float64)
+    if proba.size and not (np.isfinite(proba).all() and proba.min() >= 0 and proba.max() <= 1):
+        bad = proba[~(np.isfinite(proba) & (proba >= 0) & (proba <= 1))].flat[0]
+        raise ValueError(f"its predict_proba gave {float(bad)!r}, not a probability in [0, 1]")
     if multiclass:
         return proba
     return proba[:, 1] if proba.ndim == 2 else proba
@@ -117,6 +124,15 @@ def _one_line(warning: warnings.WarningMessage) -> str:
     """A caught warning as ``Category: message``, on one line, at most 200 characters."""
     text = " ".join(f"{warning.category.__name__}: {warning.message}".split())
     return text if len(text) <= 200 else text[:197] + "..."
+
+
+def _printed(lines: list[str]) -> tuple[str, ...]:
+    """What the model printed, as one entry among its warnings (none if it printed nothing)."""
+    if not lines:
+        return ()
+    first = " ".join(lines[0].split())
+    text = f"printed {len(lines)} line(s): {first}"
+    return (text if len(text) <= 200 else text[:197] + "...",)
 
 
 def _eval_key(fit: FitKey, corr: Correction, plan: SamplingPlan) -> EvalKey:
@@ -309,7 +325,7 @@ class Runner:
         )
         multiclass = self.labels.multiclass
         target = draw.kept_codes.astype(np.int64) if multiclass else draw.outcome.astype(np.int64)
-        with warnings.catch_warnings(record=True) as caught:
+        with warnings.catch_warnings(record=True) as caught, captured() as printed:
             warnings.simplefilter("always")
             with PeakMemory() as memory:
                 clock = time.perf_counter()
@@ -328,7 +344,7 @@ class Runner:
             first=config.id,
             val=val,
             test=test,
-            warnings=tuple(_one_line(w) for w in caught),
+            warnings=(*(_one_line(w) for w in caught), *_printed(printed)),
         )
         self.timings["evaluate"] += time.perf_counter() - clock
         return fit
@@ -341,10 +357,16 @@ class Runner:
             raise
         except Exception as exc:
             text = " ".join(str(exc).split())[:300]
+            model = self.args.model
+            hint = (
+                "check that the model fits these columns (text, missing values), or leave "
+                "columns out (--drop)"
+            )
+            if not model.builtin:
+                hint = f"check its parameters (--model-params) and {hint[6:]}"
             raise InputError(
-                f"model {self.args.model.name} failed at k={config.factor:g} "
-                f"({config.correction}): {type(exc).__name__}: {text}; check that the model "
-                "fits these columns (text, missing values), or leave columns out (--drop)"
+                f"model {model.label} failed at k={config.factor:g} ({config.correction}): "
+                f"{type(exc).__name__}: {text}; {hint}"
             ) from None
 
     def _evaluate(
@@ -499,5 +521,5 @@ class Runner:
         return (
             f"skipped: it would take about {conv:.1f} s against {draws + before:.1f} s for "
             "the rest of the sweep (convergence='auto'); pass convergence=True "
-            "(--convergence sgd) to measure it"
+            "(--convergence on) to measure it"
         )

@@ -108,6 +108,11 @@ class Model:
     estimator: Any = field(default=None, compare=False)
 
     @property
+    def label(self) -> str:
+        """A short name for messages: the built-in key, or the estimator's class."""
+        return self.key if self.builtin else type(self.estimator).__name__
+
+    @property
     def builtin(self) -> bool:
         """Whether this is one of :data:`MODELS`."""
         return self.estimator is None
@@ -204,9 +209,25 @@ def _user_model(estimator: Any) -> Model:
             "classifier that predicts them (for SVC: probability=True)"
         )
     description = describe(estimator)
-    digest = hashlib.blake2b(repr(estimator).encode(), digest_size=4).hexdigest()
+    digest = _digest(estimator)
     safe = re.sub(r"[^a-z0-9]+", "", kind.lower())[:40] or "model"
     return Model(f"{safe}.{digest}", describe(estimator, 60), description, estimator)
+
+
+def _digest(estimator: Any) -> str:
+    """A digest of every parameter, nested ones included (``repr`` shortens long lists).
+
+    joblib's hash of the parameters (what scikit-learn's own caching uses); when they
+    cannot be pickled (a lambda), their plain ``repr``.
+    """
+    params = estimator.get_params(deep=True)
+    try:
+        import joblib
+
+        return str(joblib.hash((type(estimator).__qualname__, params)))[:16]
+    except Exception:  # joblib pickles the values: a lambda, a lock, a file handle...
+        text = repr(sorted((k, repr(v)) for k, v in params.items()))
+        return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
 
 
 def load_model(path: str, params: str | None = None) -> Any:
@@ -247,7 +268,7 @@ def load_model(path: str, params: str | None = None) -> Any:
         if not hasattr(target, part):
             raise InputError(f"--model {path}: {module_name} has no {attr}; check the name")
         target = getattr(target, part)
-    if not callable(target):
+    if not isinstance(target, type):  # never call another kind of callable (os:system)
         raise InputError(f"--model {path} is not a class; name an estimator class")
     try:
         return target(**kwargs)
@@ -308,8 +329,10 @@ def _linear_preprocessing(columns: Columns, *, sparse: bool) -> Any:
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-    if sparse:
-        return StandardScaler(with_mean=False)
+    if sparse:  # centring would make the matrix dense
+        return make_pipeline(
+            SimpleImputer(strategy="mean", add_indicator=True), StandardScaler(with_mean=False)
+        )
     numeric = make_pipeline(SimpleImputer(strategy="mean", add_indicator=True), StandardScaler())
     if columns.all_numeric:
         return numeric

@@ -668,6 +668,7 @@ def difference(previous: Any, current: dict[str, Any]) -> str:
         return "an unreadable manifest"
     for key, words in (
         ("label", "another label column"),
+        ("features", "other feature columns"),
         ("fingerprint", "a different data set"),
         ("seed", "another seed"),
         ("validation_size", "another validation size"),
@@ -675,6 +676,16 @@ def difference(previous: Any, current: dict[str, Any]) -> str:
         ("precision", "another precision for recall"),
         ("batch_size", "another batch size"),
     ):
-        if previous.get(key) != current.get(key):
-            return f"{words} ({key} {previous.get(key)!r}, now {current.get(key)!r})"
+        if previous.get(key) == current.get(key):
+            continue
+        if key == "features" and isinstance(previous.get(key), list):
+            before, now = set(previous[key]), set(current.get(key) or ())
+            changes = [
+                f"{what} {', '.join(repr(n) for n in sorted(names)[:5])}"
+                + (" ..." if len(names) > 5 else "")
+                for what, names in (("without", before - now), ("with", now - before))
+                if names
+            ]
+            return f"{words} (now {' and '.join(changes) or 'in another order'})"
+        return f"{words} ({key} {previous.get(key)!r}, now {current.get(key)!r})"
     return "another sweep"

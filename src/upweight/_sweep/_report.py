@@ -221,7 +221,7 @@ def _convergence_section(result: SweepResult, plots: dict[str, Path]) -> list[st
         parts.append(
             f"<p>Not measured: {_e(skipped)}.</p>"
             if skipped
-            else "<p>Not measured (convergence=False).</p>"
+            else "<p>Not measured (convergence=False, --no-convergence).</p>"
         )
     return parts
 

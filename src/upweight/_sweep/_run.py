@@ -255,6 +255,11 @@ def run(
     timings: dict[str, float] = {}
     clock = time.perf_counter()
     source = as_source(data, label=label, y=y, features=features, drop=drop)
+    if source.sparse and args.model.key == "hgb":
+        raise InputError(
+            "model 'hgb' needs dense features and X is a sparse matrix: pass X.toarray() if "
+            "it fits in memory, or use logreg, sgd, lightgbm or xgboost (model=...)"
+        )
     source.prepare(frame=args.model.wants_frame and _named(data, label))
     labels = read_labels(source, label=label, args=args)
     timings["count labels"] = time.perf_counter() - clock
@@ -354,6 +359,7 @@ def _folder_settings(
 ) -> dict[str, Any]:
     """What decides whether stored runs can be reused: the data, the split, the figures."""
     return {
+        "features": list(source.feature_names),
         "fingerprint": source.fingerprint(),
         "label": label,
         "n_rows": int(labels.encoded.codes.size),

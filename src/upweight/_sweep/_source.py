@@ -25,7 +25,7 @@ import numpy.typing as npt
 from .._exceptions import FileError, InputError, LabelError
 from .._labels import as_label_array
 from .._rows import is_frame, is_sparse, n_rows
-from ._columns import Columns, choose, flags, take, to_features
+from ._columns import Columns, choose, flags, flags_of, take, to_features
 
 __all__ = ["ArraySource", "FileSource", "Source", "as_source"]
 
@@ -38,6 +38,8 @@ class Source(Protocol):
     columns: Columns
     #: Columns that look like mistakes (an ID, a constant): ``{column: why}``.
     flagged: dict[str, str]
+    #: Whether the features are a sparse matrix.
+    sparse: bool
     #: The input files (never written), the directory they come from, if any, and the
     #: glob they were matched by, if any (outputs it would match are refused).
     inputs: tuple[Path, ...]
@@ -233,6 +235,7 @@ class ArraySource:
     inputs: tuple[Path, ...] = ()
     input_folder: Path | None = None
     input_pattern: str | None = None
+    sparse = False
 
     def __init__(
         self,
@@ -287,6 +290,7 @@ class ArraySource:
     def _from_array(self, X: Any, *, features: Any, drop: Any) -> None:
         if is_sparse(X):
             array = X.tocsr()
+            self.sparse = True
         else:
             array = np.asarray(X)
             if array.ndim != 2:
@@ -345,6 +349,7 @@ class ArraySource:
 
 
 def _to_arrow(X: Any) -> Any:
+    """A frame as a pyarrow Table of its columns (a pandas index is not one of them)."""
     import pyarrow as pa
 
     if isinstance(X, pa.Table):
@@ -354,7 +359,16 @@ def _to_arrow(X: Any) -> Any:
     frame = nw.from_native(X, pass_through=True)
     if not isinstance(frame, nw.DataFrame):
         raise InputError(f"expected an eager data frame; got {type(X).__name__}")
-    return frame.to_arrow()
+    try:
+        if type(X).__module__.split(".")[0] == "pandas":
+            return pa.Table.from_pandas(X, preserve_index=False)
+        return frame.to_arrow()
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError) as exc:
+        text = " ".join(str(exc).split())
+        raise InputError(
+            f"the frame's columns could not be read: {text}; give each column one type "
+            "(numbers, or text: df[column].astype(str))"
+        ) from None
 
 
 class FileSource:
@@ -375,6 +389,8 @@ class FileSource:
         The columns to use, or those to leave out.
     """
 
+    sparse = False
+
     def __init__(
         self,
         path: str | os.PathLike[str],
@@ -393,7 +409,6 @@ class FileSource:
         self.input_pattern: str | None = os.fspath(path) if is_glob(path) else None
         self._frame = False
         self.flagged: dict[str, str] = {}
-        self._flags_done = False  # decided on the first rows read (validation and test)
         names = [n for n, _ in schema]
         if label not in names:
             raise LabelError(
@@ -418,22 +433,23 @@ class FileSource:
         return self._labels
 
     def prepare(self, *, frame: bool) -> None:
-        """Features as a DataFrame (``frame``, or text columns) or a float matrix."""
+        """Features as a DataFrame (``frame``, or text columns) or a float matrix.
+
+        Also decides which columns look like mistakes (:attr:`flagged`), from every row:
+        one pass over the feature columns.
+        """
+        from .._files import column_values
+
         self._frame = frame
+        rows, values = column_values(self.path, list(self.feature_names))
+        self.flagged = flags_of(rows, values)
 
     def rows(self, positions: npt.NDArray[np.intp]) -> tuple[Any, npt.NDArray[Any]]:
-        """Features and labels at ``positions`` (sorted), loading only those rows.
-
-        The first rows read (the validation and test rows) also decide which columns look
-        like mistakes (:attr:`flagged`).
-        """
+        """Features and labels at ``positions`` (sorted), loading only those rows."""
         from .._files import read_rows
 
         table = read_rows(self.path, positions, columns=[*self.feature_names, self.label])
         _check_table(table, self.columns, self.description)
-        if not self._flags_done:
-            self.flagged = flags(table, self.columns)
-            self._flags_done = True
         X = to_features(table, self.columns, frame=self._frame)
         y = as_label_array(table.column(self.label), name=f"label column {self.label!r}")
         return X, y

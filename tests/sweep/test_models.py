@@ -1,0 +1,124 @@
+"""The sweep's models: the user's own, what they print, what they predict, sparse input --
+each case found by playing a hostile user."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.compose import ColumnTransformer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+import upweight
+from upweight import InputError
+from upweight._sweep._models import check_model
+
+FAST = {"factors": [1, 4], "report": False, "convergence": False}
+
+
+class Chatty(ClassifierMixin, BaseEstimator):
+    """A classifier that prints while it fits, from Python and from native code (fd 1)."""
+
+    def fit(self, X, y, sample_weight=None):
+        import os
+
+        print("epoch 1: loss 0.5")
+        os.write(1, b"[native] iteration 1\n")
+        self.model_ = LogisticRegression().fit(X, y, sample_weight=sample_weight)
+        self.classes_ = self.model_.classes_
+        return self
+
+    def predict_proba(self, X):
+        return self.model_.predict_proba(X)
+
+
+class Overconfident(Chatty):
+    """Probabilities outside [0, 1]."""
+
+    def fit(self, X, y, sample_weight=None):
+        self.classes_ = np.unique(y)
+        return self
+
+    def predict_proba(self, X):
+        return np.tile([1.5, -0.5], (len(X), 1))
+
+
+def test_models_whose_repr_is_cut_short_never_share_stored_runs(small_data, tmp_path):
+    """repr shortens a list after 30 items: two pipelines on 40 and 31 columns read alike,
+    and the second sweep into the same folder took the first one's stored runs."""
+    X = np.hstack([small_data.X] * 8)  # 40 columns
+    columns = [list(range(40)), list(range(31))]
+    models = [
+        make_pipeline(ColumnTransformer([("num", StandardScaler(), c)]), LogisticRegression())
+        for c in columns
+    ]
+    assert repr(models[0]) == repr(models[1])  # what the stored-run key was made of
+    assert check_model(models[0]).key != check_model(models[1]).key
+    out = tmp_path / "out"
+    first, second = (upweight.sweep(X, y=small_data.y, model=m, outdir=out, **FAST) for m in models)
+    assert first.results[0]["config_id"] != second.results[0]["config_id"]
+
+
+def test_what_a_model_prints_is_kept_with_its_results(small_data, capfd):
+    result = upweight.sweep(small_data.X, y=small_data.y, model=Chatty(), **FAST)
+    out, err = capfd.readouterr()
+    assert out == "" and err == ""
+    assert all(r["warnings"] >= 1 for r in result.results)
+    assert all("printed 2 line(s): epoch 1: loss 0.5" in r["first_warning"] for r in result.results)
+
+
+def test_lightgbm_of_the_user_prints_nothing_under_quiet(tmp_path):
+    pytest.importorskip("lightgbm")
+    data = upweight.datasets.make_imbalanced(5_000, minority_share=0.05, random_state=0)
+    path = tmp_path / "d.parquet"
+    import pyarrow.parquet as pq
+
+    pq.write_table(data.to_arrow(label="y"), path)
+    proc = subprocess.run(
+        [sys.executable, "-m", "upweight", "sweep", str(path), "-l", "y", "-o",
+         str(tmp_path / "o"), "-k", "1,4", "--model", "lightgbm:LGBMClassifier", "-q"],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "" and proc.stderr == ""  # LightGBM's [Info] lines included
+
+
+def test_probabilities_that_are_not_name_the_model(small_data):
+    with pytest.raises(InputError, match=r"model Overconfident failed .*gave 1\.5, not a prob"):
+        upweight.sweep(small_data.X, y=small_data.y, model=Overconfident(), **FAST)
+
+
+def test_a_parameter_the_model_rejects_points_at_model_params(small_data):
+    from sklearn.ensemble import RandomForestClassifier
+
+    with pytest.raises(InputError, match=r"InvalidParameterError.*--model-params"):
+        upweight.sweep(
+            small_data.X, y=small_data.y, model=RandomForestClassifier(n_estimators="200"), **FAST
+        )
+
+
+def test_sparse_features_go_to_the_models_that_take_them(small_data):
+    X = sp.csr_matrix(np.where(np.abs(small_data.X) < 0.5, 0.0, small_data.X))
+    X.data[::97] = np.nan  # missing values: imputed on the sparse path too
+    result = upweight.sweep(X, y=small_data.y, model="logreg", **FAST)
+    assert all(np.isfinite(r["test_log_loss"]) for r in result.results)
+    with pytest.raises(InputError, match=r"'hgb' needs dense features.*toarray"):
+        upweight.sweep(X, y=small_data.y, model="hgb", **FAST)
+
+
+def test_a_model_path_must_name_a_class_and_nothing_else_is_called(tmp_path):
+    marker = tmp_path / "called"
+    proc = subprocess.run(
+        [sys.executable, "-m", "upweight", "sweep", str(tmp_path / "none.parquet"), "-l",
+         "y", "-o", str(tmp_path / "o"), "--model", "os:system", "--model-params",
+         f'{{"command": "touch {marker}"}}'],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert proc.returncode == 2 and "is not a class" in proc.stderr, proc.stderr
+    assert not marker.exists()
