@@ -48,6 +48,7 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python benchmarks/large_file.py
 	$(BIN)/python benchmarks/wide_csv.py
 	$(BIN)/python benchmarks/sweep_large.py
+	$(BIN)/python benchmarks/real_shaped.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
