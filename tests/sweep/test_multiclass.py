@@ -108,3 +108,41 @@ def test_convergence_on_several_classes_is_refused_or_skipped():
     assert "two classes" in result.settings["convergence"]["skipped"]
     with pytest.raises(InputError, match="two classes"):
         upweight.sweep(X, y=y, factors=[1, 5], convergence=True, report=False)
+
+
+def test_per_class_grids_from_python(tmp_path):
+    X, y, _ = three_classes(40_000, seed=5)
+    grid = [1, {"big": 8, "mid": 2}, {"big": 20}]
+    result = upweight.sweep(
+        X, y=y, factors=grid, corrections=["upweight"], outdir=tmp_path / "o", convergence=False
+    )
+    rows = {r["factor"]: r["per_class"] for r in result.results}
+    assert sorted(rows) == [1, 8, 20]  # a per-class step is named by its largest factor
+    assert rows[8]["factor"] == {"big": 8.0, "mid": 2.0, "rare": 1.0}
+    assert rows[20]["factor"] == {"big": 20.0, "mid": 1.0, "rare": 1.0}  # the others whole
+    train = result.split["train"]["classes"]
+    assert rows[8]["rows_trained"]["mid"] == pytest.approx(train["mid"] / 2, abs=1)
+    assert rows[20]["rows_trained"]["mid"] == train["mid"]
+    for k in (8, 20):  # upweighted by each class's own factor: calibrated
+        assert all(abs(b) < 10 for b in rows[k]["test_prediction_bias"].values()), rows[k]
+    # another grid with the same k into the same folder is not taken for the first
+    with pytest.raises(upweight.FileError, match="another sweep"):
+        upweight.sweep(
+            X, y=y, factors=[1, {"big": 8, "mid": 4}, {"big": 20}], corrections=["upweight"],
+            outdir=tmp_path / "o", convergence=False,
+        )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("factors", "error", "words"),
+    [
+        ([{"big": 8}, 8], upweight.PlanError, "two factors share k = 8"),
+        ([{}], upweight.PlanError, "per-class factor is empty"),
+        ([{"big": 0.5}], upweight.PlanError, "factor of class 'big'"),
+        ([{"nope": 4}], upweight.PlanError, "nope"),
+    ],
+)
+def test_bad_per_class_grids_get_one_line(factors, error, words):
+    X, y, _ = three_classes(5_000, seed=6)
+    with pytest.raises(error, match=words):
+        upweight.sweep(X, y=y, factors=factors, convergence=False, report=False)

@@ -11,14 +11,16 @@ from __future__ import annotations
 import math
 import numbers
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from .._correct import CORRECTIONS, correction
 from .._exceptions import InputError, PlanError, UpweightWarning
+from .._labels import python_label
 from .._plan import check_factor
 from .._random import SEED_LIMIT, check_seed
+from .._types import Label
 from .._validation import positive_int
 from ._keys import Config, ConvergenceKey
 from ._models import Model, check_model
@@ -28,13 +30,41 @@ __all__ = ["DEFAULT_FACTORS", "Arguments"]
 DEFAULT_FACTORS: tuple[float, ...] = (1, 2, 5, 10, 25, 50, 100)
 
 
-def _check_factors(factors: Any) -> list[float]:
-    if isinstance(factors, numbers.Real):
+def _check_factors(factors: Any) -> tuple[list[float], dict[float, dict[Label, float]]]:
+    """The factors k, sorted; and the per-class ones, by their k (their largest factor).
+
+    An element may be a number (every class larger than the smallest, capped at it) or a
+    mapping ``{class: factor}`` (those classes by those factors, the others whole). Two
+    elements may not share a k: it names the configuration.
+    """
+    if isinstance(factors, numbers.Real | Mapping):
         factors = [factors]
     values = list(factors) if factors is not None else []
     if not values:
         raise PlanError("factors is empty; give at least one factor >= 1, e.g. 1,10,25")
-    return sorted({check_factor(v) for v in values})
+    plain: set[float] = set()
+    per_class: dict[float, dict[Label, float]] = {}
+    for value in values:
+        if isinstance(value, Mapping):
+            if not value:
+                raise PlanError("a per-class factor is empty; give {class: factor, ...}")
+            mapping = {
+                python_label(c): check_factor(f, what=f"factor of class {c!r}")
+                for c, f in value.items()
+            }
+            k = max(mapping.values())
+        else:
+            k, mapping = check_factor(value), None
+        if k in per_class or (mapping is not None and k in plain):
+            raise PlanError(
+                f"two factors share k = {k:g} (a per-class factor's k is its largest factor); "
+                "give each a different largest factor"
+            )
+        if mapping is None:
+            plain.add(k)
+        else:
+            per_class[k] = mapping
+    return sorted(plain | set(per_class)), per_class
 
 
 def _check_upweights(upweights: Any) -> list[float | None]:
@@ -144,6 +174,7 @@ class Arguments:
     """
 
     factors: list[float]
+    class_factors: dict[float, dict[Label, float]]
     upweights: list[float | None]
     corrections: list[str]
     model: Model
@@ -184,7 +215,7 @@ class Arguments:
     def check(
         cls,
         *,
-        factors: Iterable[float] = DEFAULT_FACTORS,
+        factors: Iterable[float | Mapping[Any, float]] = DEFAULT_FACTORS,
         upweights: Iterable[float | str] | None = None,
         corrections: Sequence[str] = tuple(CORRECTIONS),
         model: Any = "logreg",
@@ -201,7 +232,7 @@ class Arguments:
         report: bool = True,
     ) -> Arguments:
         """Check every argument, in the order of the signature; one clear error otherwise."""
-        factor_list = _check_factors(factors)
+        factor_list, class_factors = _check_factors(factors)
         upweight_list = _check_upweights(upweights)
         correction_list = _check_corrections(corrections)
         _warn_unused_upweights(upweights, upweight_list, correction_list)
@@ -232,6 +263,7 @@ class Arguments:
             )
         return cls(
             factors=factor_list,
+            class_factors=class_factors,
             upweights=upweight_list,
             corrections=correction_list,
             model=checked_model,

@@ -430,7 +430,8 @@ class Runner:
             return None
         kept = np.bincount(draw.kept_codes, minlength=len(self.classes))
         rows = {str(c): int(n) for c, n in zip(self.classes, kept, strict=True)}
-        return {"rows_trained": rows, **figures.per_class}
+        factors = {str(c.label): float(c.factor) for c in draw.plan}
+        return {"factor": factors, "rows_trained": rows, **figures.per_class}
 
     # -- convergence ------------------------------------------------------------------------
     def _convergence(

@@ -148,6 +148,7 @@ def _per_class_section(result: SweepResult, plots: dict[str, Path]) -> list[str]
             _table(
                 [
                     "class",
+                    "factor",
                     "rows trained",
                     "prediction bias",
                     "AP",
@@ -157,6 +158,7 @@ def _per_class_section(result: SweepResult, plots: dict[str, Path]) -> list[str]
                 [
                     [
                         name,
+                        f"{table.get('factor', {}).get(name, 1.0):.3g}",
                         f"{table['rows_trained'][name]:,}",
                         f"{table['test_prediction_bias'][name]:+.1f}%",
                         f"{table['test_average_precision'][name]:.4f}",

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -91,7 +91,7 @@ def sweep(
     *,
     label: str | None = None,
     y: Any = None,
-    factors: Iterable[float] = DEFAULT_FACTORS,
+    factors: Iterable[float | Mapping[Any, float]] = DEFAULT_FACTORS,
     upweights: Iterable[float | str] | None = None,
     corrections: Sequence[str] = ("upweight", "offset", "none"),
     model: Any = "logreg",
@@ -128,10 +128,10 @@ def sweep(
         Label column of a frame or file.
     y : array-like, optional
         Labels, when ``data`` holds only features.
-    factors : iterable of float, default=(1, 2, 5, 10, 25, 50, 100)
-        Downsampling factors of the majority class (1 = all rows). With more than two
-        classes, each factor applies to every class larger than the smallest, capped so
-        that none falls below it; the figures are then multi-class (per class too).
+    factors : iterable of float or dict, default=(1, 2, 5, 10, 25, 50, 100)
+        Downsampling factors of the majority class (1 = all rows). With more classes, each
+        applies to every class larger than the smallest, capped at it; or a per-class grid,
+        ``{class: factor}`` elements (named by their largest factor); multi-class figures.
     upweights : iterable of float, optional
         Weights of the kept majority rows to try with the ``"upweight"`` correction
         (unused without it); by default the factor itself, which ``"factor"`` stands for.
@@ -360,6 +360,9 @@ def _folder_settings(
     """What decides whether stored runs can be reused: the data, the split, the figures."""
     return {
         "features": list(source.feature_names),
+        "class_factors": {
+            f"{k:g}": {str(c): f for c, f in m.items()} for k, m in args.class_factors.items()
+        },
         "fingerprint": source.fingerprint(),
         "label": label,
         "n_rows": int(labels.encoded.codes.size),

@@ -7,7 +7,7 @@ downsampled, by plans made from the training split's class counts.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -238,12 +238,17 @@ class Split:
     test_pos: npt.NDArray[np.intp]
     train: EncodedLabels
     train_counts: dict[Label, int]
+    class_factors: dict[float, dict[Label, float]] = field(default_factory=dict)
 
     def factor(self, k: float) -> float | dict[Label, float]:
-        """Factor ``k`` as the training split's plans take it (every larger class, capped).
+        """Factor ``k`` as the training split's plans take it.
 
-        See :func:`upweight._plan.towards_smallest`: ``k`` itself with two classes.
+        A per-class factor given for ``k`` as it is; otherwise every class larger than the
+        smallest by ``k``, capped at the smallest (:func:`upweight._plan.towards_smallest`:
+        ``k`` itself with two classes).
         """
+        if k in self.class_factors:
+            return dict(self.class_factors[k])
         return towards_smallest(self.train_counts, k)
 
     def info(self, labels: Labels) -> dict[str, dict[str, Any]]:
@@ -273,6 +278,7 @@ def split_labels(labels: Labels, args: Arguments) -> Split:
         counts=np.bincount(train_codes, minlength=len(encoded.classes)).astype(np.int64),
     )
     train_counts = train.count_map()
+    split = Split(train_pos, val_pos, test_pos, train, train_counts, args.class_factors)
     for k in args.factors:  # fail early on a factor the training split cannot honour
-        make_plan(train_counts, factor=towards_smallest(train_counts, k))
-    return Split(train_pos, val_pos, test_pos, train, train_counts)
+        make_plan(train_counts, factor=split.factor(k))
+    return split
