@@ -95,8 +95,20 @@ def profile_repr(prof: Any) -> str:
     batch = "" if prof.batch_size is None else f", batch_size={prof.batch_size}"
     return (
         f"ImbalanceProfile(rows={prof.n_rows:,}, classes={{{classes}}}, "
-        f"minority_share={fmt_share(prof.minority_share)}, severity={prof.severity!r}{batch})"
+        f"{_share(prof, '=')}, severity={prof.severity!r}{batch})"
     )
+
+
+def _share(prof: Any, sep: str) -> str:
+    """The minority share; with several classes, the smallest class's share.
+
+    (All the other classes together would hide how rare the smallest one is.)
+    """
+    if len(prof.classes) > 2:
+        name = "smallest_class_share" if sep == "=" else "smallest class share"
+        return f"{name}{sep}{fmt_share(prof.shares[prof.rarest])} ({cut_repr(prof.rarest)})"
+    name = "minority_share" if sep == "=" else "minority share"
+    return f"{name}{sep}{fmt_share(prof.minority_share)}"
 
 
 def profile_html(prof: Any) -> str:
@@ -107,7 +119,7 @@ def profile_html(prof: Any) -> str:
         for c, n in zip(prof.classes, prof.counts, strict=True)
     ]
     note = (
-        f"minority share {fmt_share(prof.minority_share)}, imbalance ratio "
+        f"{_share(prof, ' ')}, imbalance ratio "
         f"{prof.imbalance_ratio:,.1f} : 1, severity {prof.severity}"
     )
     view = prof.batch

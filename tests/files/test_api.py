@@ -977,3 +977,13 @@ def test_an_engine_call_out_of_memory_is_a_memory_error(tmp_path):
                     call()
         finally:
             engine.con = real
+
+
+def test_text_labels_of_a_parquet_file_that_read_like_numbers_are_text(tmp_path):
+    """'007' and '1,5' in a typed Parquet string column are classes, as in a frame; the
+    mixed-types check is for CSV, where text is only a guess."""
+    labels = ["007"] * 90 + ["1,5"] * 6 + ["<b>x</b>"] * 4
+    path = tmp_path / "weird.parquet"
+    pq.write_table(pa.table({"x": np.arange(100.0), "y": labels}), path)
+    prof = upweight.profile_file(path, label="y")
+    assert dict(zip(prof.classes, prof.counts, strict=True)) == {"007": 90, "1,5": 6, "<b>x</b>": 4}

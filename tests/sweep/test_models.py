@@ -65,12 +65,43 @@ def test_models_whose_repr_is_cut_short_never_share_stored_runs(small_data, tmp_
     assert first.results[0]["config_id"] != second.results[0]["config_id"]
 
 
-def test_what_a_model_prints_is_kept_with_its_results(small_data, capfd):
-    result = upweight.sweep(small_data.X, y=small_data.y, model=Chatty(), **FAST)
-    out, err = capfd.readouterr()
-    assert out == "" and err == ""
-    assert all(r["warnings"] >= 1 for r in result.results)
-    assert all("printed 2 line(s): epoch 1: loss 0.5" in r["first_warning"] for r in result.results)
+_PRINTING = """
+import os, subprocess, sys
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.linear_model import LogisticRegression
+import upweight
+from upweight.datasets import make_imbalanced
+
+class Chatty(ClassifierMixin, BaseEstimator):
+    def fit(self, X, y, sample_weight=None):
+        print("epoch 1: loss 0.5")
+        sys.stdout.buffer.write(b"bytes through the buffer\\n")  # the real stream's parts
+        sys.stdout.flush()
+        os.write(1, b"[native] iteration 1\\n")  # what C code writes
+        subprocess.run(["echo", "from a subprocess"], stdout=sys.stdout, check=True)
+        self.model_ = LogisticRegression().fit(X, y, sample_weight=sample_weight)
+        self.classes_ = self.model_.classes_
+        return self
+
+    def predict_proba(self, X):
+        return self.model_.predict_proba(X)
+
+data = make_imbalanced(5_000, minority_share=0.05, random_state=0)
+result = upweight.sweep(data.X, y=data.y, model=Chatty(), factors=[1, 4], report=False,
+                        convergence=False)
+print("RESULT", {r["warnings"] for r in result.results}, result.results[0]["first_warning"],
+      file=sys.stderr)
+"""
+
+
+def test_what_a_model_prints_is_kept_with_its_results():
+    proc = subprocess.run(
+        [sys.executable, "-c", _PRINTING], capture_output=True, text=True, timeout=300
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == ""  # nothing reached the terminal
+    assert "RESULT {1} printed 4 line(s): epoch 1: loss 0.5" in proc.stderr, proc.stderr
 
 
 def test_lightgbm_of_the_user_prints_nothing_under_quiet(tmp_path):
@@ -122,3 +153,56 @@ def test_a_model_path_must_name_a_class_and_nothing_else_is_called(tmp_path):
     )  # fmt: skip
     assert proc.returncode == 2 and "is not a class" in proc.stderr, proc.stderr
     assert not marker.exists()
+
+
+class Exits(Chatty):
+    """A model that ends the process instead of raising."""
+
+    def fit(self, X, y, sample_weight=None):
+        sys.exit(3)
+
+
+def test_a_model_that_exits_is_an_error_not_the_end(small_data):
+    with pytest.raises(InputError, match=r"model Exits called sys.exit\(3\)"):
+        upweight.sweep(small_data.X, y=small_data.y, model=Exits(), **FAST)
+
+
+@pytest.mark.parametrize("kind", ["nested", "bagging", "calibrated", "calibrated in a pipeline"])
+def test_meta_estimators_and_nested_pipelines_take_the_weights(small_data, kind):
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.ensemble import BaggingClassifier
+
+    import sklearn
+
+    make = {
+        "nested": lambda: make_pipeline(
+            make_pipeline(StandardScaler()), make_pipeline(StandardScaler(), LogisticRegression())
+        ),
+        "bagging": lambda: make_pipeline(
+            StandardScaler(),
+            BaggingClassifier(LogisticRegression(), n_estimators=3, random_state=0),
+        ),
+        "calibrated": lambda: CalibratedClassifierCV(LogisticRegression(), cv=3),
+        "calibrated in a pipeline": lambda: make_pipeline(
+            StandardScaler(), CalibratedClassifierCV(LogisticRegression(), cv=3)
+        ),
+    }[kind]
+    runs = []
+    for routing in (False, True):  # routing on: requests instead of step__sample_weight
+        with sklearn.config_context(enable_metadata_routing=routing):
+            result = upweight.sweep(small_data.X, y=small_data.y, model=make(), **FAST)
+        runs.append([r["val_log_loss"] for r in result.results])
+    assert runs[0] == runs[1]
+    weighted = next(r for r in result.results if r["factor"] == 4 and r["correction"] == "upweight")
+    offset = next(r for r in result.results if r["factor"] == 4 and r["correction"] == "offset")
+    assert weighted["val_log_loss"] != offset["val_log_loss"]  # the weights did reach the fit
+
+
+def test_saving_into_another_sweeps_folder_is_refused(small_data, tmp_path):
+    other = tmp_path / "other"
+    upweight.sweep(small_data.X, y=small_data.y, outdir=other, **FAST)
+    before = sorted(p.name for p in other.rglob("*"))
+    result = upweight.sweep(small_data.X[:, :3], y=small_data.y, **FAST)
+    with pytest.raises(upweight.FileError, match="holds another sweep's results"):
+        result.save(other)
+    assert sorted(p.name for p in other.rglob("*")) == before

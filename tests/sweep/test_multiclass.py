@@ -146,3 +146,17 @@ def test_bad_per_class_grids_get_one_line(factors, error, words):
     X, y, _ = three_classes(5_000, seed=6)
     with pytest.raises(error, match=words):
         upweight.sweep(X, y=y, factors=factors, convergence=False, report=False)
+
+
+def test_upweights_other_than_the_factor_are_for_two_classes():
+    X, y, _ = three_classes(5_000, seed=7)
+    with pytest.raises(InputError, match="upweights other than the factor are for two classes"):
+        upweight.sweep(X, y=y, factors=[1, 5], upweights=[4, 5], convergence=False, report=False)
+
+
+def test_an_upweight_equal_to_the_factor_is_one_configuration(small_data):
+    result = upweight.sweep(
+        small_data.X, y=small_data.y, factors=[5], upweights=[5, "factor"],
+        corrections=["upweight"], convergence=False, report=False,
+    )  # fmt: skip
+    assert len(result.results) == 1 and result.summary[0]["repeats"] == 1

@@ -214,3 +214,20 @@ def test_a_file_and_the_same_frame_flag_the_same_columns(tmp_path):
     again = FileSource(path, label="y")
     again.prepare(frame=False)
     assert again.flagged["batch"].startswith("constant")
+
+
+def test_a_named_pandas_index_in_a_file_or_table_is_never_a_feature(tmp_path):
+    pd = pytest.importorskip("pandas")
+    rng = np.random.default_rng(0)
+    y = np.repeat([0, 1], [340, 60])
+    frame = pd.DataFrame({"a": rng.normal(size=400), "y": y})
+    frame.index = pd.Index(np.arange(400) // 50, name="batch")  # sorted by label: a leak
+    path = tmp_path / "named.parquet"
+    frame.to_parquet(path)
+    from_file = FileSource(path, label="y")
+    assert from_file.columns.features == ("a",) and from_file.columns.dropped == ("batch",)
+    multi = frame.set_index([frame.index, pd.Index(np.arange(400), name="row")])
+    table = pa.Table.from_pandas(multi)
+    assert as_source(table, label="y", y=None).columns.features == ("a",)
+    picked = as_source(table, label="y", y=None, features=["a", "batch"])  # asked for: kept
+    assert picked.columns.features == ("batch", "a") or picked.columns.features == ("a", "batch")

@@ -299,7 +299,7 @@ class Arguments:
                         ]
                     else:
                         out.append(Config(self.model.key, k, None, name, r))
-        return out
+        return list(dict.fromkeys(out))  # an upweight equal to k is "factor" too: once
 
     def convergence_keys(self, learners: Sequence[str]) -> list[ConvergenceKey]:
         """Every convergence run: learner x factor x correction.

@@ -21,7 +21,16 @@ import numpy.typing as npt
 from .._exceptions import InputError
 from .._validation import requires
 
-__all__ = ["Columns", "choose", "flags", "flags_of", "numeric_matrix", "take", "to_features"]
+__all__ = [
+    "Columns",
+    "choose",
+    "flags",
+    "flags_of",
+    "numeric_matrix",
+    "pandas_index",
+    "take",
+    "to_features",
+]
 
 #: How pandas names its index when it writes a frame with one (``df.to_parquet()``).
 _PANDAS_INDEX = re.compile(r"__index_level_\d+__")
@@ -72,6 +81,15 @@ class Columns:
         }
 
 
+def pandas_index(schema: Any) -> list[str]:
+    """The columns a pandas index was written into, from a pyarrow schema's metadata."""
+    try:
+        meta = schema.pandas_metadata or {}
+    except (ValueError, TypeError, AttributeError):  # metadata that is not pandas' JSON
+        return []
+    return [c for c in meta.get("index_columns", []) if isinstance(c, str)]
+
+
 def _kind(arrow_type: Any) -> str | None:
     """``"numeric"``, ``"categorical"``, or None for a type no model can use as it is."""
     import pyarrow as pa
@@ -110,12 +128,16 @@ def choose(
     features: Sequence[str] | None,
     drop: Sequence[str] | None,
     where: str,
+    index: Iterable[str] = (),
 ) -> Columns:
     """The feature columns of ``schema`` (name, pyarrow type), chosen and sorted by kind.
 
     Every unknown name in ``features`` or ``drop`` is named in one error, as is every
-    column of a type the models can't use (dates, lists...), with the fix.
+    column of a type the models can't use (dates, lists...), with the fix. ``index``
+    names the columns a pandas index was written into (the schema's pandas metadata):
+    they are left out, as ``__index_level_N__`` columns are, unless ``features`` names them.
     """
+    index = set(index)
     wanted = _checked_list(features, "features")
     left_out = _checked_list(drop, "drop")
     if wanted is not None and left_out is not None:
@@ -139,7 +161,11 @@ def choose(
     if wanted is not None:
         chosen = [n for n in names if n in wanted]
     else:  # pandas' index, written into a file by df.to_parquet(), is never a feature
-        chosen = [n for n in names if n not in (left_out or ()) and not _PANDAS_INDEX.fullmatch(n)]
+        chosen = [
+            n
+            for n in names
+            if n not in (left_out or ()) and not _PANDAS_INDEX.fullmatch(n) and n not in index
+        ]
     dropped = tuple(n for n in names if n not in chosen)
     if not chosen:
         raise InputError(

@@ -355,6 +355,11 @@ class Runner:
             return call()
         except (UpweightError, MemoryError):
             raise
+        except SystemExit as exc:  # a model must raise, not end the process
+            raise InputError(
+                f"model {self.args.model.label} called sys.exit({exc.code!r}) at "
+                f"k={config.factor:g} ({config.correction}); a model must raise an error instead"
+            ) from None
         except Exception as exc:
             text = " ".join(str(exc).split())[:300]
             model = self.args.model

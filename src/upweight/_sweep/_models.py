@@ -148,9 +148,19 @@ class Model:
         return _final_takes_weights(self.estimator)
 
 
-def _final_step(estimator: Any) -> Any:
+def _final_path(estimator: Any) -> tuple[str, Any]:
+    """The final estimator of (nested) pipelines, and the ``a__b__`` prefix that reaches it."""
+    prefix = ""
     steps = getattr(estimator, "steps", None)
-    return steps[-1][1] if steps else estimator
+    while steps:
+        prefix += f"{steps[-1][0]}__"
+        estimator = steps[-1][1]
+        steps = getattr(estimator, "steps", None)
+    return prefix, estimator
+
+
+def _final_step(estimator: Any) -> Any:
+    return _final_path(estimator)[1]
 
 
 def _final_takes_weights(estimator: Any) -> bool:
@@ -281,17 +291,21 @@ def load_model(path: str, params: str | None = None) -> Any:
 def fit_model(
     estimator: Any, X: Any, y: Any, sample_weight: Any, fit_params: dict[str, Any] | None = None
 ) -> Any:
-    """Fit with the weights (``None``: unweighted), routed to a pipeline's final step."""
-    params = dict(fit_params or {})  # a pipeline's: "<final step>__<name>"
-    steps = getattr(estimator, "steps", None)
+    """Fit with the weights (``None``: unweighted) and ``fit_params``, for the final step.
+
+    Through (nested) pipelines by ``step__name``; with scikit-learn's metadata routing on,
+    by requests instead (:func:`_request`).
+    """
+    params = dict(fit_params or {})
     if sample_weight is not None:
-        name = "sample_weight" if steps is None else f"{steps[-1][0]}__sample_weight"
-        params[name] = sample_weight
-    if steps is not None and params and _routing():
-        prefix = f"{steps[-1][0]}__"
-        params = {key.removeprefix(prefix): value for key, value in params.items()}
-        _request(estimator, steps[-1][1], list(params))
-    return estimator.fit(X, y, **params)
+        params["sample_weight"] = sample_weight
+    if not params:
+        return estimator.fit(X, y)
+    if _routing():
+        _request(estimator, list(params))
+        return estimator.fit(X, y, **params)
+    prefix, _ = _final_path(estimator)
+    return estimator.fit(X, y, **{prefix + name: value for name, value in params.items()})
 
 
 def _routing() -> bool:
@@ -301,25 +315,37 @@ def _routing() -> bool:
     return bool(get_config().get("enable_metadata_routing", False))
 
 
-def _request(estimator: Any, final: Any, names: list[str]) -> None:
-    """With metadata routing on: ``names`` (the weights...) go to ``final`` only.
+def _request(estimator: Any, names: list[str]) -> None:
+    """With metadata routing on: ``names`` (the weights...) go to the final step only.
 
     Routing refuses ``step__sample_weight``, and a step that could take weights but was
-    not told either way refuses them too: every other step is told no. ``estimator`` is a
-    fresh clone; the user's own is untouched.
+    not told either way refuses them too: the steps before the final one are told no;
+    the final one, and what it holds (a meta-estimator's estimator), yes. ``estimator`` is
+    a fresh clone: the user's own is untouched.
     """
+    steps = getattr(estimator, "steps", None)
+    if not steps:
+        _set_requests(estimator, names, True)
+        return
+    for _, step in steps[:-1]:
+        _set_requests(step, names, False)
+    _request(steps[-1][1], names)
+
+
+def _set_requests(part: Any, names: list[str], value: bool) -> None:
+    """Tell ``part`` and everything in it to take (or not) each of ``names`` it can take."""
     from sklearn.utils.validation import has_fit_parameter
 
-    parts = [estimator, *estimator.get_params(deep=True).values()]
-    for part in parts:
-        if part is final or not hasattr(part, "set_fit_request"):
+    inside = part.get_params(deep=True).values() if hasattr(part, "get_params") else []
+    for obj in [part, *inside]:
+        if not hasattr(obj, "set_fit_request"):
             continue
         try:
-            if has_fit_parameter(part, "sample_weight"):
-                part.set_fit_request(sample_weight=False)
+            wanted = {n: value for n in names if has_fit_parameter(obj, n)}
+            if wanted:
+                obj.set_fit_request(**wanted)
         except (TypeError, ValueError):
             continue
-    final.set_fit_request(**dict.fromkeys(names, True))
 
 
 # -- the built-in models ---------------------------------------------------------------------
@@ -396,7 +422,7 @@ def _builtin(key: str, columns: Columns, *, seed: int, sparse: bool) -> tuple[An
         if not n_cat:
             return classifier, {}
         pipe = make_pipeline(_ordinal(columns), classifier)
-        return pipe, {f"{pipe.steps[-1][0]}__categorical_feature": list(range(n_cat))}
+        return pipe, {"categorical_feature": list(range(n_cat))}
     if key == "xgboost":
         xgb = requires("xgboost", key, what=_needs(key))
         if not n_cat:

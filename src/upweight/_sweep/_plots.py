@@ -236,6 +236,14 @@ def _curve_style(entry: dict[str, Any], largest: float) -> dict[str, Any]:
     }
 
 
+def _of_smallest(result: SweepResult) -> str:
+    """With several classes, which class a one-class curve is of: the smallest."""
+    if len(result.settings.get("classes", ())) <= 2:
+        return ""
+    name = str(result.settings.get("minority"))
+    return f", class {name if len(name) <= 20 else name[:19] + '…'}"
+
+
 def _reliability_figure(result: SweepResult) -> Any:
     chosen = _highlighted(result)
     largest = max((e["factor"] for e in chosen), default=1.0)
@@ -257,7 +265,7 @@ def _reliability_figure(result: SweepResult) -> Any:
         ax.set_yscale(scale)
         ax.set_xlabel("mean predicted probability (bins of equal size)")
         ax.set_ylabel("observed rate")
-        ax.set_title(f"reliability on the test split ({scale} axes)")
+        ax.set_title(f"reliability on the test split ({scale} axes){_of_smallest(result)}")
     _legend(axes[0])
     fig.tight_layout()
     return fig
@@ -268,9 +276,13 @@ def _classes_figure(result: SweepResult) -> Any:
     chosen = _highlighted(result)
     largest = max((e["factor"] for e in chosen), default=1.0)
     classes = [str(c) for c in result.settings.get("classes", [])]
-    fig = _figure(figsize=(4.5 * len(classes), 4.5))
-    axes = fig.subplots(1, len(classes), squeeze=False)[0]
-    for ax, name in zip(axes, classes, strict=True):
+    ncols = min(4, len(classes))
+    nrows = -(-len(classes) // ncols)
+    fig = _figure(figsize=(4.5 * ncols, 4.2 * nrows))
+    axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
+    for ax in axes[len(classes) :]:
+        ax.set_visible(False)
+    for ax, name in zip(axes, classes, strict=False):
         low, top = 1.0, 0.0
         for entry in chosen:
             curve = (result.curves.get(_first_repeat_id(result, entry) or "") or {}).get(
@@ -293,8 +305,9 @@ def _classes_figure(result: SweepResult) -> Any:
             ax.set_yscale("log")
         ax.set_xlabel("mean predicted probability")
         ax.set_ylabel("observed rate")
-        ax.set_title(f"class {name} against the rest (test)")
+        ax.set_title(name if len(name) <= 28 else name[:27] + "…", fontsize=10)
     _legend(axes[0])
+    fig.suptitle("Each class against the rest, on the test split (log axes)", fontsize=11)
     fig.tight_layout()
     return fig
 
@@ -319,7 +332,7 @@ def _pr_figure(result: SweepResult) -> Any:
     ax.set_ylabel("precision")
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1)
-    ax.set_title("precision-recall on the test split")
+    ax.set_title(f"precision-recall on the test split{_of_smallest(result)}")
     _legend(ax)
     fig.tight_layout()
     return fig
@@ -487,6 +500,7 @@ def render_plots(result: SweepResult, folder: OutputFolder) -> dict[str, Path]:
                 continue
             fig = draw(result)
             plain_log_ticks(fig)
+            fig.tight_layout()  # again: the raw markup made the labels wide, the axes narrow
 
             def fill(tmp: Path, fig: Any = fig) -> None:
                 fig.savefig(tmp, format="png", dpi=_DPI)

@@ -262,6 +262,12 @@ def run(
         )
     source.prepare(frame=args.model.wants_frame and _named(data, label))
     labels = read_labels(source, label=label, args=args)
+    if labels.multiclass and any(u is not None for u in args.upweights):
+        raise InputError(
+            f"upweights other than the factor are for two classes; with "
+            f"{len(labels.classes)}, each downsampled class is upweighted by its own factor: "
+            "leave upweights (--upweights) out"
+        )
     timings["count labels"] = time.perf_counter() - clock
     clock = time.perf_counter()
     split = split_labels(labels, args)

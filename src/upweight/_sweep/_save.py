@@ -12,6 +12,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .._exceptions import FileError
 from ._outdir import OutputFolder, report_files
 from ._report import write_report
 from ._saved import write_result
@@ -28,6 +29,12 @@ def save(result: SweepResult, outdir: str | os.PathLike[str]) -> Path:
         convergence=bool(result.convergence), classes=len(result.settings.get("classes", ())) > 2
     )
     with OutputFolder.open(outdir, targets=names, overwrite=True) as folder:
+        own = result.outdir is not None and Path(result.outdir).resolve() == folder.path.resolve()
+        if folder.settings and not own:  # a sweep's folder: its runs are of other data
+            raise FileError(
+                f"{folder.path} holds another sweep's results; save into the folder this "
+                "sweep wrote, or into a new one"
+            )
         folder.claim(names)
         return save_into(result, folder)
 

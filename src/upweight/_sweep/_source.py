@@ -25,7 +25,7 @@ import numpy.typing as npt
 from .._exceptions import FileError, InputError, LabelError
 from .._labels import as_label_array
 from .._rows import is_frame, is_sparse, n_rows
-from ._columns import Columns, choose, flags, flags_of, take, to_features
+from ._columns import Columns, choose, flags, flags_of, pandas_index, take, to_features
 
 __all__ = ["ArraySource", "FileSource", "Source", "as_source"]
 
@@ -279,7 +279,12 @@ class ArraySource:
         self, table: Any, *, label: str | None, features: Any, drop: Any, where: str
     ) -> None:
         self.columns = choose(
-            _schema_of(table), label=label, features=features, drop=drop, where=where
+            _schema_of(table),
+            label=label,
+            features=features,
+            drop=drop,
+            where=where,
+            index=pandas_index(table.schema),
         )
         self.feature_names = self.columns.features
         self._table = table.select(list(self.columns.features))
@@ -417,7 +422,12 @@ class FileSource:
             )
         self.label = label
         self.columns = choose(
-            schema, label=label, features=features, drop=drop, where=self.description
+            schema,
+            label=label,
+            features=features,
+            drop=drop,
+            where=self.description,
+            index=_written_index(files),
         )
         self.feature_names = self.columns.features
         self._labels: npt.NDArray[Any] | None = None
@@ -462,6 +472,20 @@ class FileSource:
             f"{labels.size}|{self.label}|{'|'.join(self.feature_names)}",
             _file_digest(list(self.inputs)),
         )
+
+
+def _written_index(files: list[Path]) -> list[str]:
+    """The columns pandas wrote its index into, from the first Parquet file's schema."""
+    from .._files._formats import file_format
+
+    try:
+        if not files or file_format(files[0]) != "parquet":
+            return []
+        import pyarrow.parquet as pq
+
+        return pandas_index(pq.read_schema(files[0]))
+    except (OSError, ValueError, FileError):
+        return []
 
 
 def as_source(
