@@ -164,13 +164,17 @@ def _metrics_figure(result: SweepResult, split: str) -> Any:
 
 
 def _profile_figure(result: SweepResult) -> Any:
+    from .._plan import towards_smallest
     from .._profile import profile
 
     prof = result.profile
     fig = _figure(figsize=(12, 4.2))
     left, right = fig.subplots(1, 2)
-    labels = [str(c) for c in prof.classes]
-    bars = left.bar(labels, prof.counts, color=["#999999", "#d62728"])
+    labels = [str(c) if len(str(c)) <= 16 else str(c)[:15] + "…" for c in prof.classes]
+    colors = ["#999999" if c == prof.majority else "#d62728" for c in prof.classes]
+    bars = left.bar(range(len(labels)), prof.counts, color=colors, tick_label=labels)
+    if len(labels) > 3:
+        left.tick_params(axis="x", labelrotation=30)
     left.set_yscale("log")
     left.set_title(f"class counts ({prof.n_rows:,} rows, severity {prof.severity})")
     for bar, count in zip(bars, prof.counts, strict=True):
@@ -178,11 +182,19 @@ def _profile_figure(result: SweepResult) -> Any:
     size = result.settings["batch_size"]
     minority = result.settings["minority"]
     train = result.split["train"]
-    counts = {result.settings["majority"]: train["majority"], minority: train["minority"]}
+    counts: dict[Any, int] = train.get("classes") or {
+        result.settings["majority"]: train["majority"],
+        minority: train["minority"],
+    }
+    if "classes" in train:  # several classes: keyed by name, the smallest among them
+        minority = str(minority)
     ks = np.unique(np.geomspace(1, max(result.settings["factors"]) * 2, 40).round())
     none_share, expected = [], []
     for k in ks:
-        kept = {c: (n if c == minority else max(1, round(n / k))) for c, n in counts.items()}
+        factors = towards_smallest(counts, float(k))
+        if not isinstance(factors, dict):  # two classes: the majority's
+            factors = {c: float(k) for c in counts if c != minority}
+        kept = {c: max(1, round(n / factors.get(c, 1.0))) for c, n in counts.items()}
         view = profile(kept).batch_view(size, label=minority)
         none_share.append(view.p_none)
         expected.append(view.expected)
