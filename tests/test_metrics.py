@@ -121,3 +121,9 @@ def test_evaluate_multiclass():
 def test_refusals(call, error, needle):
     with pytest.raises(error, match=needle):
         call()
+
+
+def test_multiclass_rows_that_do_not_sum_to_one_are_refused():
+    proba = np.array([[0.7, 0.2, 0.1], [0.1, 0.8, 0.1], [0.2, 0.2, 0.6]]) * 0.99
+    with pytest.raises(InputError, match=r"rows must sum to 1.*row 0 sums to 0.99"):
+        evaluate(np.array([0, 1, 2]), proba)

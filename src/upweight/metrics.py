@@ -285,6 +285,13 @@ def _evaluate_multiclass(
     probs = _probabilities(p, encoded.codes.size)
     n_classes = probs.shape[1]
     _check_columns(encoded.classes, n_classes)
+    sums = probs.sum(axis=1)
+    off = np.flatnonzero(np.abs(sums - 1.0) > 1e-3)
+    if off.size:
+        raise InputError(
+            f"y_prob rows must sum to 1 (one probability per class); row {off[0]} sums to "
+            f"{sums[off[0]]:.6g}: give predict_proba's output as it is"
+        )
     onehot = np.zeros_like(probs)
     onehot[np.arange(probs.shape[0]), encoded.codes] = 1.0
     base = onehot.mean(axis=0)

@@ -206,3 +206,49 @@ def test_saving_into_another_sweeps_folder_is_refused(small_data, tmp_path):
     with pytest.raises(upweight.FileError, match="holds another sweep's results"):
         result.save(other)
     assert sorted(p.name for p in other.rglob("*")) == before
+
+
+@pytest.mark.parametrize("kind", ["grid search", "voting", "stacking"])
+def test_meta_estimators_that_pass_weights_on_are_accepted(small_data, kind):
+    """They take sample_weight through **fit_params (the check read only the name), and a
+    stacking classifier predicts probabilities once fitted."""
+    from sklearn.ensemble import StackingClassifier, VotingClassifier
+    from sklearn.model_selection import GridSearchCV
+
+    import sklearn
+
+    make = {
+        "grid search": lambda: GridSearchCV(LogisticRegression(), {"C": [0.1, 1]}, cv=2),
+        "voting": lambda: VotingClassifier([("a", LogisticRegression())], voting="soft"),
+        "stacking": lambda: StackingClassifier([("a", LogisticRegression())], cv=2),
+    }[kind]
+    runs = []
+    for routing in (False, True):
+        with sklearn.config_context(enable_metadata_routing=routing):
+            result = upweight.sweep(small_data.X, y=small_data.y, model=make(), **FAST)
+        runs.append([r["val_log_loss"] for r in result.results])
+    assert runs[0] == runs[1] and all(np.isfinite(runs[0]))
+
+
+def test_a_copy_saved_elsewhere_leaves_the_result_its_own_folder(small_data, tmp_path):
+    result = upweight.sweep(
+        small_data.X, y=small_data.y, outdir=tmp_path / "a", **{**FAST, "report": True}
+    )
+    assert result.outdir == tmp_path / "a"
+    result.save(tmp_path / "b")
+    assert result.outdir == tmp_path / "a"
+    result.save(tmp_path / "a")  # its own folder, still
+
+
+def test_control_characters_a_model_prints_are_not_stored(small_data):
+    class Binary(Chatty):
+        def fit(self, X, y, sample_weight=None):
+            import os
+
+            os.write(1, b"\xff\xfe\x00\x80 weights \x1b[31m\n")
+            return super().fit(X, y, sample_weight)
+
+    rows = upweight.sweep(small_data.X, y=small_data.y, model=Binary(), **FAST).results
+    text = rows[0]["first_warning"] or ""
+    if text:  # under a test's capture, descriptor 1 may not be the process's stdout
+        assert all(c.isprintable() for c in text)

@@ -126,7 +126,7 @@ def test_per_class_grids_from_python(tmp_path):
     for k in (8, 20):  # upweighted by each class's own factor: calibrated
         assert all(abs(b) < 10 for b in rows[k]["test_prediction_bias"].values()), rows[k]
     # another grid with the same k into the same folder is not taken for the first
-    with pytest.raises(upweight.FileError, match="another sweep"):
+    with pytest.raises(upweight.FileError, match="other per-class factors"):
         upweight.sweep(
             X, y=y, factors=[1, {"big": 8, "mid": 4}, {"big": 20}], corrections=["upweight"],
             outdir=tmp_path / "o", convergence=False,
@@ -160,3 +160,16 @@ def test_an_upweight_equal_to_the_factor_is_one_configuration(small_data):
         corrections=["upweight"], convergence=False, report=False,
     )  # fmt: skip
     assert len(result.results) == 1 and result.summary[0]["repeats"] == 1
+
+
+def test_the_recommendation_says_what_k_means_per_class():
+    X, y, _ = three_classes(40_000, seed=8)
+    result = upweight.sweep(X, y=y, factors=[1, 20], convergence=False, report=False)
+    line = result.recommendation.lines[-1]
+    assert (
+        line.startswith("Per class, k=20") and "upweight sample DATA --factor 'big=20,mid=" in line
+    )
+    steps = upweight.sweep(
+        X, y=y, factors=[1, {"big": 8, "mid": 2}], convergence=False, report=False
+    )
+    assert steps.settings["class_factors"] == {"8": {"big": 8.0, "mid": 2.0}}

@@ -231,3 +231,12 @@ def test_a_named_pandas_index_in_a_file_or_table_is_never_a_feature(tmp_path):
     assert as_source(table, label="y", y=None).columns.features == ("a",)
     picked = as_source(table, label="y", y=None, features=["a", "batch"])  # asked for: kept
     assert picked.columns.features == ("batch", "a") or picked.columns.features == ("a", "batch")
+
+
+def test_a_real_column_named_like_a_pandas_index_is_kept(tmp_path):
+    pd = pytest.importorskip("pandas")
+    frame = pd.DataFrame({"__index_level_0__": np.arange(300.0) % 7, "y": [0] * 270 + [1] * 30})
+    assert as_source(frame, label="y", y=None).columns.features == ("__index_level_0__",)
+    path = tmp_path / "range.parquet"
+    frame.to_parquet(path)  # a RangeIndex is written as metadata, not as that column
+    assert FileSource(path, label="y").columns.features == ("__index_level_0__",)

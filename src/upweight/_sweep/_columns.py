@@ -10,7 +10,6 @@ pandas DataFrame (numeric columns as floats, categorical ones as text, missing a
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -31,9 +30,6 @@ __all__ = [
     "take",
     "to_features",
 ]
-
-#: How pandas names its index when it writes a frame with one (``df.to_parquet()``).
-_PANDAS_INDEX = re.compile(r"__index_level_\d+__")
 
 #: Fewest rows on which a column unique on every row is flagged as an ID.
 _ID_MIN_ROWS = 50
@@ -134,8 +130,8 @@ def choose(
 
     Every unknown name in ``features`` or ``drop`` is named in one error, as is every
     column of a type the models can't use (dates, lists...), with the fix. ``index``
-    names the columns a pandas index was written into (the schema's pandas metadata):
-    they are left out, as ``__index_level_N__`` columns are, unless ``features`` names them.
+    names the columns a pandas index was written into (the schema's pandas metadata, as
+    ``__index_level_N__`` or by its name): left out unless ``features`` names them.
     """
     index = set(index)
     wanted = _checked_list(features, "features")
@@ -161,11 +157,7 @@ def choose(
     if wanted is not None:
         chosen = [n for n in names if n in wanted]
     else:  # pandas' index, written into a file by df.to_parquet(), is never a feature
-        chosen = [
-            n
-            for n in names
-            if n not in (left_out or ()) and not _PANDAS_INDEX.fullmatch(n) and n not in index
-        ]
+        chosen = [n for n in names if n not in (left_out or ()) and n not in index]
     dropped = tuple(n for n in names if n not in chosen)
     if not chosen:
         raise InputError(

@@ -48,8 +48,13 @@ def parse_list(text: str, option: str, *, numbers: bool = True) -> list[Any]:
         try:
             values.append(ascii_number(part))
         except ValueError:
+            per_class = (
+                "; per-class factors are given from Python: factors=[1, {'legit': 20}]"
+                if "=" in part and option == "--factors"
+                else ""
+            )
             raise PlanError(
-                f"{option} takes comma-separated numbers such as 1,10,25; got {part!r}"
+                f"{option} takes comma-separated numbers such as 1,10,25; got {part!r}{per_class}"
             ) from None
     return values
 

@@ -120,19 +120,22 @@ def _proba(estimator: Any, X: Any, multiclass: bool) -> npt.NDArray[np.float64]:
     return proba[:, 1] if proba.ndim == 2 else proba
 
 
+def _printable(text: str, limit: int = 200) -> str:
+    """``text`` on one line of printable characters (others become "?"), at most ``limit``."""
+    text = "".join(c if c.isprintable() else "?" for c in " ".join(text.split()))
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def _one_line(warning: warnings.WarningMessage) -> str:
     """A caught warning as ``Category: message``, on one line, at most 200 characters."""
-    text = " ".join(f"{warning.category.__name__}: {warning.message}".split())
-    return text if len(text) <= 200 else text[:197] + "..."
+    return _printable(f"{warning.category.__name__}: {warning.message}")
 
 
 def _printed(lines: list[str]) -> tuple[str, ...]:
     """What the model printed, as one entry among its warnings (none if it printed nothing)."""
     if not lines:
         return ()
-    first = " ".join(lines[0].split())
-    text = f"printed {len(lines)} line(s): {first}"
-    return (text if len(text) <= 200 else text[:197] + "...",)
+    return (_printable(f"printed {len(lines)} line(s): {lines[0]}"),)
 
 
 def _eval_key(fit: FitKey, corr: Correction, plan: SamplingPlan) -> EvalKey:

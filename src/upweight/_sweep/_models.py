@@ -16,6 +16,7 @@ step (:func:`fit_model`).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib
 import importlib.util
@@ -164,13 +165,33 @@ def _final_step(estimator: Any) -> Any:
 
 
 def _final_takes_weights(estimator: Any) -> bool:
-    from sklearn.utils.validation import has_fit_parameter
+    """Whether the final step's ``fit`` takes ``sample_weight``, by name or ``**fit_params``.
+
+    (GridSearchCV, VotingClassifier and StackingClassifier pass it on through the latter.)
+    """
+    import inspect
 
     final = _final_step(estimator)
     try:
-        return bool(has_fit_parameter(final, "sample_weight"))
-    except (TypeError, ValueError):
+        parameters = inspect.signature(final.fit).parameters.values()
+    except (TypeError, ValueError, AttributeError):
         return False
+    return any(
+        p.name == "sample_weight" or p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters
+    )
+
+
+def _predicts_proba(final: Any) -> bool:
+    """Whether ``final`` predicts probabilities, or will once fitted.
+
+    A meta-estimator's ``predict_proba`` may exist only once fitted (StackingClassifier:
+    its final estimator's); an SVC's only with ``probability=True``.
+    """
+    if hasattr(final, "predict_proba"):
+        return True
+    if getattr(final, "probability", None) is False:
+        return False
+    return "predict_proba" in dir(type(final))
 
 
 def check_model(model: Any) -> Model:
@@ -213,7 +234,7 @@ def _user_model(estimator: Any) -> Model:
             f"model {kind} is not a classifier (scikit-learn's is_classifier says no); the "
             "sweep measures probabilities: pass a classifier, or a Pipeline ending in one"
         )
-    if not hasattr(_final_step(estimator), "predict_proba"):
+    if not _predicts_proba(_final_step(estimator)):
         raise InputError(
             f"model {kind} has no predict_proba; the sweep measures probabilities: pass a "
             "classifier that predicts them (for SVC: probability=True)"
@@ -338,14 +359,13 @@ def _set_requests(part: Any, names: list[str], value: bool) -> None:
 
     inside = part.get_params(deep=True).values() if hasattr(part, "get_params") else []
     for obj in [part, *inside]:
-        if not hasattr(obj, "set_fit_request"):
-            continue
-        try:
+        with contextlib.suppress(TypeError, ValueError, AttributeError):
             wanted = {n: value for n in names if has_fit_parameter(obj, n)}
-            if wanted:
+            if wanted and hasattr(obj, "set_fit_request"):
                 obj.set_fit_request(**wanted)
-        except (TypeError, ValueError):
-            continue
+            # a search scores unweighted, as without routing (the weights are for fitting)
+            if "sample_weight" in names and hasattr(obj, "set_score_request"):
+                obj.set_score_request(sample_weight=False)
 
 
 # -- the built-in models ---------------------------------------------------------------------

@@ -669,6 +669,7 @@ def difference(previous: Any, current: dict[str, Any]) -> str:
     for key, words in (
         ("label", "another label column"),
         ("features", "other feature columns"),
+        ("class_factors", "other per-class factors"),
         ("fingerprint", "a different data set"),
         ("seed", "another seed"),
         ("validation_size", "another validation size"),

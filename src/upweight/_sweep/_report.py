@@ -94,6 +94,17 @@ def _same(entry: dict[str, Any], choice: Any) -> bool:
     )
 
 
+def _per_class_steps(s: dict[str, Any]) -> str:
+    """Per-class factors given from Python, each under the k that names it, escaped."""
+    steps = s.get("class_factors") or {}
+    if not steps:
+        return ""
+    shown = "; ".join(
+        f"k={k}: " + ", ".join(f"{c} {f:g}" for c, f in m.items()) for k, m in steps.items()
+    )
+    return f"per-class steps {_e(shown)} (other classes whole); "
+
+
 def _model_and_columns(s: dict[str, Any]) -> list[str]:
     """The estimator as trained, and the columns it saw by kind, flagged ones marked."""
     parts = []
@@ -242,6 +253,7 @@ def render_html(result: SweepResult, plots: dict[str, Path]) -> str:
         f"<p class='small'>Model: {_e(model_name(s['model']))}; factors "
         f"{_e(', '.join(f'{k:g}' for k in s['factors']))}; corrections "
         f"{_e(', '.join(s['corrections']))}; upweights {_e(', '.join(map(str, s['upweights'])))}; "
+        f"{_per_class_steps(s)}"
         f"{s['repeats']} repeat(s); seed {s['seed']}. Every figure is measured on data that was "
         "not downsampled (the true distribution).</p>",
         *_model_and_columns(s),

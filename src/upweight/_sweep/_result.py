@@ -6,6 +6,7 @@ a :class:`SweepResult`, and :mod:`._save` writes it.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import os
@@ -429,6 +430,11 @@ def summarize(
         train_rows=split["train"]["rows"],
         batch_size=settings["batch_size"],
     )
+    per_class = _per_class_factors(results, recommendation.cheapest)
+    if per_class:
+        recommendation = dataclasses.replace(
+            recommendation, lines=(*recommendation.lines, per_class)
+        )
     return SweepResult(
         results=results,
         summary=summary,
@@ -440,6 +446,30 @@ def summarize(
         timings=timings,
         recommendation=recommendation,
     )
+
+
+def _per_class_factors(results: list[dict[str, Any]], choice: Choice) -> str | None:
+    """Several classes: each class's factor behind the cheapest pick, as ``sample`` takes it.
+
+    (``sample --factor k`` alone downsamples the majority only.)
+    """
+    for row in results:
+        table = row.get("per_class")
+        if (
+            table
+            and "factor" in table
+            and all(row[g] == getattr(choice, g) for g in ("factor", "upweight", "correction"))
+        ):
+            factors = {c: f for c, f in table["factor"].items() if f > 1}
+            if not factors:
+                return None
+            spelled = ",".join(f"{c}={f:.4g}" for c, f in factors.items())
+            return (
+                f"Per class, {choice.name} downsamples {spelled.replace(',', ', ')} (each "
+                "capped so that no class falls below the smallest); to draw those rows: "
+                f"upweight sample DATA --factor '{spelled}'."
+            )
+    return None
 
 
 def _choice(entry: dict[str, Any]) -> Choice:

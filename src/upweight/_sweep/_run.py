@@ -498,6 +498,9 @@ def _summarize(
             "batch_size": args.batch_size,
             "convergence_batches": args.convergence_batches,
             "classes": labels.classes,
+            "class_factors": {
+                f"{k:g}": {str(c): f for c, f in m.items()} for k, m in args.class_factors.items()
+            },
             "majority": labels.majority,
             "minority": labels.minority,
         },

@@ -28,6 +28,7 @@ def save(result: SweepResult, outdir: str | os.PathLike[str]) -> Path:
     names = report_files(
         convergence=bool(result.convergence), classes=len(result.settings.get("classes", ())) > 2
     )
+    previous = result.outdir
     with OutputFolder.open(outdir, targets=names, overwrite=True) as folder:
         own = result.outdir is not None and Path(result.outdir).resolve() == folder.path.resolve()
         if folder.settings and not own:  # a sweep's folder: its runs are of other data
@@ -36,7 +37,9 @@ def save(result: SweepResult, outdir: str | os.PathLike[str]) -> Path:
                 "sweep wrote, or into a new one"
             )
         folder.claim(names)
-        return save_into(result, folder)
+        written = save_into(result, folder)
+    result.outdir = previous  # a copy saved elsewhere: the result is still the sweep's
+    return written
 
 
 def save_into(result: SweepResult, folder: OutputFolder) -> Path:
