@@ -189,7 +189,7 @@ def _predicts_proba(final: Any) -> bool:
     """
     if hasattr(final, "predict_proba"):
         return True
-    if getattr(final, "probability", None) is False:
+    if "probability" in getattr(final, "get_params", dict)():  # SVC without probability=True
         return False
     return "predict_proba" in dir(type(final))
 
