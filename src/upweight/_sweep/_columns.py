@@ -189,9 +189,7 @@ def flags(table: Any, columns: Columns) -> dict[str, str]:
 
     values: dict[str, int | None] = {}
     for name in columns.features:
-        column = table.column(name)
-        if pa.types.is_dictionary(column.type):  # pandas / polars categoricals
-            column = column.cast(column.type.value_type)
+        column = _decoded(table.column(name))  # pandas / polars categoricals: their values
         count = int(pc.count_distinct(column, mode="all").as_py())
         if pa.types.is_floating(column.type) or pa.types.is_decimal(column.type):
             values[name] = 1 if count <= 1 else None  # as column_values counts them
@@ -211,22 +209,25 @@ def flags_of(rows: int, values: dict[str, int | None]) -> dict[str, str]:
     return out
 
 
+def _decoded(column: Any) -> Any:
+    """A dictionary-encoded column (a categorical) as its values; another as it is."""
+    import pyarrow as pa
+
+    return column.cast(column.type.value_type) if pa.types.is_dictionary(column.type) else column
+
+
 def _float_column(column: Any) -> npt.NDArray[np.float64]:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    if pa.types.is_dictionary(column.type):
-        column = column.cast(column.type.value_type)
+    column = _decoded(column)
     if column.null_count or not pa.types.is_floating(column.type):
         column = pc.fill_null(pc.cast(column, pa.float64()), np.nan)
     return np.asarray(column.to_numpy(zero_copy_only=False))
 
 
 def _text_column(column: Any) -> npt.NDArray[Any]:
-    import pyarrow as pa
-
-    if pa.types.is_dictionary(column.type):
-        column = column.cast(column.type.value_type)
+    column = _decoded(column)
     values = np.asarray(column.to_numpy(zero_copy_only=False), dtype=object)
     if column.null_count:
         values[np.asarray(column.is_null().to_numpy(zero_copy_only=False))] = np.nan

@@ -106,6 +106,8 @@ def _model(model: str, params: str | None) -> Any:
 
 def _convergence(value: str, off: bool) -> Any:
     """``--convergence`` as :func:`upweight.sweep` takes it (or ``--no-convergence``)."""
+    from ._arguments import LEARNERS
+
     if off:
         if value != "auto":
             raise PlanError("give --convergence or --no-convergence, not both")
@@ -113,7 +115,7 @@ def _convergence(value: str, off: bool) -> Any:
     if value in ("auto", "on", "off"):
         return {"on": True, "off": False}.get(value, value)
     learners = [part.strip() for part in value.split(",")]
-    if not all(part in ("sgd", "torch") for part in learners):
+    if not all(part in LEARNERS for part in learners):
         raise PlanError(
             "--convergence takes auto, on, off, or learners among sgd and torch (e.g. "
             f"sgd,torch); got {value!r}"

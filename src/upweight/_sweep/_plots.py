@@ -170,7 +170,7 @@ def _profile_figure(result: SweepResult) -> Any:
     prof = result.profile
     fig = _figure(figsize=(12, 4.2))
     left, right = fig.subplots(1, 2)
-    labels = [str(c) if len(str(c)) <= 16 else str(c)[:15] + "…" for c in prof.classes]
+    labels = [_short(c, 16) for c in prof.classes]
     colors = ["#999999" if c == prof.majority else "#d62728" for c in prof.classes]
     bars = left.bar(range(len(labels)), prof.counts, color=colors, tick_label=labels)
     if len(labels) > 3:
@@ -248,12 +248,18 @@ def _curve_style(entry: dict[str, Any], largest: float) -> dict[str, Any]:
     }
 
 
+def _short(label: Any, limit: int) -> str:
+    """A class label as text of at most ``limit`` characters, cut with an ellipsis."""
+    text = str(label)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def _of_smallest(result: SweepResult) -> str:
     """With several classes, which class a one-class curve is of: the smallest."""
     if len(result.settings.get("classes", ())) <= 2:
         return ""
     name = str(result.settings.get("minority"))
-    return f", class {name if len(name) <= 20 else name[:19] + '…'}"
+    return f", class {_short(name, 20)}"
 
 
 def _reliability_figure(result: SweepResult) -> Any:
@@ -317,7 +323,7 @@ def _classes_figure(result: SweepResult) -> Any:
             ax.set_yscale("log")
         ax.set_xlabel("mean predicted probability")
         ax.set_ylabel("observed rate")
-        ax.set_title(name if len(name) <= 28 else name[:27] + "…", fontsize=10)
+        ax.set_title(_short(name, 28), fontsize=10)
     _legend(axes[0])
     fig.suptitle("Each class against the rest, on the test split (log axes)", fontsize=11)
     fig.tight_layout()

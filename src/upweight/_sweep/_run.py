@@ -353,6 +353,11 @@ def _warn_flagged(source: Source) -> None:
     )
 
 
+def _class_factors(args: Arguments) -> dict[str, dict[str, float]]:
+    """The per-class factors given from Python, as settings store them: ``{"k": {class: f}}``."""
+    return {f"{k:g}": {str(c): f for c, f in m.items()} for k, m in args.class_factors.items()}
+
+
 def _convergence_setting(args: Arguments, note: str | None) -> dict[str, Any]:
     """How convergence was decided: the mode, the learners, and why it was skipped."""
     mode = "auto" if args.convergence_auto else ("on" if args.convergence else "off")
@@ -366,9 +371,7 @@ def _folder_settings(
     """What decides whether stored runs can be reused: the data, the split, the figures."""
     return {
         "features": list(source.feature_names),
-        "class_factors": {
-            f"{k:g}": {str(c): f for c, f in m.items()} for k, m in args.class_factors.items()
-        },
+        "class_factors": _class_factors(args),
         "fingerprint": source.fingerprint(),
         "label": label,
         "n_rows": int(labels.encoded.codes.size),
@@ -498,9 +501,7 @@ def _summarize(
             "batch_size": args.batch_size,
             "convergence_batches": args.convergence_batches,
             "classes": labels.classes,
-            "class_factors": {
-                f"{k:g}": {str(c): f for c, f in m.items()} for k, m in args.class_factors.items()
-            },
+            "class_factors": _class_factors(args),
             "majority": labels.majority,
             "minority": labels.minority,
         },

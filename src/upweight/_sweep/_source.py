@@ -162,20 +162,30 @@ def _check_values(X: Any, names: tuple[str, ...], where: str) -> None:
 
     infinite = per_column(np.isinf(values))
     if infinite.any():
-        hit = np.flatnonzero(infinite)
-        shown = ", ".join(f"{names[j]!r} ({infinite[j]:,})" for j in hit[:5])
-        shown += f" and {hit.size - 5} more" if hit.size > 5 else ""
-        raise InputError(
-            f"feature columns of {where} hold infinite values: {shown}; no model "
-            "can fit them: replace them, or leave the columns out (--drop; drop=[...])"
+        raise _infinite(
+            where, [f"{names[j]!r} ({infinite[j]:,})" for j in np.flatnonzero(infinite)]
         )
     if not is_sparse(X) and X.shape[0]:
         empty = np.flatnonzero(per_column(np.isnan(values)) == X.shape[0])
         if empty.size:
-            raise InputError(
-                f"feature column {names[empty[0]]!r} of {where} holds no value (every row is "
-                "missing); leave it out (--drop; drop=[...]), it tells a model nothing"
-            )
+            raise _no_value(where, names[empty[0]])
+
+
+def _infinite(where: str, columns: list[str]) -> InputError:
+    """The error for infinite values: the first five columns, each ``'name' (count)``."""
+    shown = ", ".join(columns[:5]) + (f" and {len(columns) - 5} more" if len(columns) > 5 else "")
+    return InputError(
+        f"feature columns of {where} hold infinite values: {shown}; no model "
+        "can fit them: replace them, or leave the columns out (--drop; drop=[...])"
+    )
+
+
+def _no_value(where: str, name: str) -> InputError:
+    """The error for a column whose every value is missing."""
+    return InputError(
+        f"feature column {name!r} of {where} holds no value (every row is "
+        "missing); leave it out (--drop; drop=[...]), it tells a model nothing"
+    )
 
 
 def _check_table(table: Any, columns: Columns, where: str) -> None:
@@ -198,18 +208,9 @@ def _check_table(table: Any, columns: Columns, where: str) -> None:
         if rows and missing == rows:
             empty.append(name)
     if infinite:
-        shown = ", ".join(infinite[:5]) + (
-            f" and {len(infinite) - 5} more" if len(infinite) > 5 else ""
-        )
-        raise InputError(
-            f"feature columns of {where} hold infinite values: {shown}; no model "
-            "can fit them: replace them, or leave the columns out (--drop; drop=[...])"
-        )
+        raise _infinite(where, infinite)
     if empty:
-        raise InputError(
-            f"feature column {empty[0]!r} of {where} holds no value (every row is "
-            "missing); leave it out (--drop; drop=[...]), it tells a model nothing"
-        )
+        raise _no_value(where, empty[0])
 
 
 def _schema_of(table: Any) -> list[tuple[str, Any]]:

@@ -181,13 +181,13 @@ class Labels:
     def info(self, codes: npt.NDArray[Any]) -> dict[str, Any]:
         """Rows, minority (smallest class) rows, the others, and rows per class."""
         minority = int(np.count_nonzero(codes == self.minority_code))
-        per_class = np.bincount(codes, minlength=len(self.encoded.classes))
         out: dict[str, Any] = {
             "rows": int(codes.size),
             "minority": minority,
             "majority": int(codes.size) - minority,
         }
         if self.multiclass:
+            per_class = np.bincount(codes, minlength=len(self.encoded.classes))
             out["classes"] = {
                 str(c): int(n) for c, n in zip(self.encoded.classes, per_class, strict=True)
             }
