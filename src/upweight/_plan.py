@@ -23,7 +23,15 @@ from ._exceptions import LabelError, PlanError, UpweightError
 from ._labels import python_label
 from ._random import check_seed
 from ._types import METHODS, WEIGHT_MODES, Label, Method, WeightMode
-from ._validation import check_choice, check_method, shown, whole_number
+from ._validation import (
+    check_choice,
+    check_factor,
+    check_method,
+    check_upweight,
+    is_number,
+    shown,
+    whole_number,
+)
 
 __all__ = [
     "ClassPlan",
@@ -46,43 +54,6 @@ def _version() -> str:
     from . import __version__
 
     return __version__
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, numbers.Real) and not isinstance(value, bool)
-
-
-def _as_float(value: Any) -> float:
-    """A number as a float; an int too large for one (10**400) as infinity."""
-    try:
-        return float(value)
-    except OverflowError:
-        return math.inf if value > 0 else -math.inf
-
-
-def check_factor(value: Any, *, what: str = "factor") -> float:
-    """Validate one downsampling factor: a finite number >= 1."""
-    if not _is_number(value):
-        raise PlanError(
-            f"{what} must be a number >= 1 (keep one in k rows); got {shown(value)} "
-            f"of type {type(value).__name__}"
-        )
-    k = _as_float(value)
-    if not math.isfinite(k):
-        raise PlanError(f"{what} must be a finite number >= 1; got {shown(value)}")
-    if k < 1.0:
-        hint = " (a factor below 1 would mean upsampling)" if k > 0 else ""
-        raise PlanError(f"{what} must be >= 1 (keep one in k rows); got {value!r}{hint}")
-    return k
-
-
-def _check_upweight(value: Any, *, what: str = "upweight") -> float:
-    weight = _as_float(value) if _is_number(value) else math.nan
-    if not (math.isfinite(weight) and weight > 0):
-        raise PlanError(f"{what} must be a positive finite number; got {shown(value)}")
-    if weight < 1e-12:  # a weight this small rounds a class away in any model
-        raise PlanError(f"{what} must be at least 1e-12; got {value!r}")
-    return weight
 
 
 @dataclass(frozen=True)
@@ -514,9 +485,9 @@ def _class_from_dict(item: Any, index: int) -> ClassPlan:
     if kept is None or not 0 <= kept <= count:
         raise PlanError(f"class {label!r}: kept must be 0 to {count}; got {shown(item['kept'])}")
     factor = check_factor(item["factor"], what=f"class {label!r}: factor")
-    weight = _check_upweight(item["weight"], what=f"class {label!r}: weight")
+    weight = check_upweight(item["weight"], what=f"class {label!r}: weight")
     rate = item.get("keep_rate", 1.0 / factor)
-    if not _is_number(rate) or not math.isclose(rate, 1.0 / factor, rel_tol=1e-9):
+    if not is_number(rate) or not math.isclose(rate, 1.0 / factor, rel_tol=1e-9):
         raise PlanError(f"class {label!r}: keep_rate {shown(rate)} is not 1 / factor; edit factor")
     return ClassPlan(label=label, count=count, factor=factor, kept=kept, weight=weight)
 
@@ -571,7 +542,7 @@ def _resolve_factors(
     if factor is not None:
         k = check_factor(factor)
     else:
-        if not _is_number(target_share) or not 0.0 < float(target_share) < 1.0:
+        if not is_number(target_share) or not 0.0 < float(target_share) < 1.0:
             raise PlanError(
                 f"target_share must be a number strictly between 0 and 1; got {target_share!r}"
             )
@@ -692,9 +663,9 @@ def plan(
                         f"upweight names class {label!r}, which is not in the labels; "
                         f"classes are {list(counts)}"
                     )
-                upweights[label] = _check_upweight(value, what=f"upweight for class {label!r}")
+                upweights[label] = check_upweight(value, what=f"upweight for class {label!r}")
         else:
-            value = _check_upweight(upweight)
+            value = check_upweight(upweight)
             upweights = dict.fromkeys(targeted, value)
 
     classes = []

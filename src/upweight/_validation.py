@@ -13,13 +13,17 @@ from ._types import METHODS, WEIGHT_MODES, Method, WeightMode
 
 __all__ = [
     "MAX_THREADS_PER_CORE",
+    "as_float",
     "ascii_number",
     "check_callback",
     "check_choice",
+    "check_factor",
     "check_key",
     "check_method",
+    "check_upweight",
     "check_weight_col",
     "check_weight_mode",
+    "is_number",
     "positive_int",
     "requires",
     "shown",
@@ -52,6 +56,45 @@ def shown(value: Any, limit: int = 60) -> str:
         return f"a {'negative ' if value < 0 else ''}number of about {digits:,} digits"
     text = repr(value)
     return text if len(text) <= limit else f"{text[: limit - 3]}..."
+
+
+def is_number(value: Any) -> bool:
+    """Whether ``value`` is a real number (NumPy scalars too), not a boolean."""
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def as_float(value: Any) -> float:
+    """A number as a float; an int too large for one (10**400) as infinity."""
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf if value > 0 else -math.inf
+
+
+def check_factor(value: Any, *, what: str = "factor") -> float:
+    """Validate one downsampling factor: a finite number >= 1."""
+    if not is_number(value):
+        raise PlanError(
+            f"{what} must be a number >= 1 (keep one in k rows); got {shown(value)} "
+            f"of type {type(value).__name__}"
+        )
+    k = as_float(value)
+    if not math.isfinite(k):
+        raise PlanError(f"{what} must be a finite number >= 1; got {shown(value)}")
+    if k < 1.0:
+        hint = " (a factor below 1 would mean upsampling)" if k > 0 else ""
+        raise PlanError(f"{what} must be >= 1 (keep one in k rows); got {value!r}{hint}")
+    return k
+
+
+def check_upweight(value: Any, *, what: str = "upweight") -> float:
+    """Validate one weight: a finite number, at least 1e-12."""
+    weight = as_float(value) if is_number(value) else math.nan
+    if not (math.isfinite(weight) and weight > 0):
+        raise PlanError(f"{what} must be a positive finite number; got {shown(value)}")
+    if weight < 1e-12:  # a weight this small rounds a class away in any model
+        raise PlanError(f"{what} must be at least 1e-12; got {value!r}")
+    return weight
 
 
 def positive_int(value: Any, name: str, error: type[UpweightError]) -> int:
