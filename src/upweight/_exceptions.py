@@ -18,7 +18,9 @@ The tree is small:
   :class:`ImportError`); the message names the extra, e.g. ``pip install 'upweight[lightgbm]'``.
 
 One warning class, :class:`UpweightWarning` (a :class:`UserWarning`), says in one line what
-was repaired on the way, e.g. a damaged stored run of a sweep that is computed again.
+was repaired on the way, e.g. a damaged stored run of a sweep that is computed again. Its
+subclass :class:`OverDownsampleWarning` says that a factor goes too far: a downsampled class
+would keep fewer rows than a class left untouched, or the smallest class is downsampled.
 
 :class:`LabelError`, :class:`PlanError` and :class:`InputError` are also
 :class:`ValueError`, as scikit-learn expects of bad arguments; :class:`FileError` is also
@@ -32,6 +34,7 @@ __all__ = [
     "InputError",
     "LabelError",
     "MissingExtraError",
+    "OverDownsampleWarning",
     "PlanError",
     "UpweightError",
     "UpweightWarning",
@@ -64,3 +67,41 @@ class MissingExtraError(UpweightError, ImportError):
 
 class UpweightWarning(UserWarning):
     """Something was repaired on the way; the one-line message says what."""
+
+
+class OverDownsampleWarning(UpweightWarning):
+    """A factor goes too far: the one-line message names the class and the fix.
+
+    Raised by the engines (:func:`upweight.downsample`, :func:`upweight.sample_file`, the
+    scikit-learn, Spark, PyTorch and Keras adapters) when the plan they apply makes a
+    downsampled class smaller than a class left untouched, or downsamples the smallest
+    class; see :attr:`upweight.SamplingPlan.over_downsampled`. The data is still sampled
+    as asked.
+    """
+
+
+def outside_stacklevel() -> int:
+    """The ``stacklevel`` for :func:`warnings.warn` that names the user's line.
+
+    Counted from the function that calls :func:`warnings.warn` (the caller of this one):
+    the first frame outside upweight, and outside scikit-learn and imbalanced-learn (the
+    wrappers around an estimator's ``fit``, a ``Pipeline``, a grid search), so that a
+    warning points at the line that asked for the work, however deep it was found.
+    """
+    import os
+    import sys
+
+    inside = [os.path.dirname(os.path.abspath(__file__))]
+    for name in ("sklearn", "imblearn"):
+        path = getattr(sys.modules.get(name), "__file__", None)
+        if path:
+            inside.append(os.path.dirname(os.path.abspath(path)))
+    prefixes = tuple(p + os.sep for p in inside)
+    frame = sys._getframe(1)
+    level = 1
+    while frame.f_back is not None and os.path.abspath(frame.f_code.co_filename).startswith(
+        prefixes
+    ):
+        frame = frame.f_back
+        level += 1
+    return level
