@@ -348,7 +348,8 @@ def print_profile(console: Console, prof: Any, *, title: str) -> None:
         share = f"minority share: {fmt_share(prof.minority_share)}"
     console.print(
         f"rows: {fmt_int(prof.n_rows)}   {share}   "
-        f"imbalance ratio: {prof.imbalance_ratio:,.1f} : 1   severity: {prof.severity}"
+        f"imbalance ratio: {prof.imbalance_ratio:,.1f} : 1   "
+        f"severity: {one_line(prof.severity_text)}"
         + (
             f" (rarest class {fmt_label(prof.rarest)} against the majority)"
             if len(prof.classes) > 2

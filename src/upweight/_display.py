@@ -19,6 +19,7 @@ __all__ = [
     "cut",
     "cut_repr",
     "ends",
+    "fmt_factor",
     "html_table",
     "plan_html",
     "plan_repr",
@@ -41,6 +42,11 @@ def cut_repr(value: Any, limit: int = 30) -> str:
     """``repr(value)``, cut to ``limit`` characters."""
     text = repr(value)
     return text if len(text) <= limit else f"{text[: limit - 3]}..."
+
+
+def fmt_factor(x: float) -> str:
+    """A factor in a message, as it would be typed: ``9``, ``24.75``, ``108.9``."""
+    return str(int(x)) if float(x).is_integer() else f"{x:.4g}"
 
 
 def ends(items: Sequence[Any], n: int) -> tuple[list[Any], int]:
@@ -93,6 +99,9 @@ def profile_repr(prof: Any) -> str:
         [f"{cut_repr(c)}: {n:,}" for c, n in zip(prof.classes, prof.counts, strict=True)]
     )
     batch = "" if prof.batch_size is None else f", batch_size={prof.batch_size}"
+    before = getattr(prof, "majority_before", None)
+    if before is not None:
+        batch += f", majority_before={cut_repr(before)}, inverted={prof.inverted}"
     return (
         f"ImbalanceProfile(rows={prof.n_rows:,}, classes={{{classes}}}, "
         f"{_share(prof, '=')}, severity={prof.severity!r}{batch})"
@@ -120,7 +129,7 @@ def profile_html(prof: Any) -> str:
     ]
     note = (
         f"{_share(prof, ' ')}, imbalance ratio "
-        f"{prof.imbalance_ratio:,.1f} : 1, severity {prof.severity}"
+        f"{prof.imbalance_ratio:,.1f} : 1, severity {prof.severity_text}"
     )
     view = prof.batch
     if view is not None:

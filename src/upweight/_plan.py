@@ -10,17 +10,21 @@ from __future__ import annotations
 import json
 import math
 import numbers
+import warnings
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
+from fractions import Fraction
 from typing import Any, cast
 
 import numpy as np
 import numpy.typing as npt
 
-from ._counts import as_counts, check_count, round_half_up
-from ._display import plan_html, plan_repr
-from ._exceptions import LabelError, PlanError, UpweightError
+from . import _plan_json as saved
+from ._counts import as_counts, round_half_up
+from ._display import fmt_factor, plan_html, plan_repr
+from ._exceptions import OverDownsampleWarning, PlanError, UpweightError, outside_stacklevel
 from ._labels import python_label
+from ._profile import ImbalanceProfile, class_name, profile
 from ._random import check_seed
 from ._types import METHODS, WEIGHT_MODES, Label, Method, WeightMode
 from ._validation import (
@@ -30,7 +34,6 @@ from ._validation import (
     check_upweight,
     is_number,
     shown,
-    whole_number,
 )
 
 __all__ = [
@@ -41,19 +44,12 @@ __all__ = [
     "plan",
     "resolve_plan",
     "towards_smallest",
+    "warn_if_over_downsampled",
 ]
-
-_FORMAT = "upweight.plan/1"
 
 #: The largest weighted total of all kept rows: float64 counts whole numbers up to 2**53.
 #: Natural weights (the factor, or rows before / rows kept) sum to about the rows before.
 MAX_WEIGHTED_TOTAL = float(2**53)
-
-
-def _version() -> str:
-    from . import __version__
-
-    return __version__
 
 
 @dataclass(frozen=True)
@@ -332,6 +328,52 @@ class SamplingPlan:
         """Rows kept in the order of :attr:`labels`."""
         return np.array([c.kept for c in self.classes], dtype=np.int64)
 
+    @property
+    def over_downsampled(self) -> str | None:
+        """What in this plan downsamples too far, in one line; ``None`` when nothing does.
+
+        Too far: a downsampled class (factor > 1) keeps fewer rows than a class left
+        untouched (factor 1) has, or the smallest class of the data is downsampled. The
+        line names each such class, its rows kept against the untouched class's, and the
+        fix. Decided from the counts and factors (the rows planned), so a plan gives the
+        same answer before and after an engine applies it. The engines warn with it
+        (:class:`upweight.OverDownsampleWarning`).
+
+        Examples
+        --------
+        >>> import upweight
+        >>> counts = {"fraud": 100, "legit": 900}
+        >>> upweight.plan(counts, factor=9).over_downsampled is None
+        True
+        >>> p = upweight.plan(counts, factor=150)
+        >>> print(p.over_downsampled)  # doctest: +NORMALIZE_WHITESPACE
+        factor 150 keeps 6 rows of 'legit', fewer than the 100 of untouched 'fraud';
+        factor <= 9 keeps 'legit' at least as large as 'fraud'
+        >>> p = upweight.plan(counts, factor={"fraud": 5})
+        >>> print(p.over_downsampled)  # doctest: +NORMALIZE_WHITESPACE
+        factor 5 downsamples the smallest class, 'fraud': 20 of its 100 rows kept, against
+        the 900 of untouched 'legit'; leave 'fraud' out of --factor / factor=
+        """
+        untouched = [c for c in self.classes if not c.downsampled]
+        top = max(untouched, key=lambda c: c.count) if untouched else None
+        smallest = min(c.count for c in self.classes)
+        problems = [_too_far(c, top, smallest) for c in self.classes if c.downsampled]
+        return "; ".join(p for p in problems if p) or None
+
+    def kept_profile(self, *, batch_size: int | None = None) -> ImbalanceProfile:
+        """The profile of the rows kept (the balance training sees), as :func:`profile`.
+
+        It knows the majority before downsampling, so a plan that makes it the smallest
+        class reads as inverted (:attr:`ImbalanceProfile.inverted`).
+
+        Examples
+        --------
+        >>> import upweight
+        >>> upweight.plan({"fraud": 100, "legit": 900}, factor=150).kept_profile().severity_text
+        "moderate (inverted: 'legit', the majority before downsampling, is now the smallest class)"
+        """
+        return profile(self.kept, batch_size=batch_size, majority_before=self.majority)
+
     # -- applying ------------------------------------------------------------------------
     def applied(self, kept: Mapping[Label, int], *, method: Method, seed: int) -> SamplingPlan:
         """The plan as an engine applied it: actual rows kept, method and seed.
@@ -375,8 +417,8 @@ class SamplingPlan:
             JSON-serialisable; :meth:`from_dict` reads it back.
         """
         return {
-            "format": _FORMAT,
-            "upweight_version": _version(),
+            "format": saved.FORMAT,
+            "upweight_version": saved.version(),
             "weight_mode": self.weight_mode,
             "method": self.method,
             "seed": self.seed,
@@ -399,32 +441,23 @@ class SamplingPlan:
             whole numbers, a factor below 1, a weight not positive and finite, a seed
             outside ``[0, 2**64)``.
         """
-        found = data.get("format") if isinstance(data, Mapping) else None
-        if found != _FORMAT:
-            if isinstance(found, str) and found.startswith("upweight.plan/"):
-                raise PlanError(
-                    f"this plan has format {shown(found)}, which upweight {_version()} cannot read "
-                    f"(it reads {_FORMAT!r}); upgrade upweight"
-                )
-            got = f"format {shown(found)}" if isinstance(data, Mapping) else type(data).__name__
-            raise PlanError(
-                f"not an upweight sampling plan (expected a JSON object with format "
-                f"{_FORMAT!r}; got {got}); pass what SamplingPlan.to_json wrote"
-            )
+        saved.check_format(data)
         try:
-            _check_fields(data, _PLAN_FIELDS, "the sampling plan")
+            saved.check_fields(data, saved.PLAN_FIELDS, "the sampling plan")
             if not isinstance(data["classes"], list):
                 raise PlanError(f"the plan's classes must be a list; got {shown(data['classes'])}")
             method = data.get("method")
             mode = check_choice(data["weight_mode"], WEIGHT_MODES, "weight_mode")
             return cls(
-                classes=tuple(_class_from_dict(c, i) for i, c in enumerate(data["classes"])),
+                classes=tuple(
+                    ClassPlan(**saved.class_fields(c, i)) for i, c in enumerate(data["classes"])
+                ),
                 weight_mode=cast(WeightMode, mode),
                 method=None if method is None else check_method(method),
                 seed=data.get("seed"),
             )
         except PlanError as exc:
-            raise PlanError(f"{exc}; {_REMAKE}") from None
+            raise PlanError(f"{exc}; {saved.REMAKE}") from None
 
     @classmethod
     def from_json(cls, text: str | bytes) -> SamplingPlan:
@@ -435,61 +468,7 @@ class SamplingPlan:
         PlanError
             When ``text`` is not text, not JSON, or not a plan (see :meth:`from_dict`).
         """
-        if not isinstance(text, str | bytes | bytearray):
-            raise PlanError(
-                f"from_json reads JSON text (str or bytes); got {type(text).__name__}"
-                + ("; use SamplingPlan.from_dict for a dict" if isinstance(text, Mapping) else "")
-            )
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise PlanError(f"sampling plan is not valid JSON: {exc}") from None
-        except UnicodeDecodeError as exc:
-            problem = f"byte {exc.start} is not {exc.encoding}"
-            raise PlanError(f"sampling plan is not JSON text ({problem}); {_REMAKE}") from None
-        except (ValueError, RecursionError):  # a 5,000-digit number; [[[[...]]]]
-            raise PlanError(
-                f"sampling plan holds a number too long or lists too deep for a plan; {_REMAKE}"
-            ) from None
-        return cls.from_dict(data)
-
-
-_REMAKE = "make plans with upweight.plan and save them with SamplingPlan.to_json"
-#: The fields of a plan and of each of its classes (``True``: required).
-_PLAN_FIELDS = dict(format=True, upweight_version=False, weight_mode=True, method=False,
-                    seed=False, classes=True)  # fmt: skip
-_CLASS_FIELDS = dict(label=True, count=True, factor=True, keep_rate=False, kept=True,
-                     weight=True)  # fmt: skip
-
-
-def _check_fields(data: Mapping[str, Any], fields: Mapping[str, bool], what: str) -> None:
-    """No unknown field in ``data``, and every required one there."""
-    unknown = [key for key in data if key not in fields]
-    missing = [key for key, required in fields.items() if required and key not in data]
-    if unknown or missing:
-        found = f"unknown field(s) {unknown}" if unknown else f"no field(s) {missing}"
-        raise PlanError(f"{what} has {found}; its fields are {', '.join(fields)}")
-
-
-def _class_from_dict(item: Any, index: int) -> ClassPlan:
-    """One class of a plan read from JSON, each field checked."""
-    if not isinstance(item, Mapping):
-        raise PlanError(f"class {index} of the sampling plan must be an object; got {shown(item)}")
-    _check_fields(item, _CLASS_FIELDS, f"class {index} of the sampling plan")
-    try:
-        label = python_label(item["label"])
-    except LabelError as exc:
-        raise PlanError(f"class {index} of the sampling plan: {exc}") from None
-    count = check_count(item["count"], f"class {label!r}: count", PlanError)
-    kept = whole_number(item["kept"])
-    if kept is None or not 0 <= kept <= count:
-        raise PlanError(f"class {label!r}: kept must be 0 to {count}; got {shown(item['kept'])}")
-    factor = check_factor(item["factor"], what=f"class {label!r}: factor")
-    weight = check_upweight(item["weight"], what=f"class {label!r}: weight")
-    rate = item.get("keep_rate", 1.0 / factor)
-    if not is_number(rate) or not math.isclose(rate, 1.0 / factor, rel_tol=1e-9):
-        raise PlanError(f"class {label!r}: keep_rate {shown(rate)} is not 1 / factor; edit factor")
-    return ClassPlan(label=label, count=count, factor=factor, kept=kept, weight=weight)
+        return cls.from_dict(saved.loads(text))
 
 
 def _resolve_factors(
@@ -719,6 +698,45 @@ def resolve_plan(
 
 
 _new_plan = plan  # (inside resolve_plan, ``plan`` is the argument)
+
+
+def warn_if_over_downsampled(plan: SamplingPlan) -> None:
+    """Warn, at the user's line, when ``plan`` downsamples too far.
+
+    The engines call it once where they make (or are given) the plan they apply, with
+    :attr:`SamplingPlan.over_downsampled` as the message; :func:`plan` itself does not
+    warn, nor does a plan read back from JSON.
+    """
+    problem = plan.over_downsampled
+    if problem is not None:
+        warnings.warn(problem, OverDownsampleWarning, stacklevel=outside_stacklevel())
+
+
+def _too_far(c: ClassPlan, top: ClassPlan | None, smallest: int) -> str:
+    """What goes too far with downsampled class ``c`` ("" if nothing), for one message.
+
+    ``top`` is the largest class left untouched (None if none is), ``smallest`` the rows
+    of the smallest class.
+    """
+    kept = round_half_up(c.count / c.factor)  # planned, whatever an engine drew
+    name, k = class_name(c.label), fmt_factor(c.factor)
+    than = "" if top is None else f"the {top.count:,} of untouched {class_name(top.label)}"
+    if c.count == smallest:
+        return (
+            f"factor {k} downsamples the smallest class, {name}: {kept:,} of its {c.count:,} "
+            f"rows kept{', against ' + than if than else ''}; leave {name} out of --factor / "
+            "factor="
+        )
+    if top is None or kept >= top.count:
+        return ""
+    if c.count < top.count:
+        fix = f"{name} is smaller to begin with: leave it out of --factor / factor="
+    else:  # the largest factor that keeps c at least top.count, in few digits
+        x = Fraction(c.count, top.count)
+        step = Fraction(1) if x >= 100 else Fraction(1, 10) if x >= 10 else Fraction(1, 100)
+        limit = fmt_factor(float(math.floor(x / step) * step))
+        fix = f"factor <= {limit} keeps {name} at least as large as {class_name(top.label)}"
+    return f"factor {k} keeps {kept:,} rows of {name}, fewer than {than}; {fix}"
 
 
 def keep_rate_ceiling(

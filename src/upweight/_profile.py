@@ -6,17 +6,18 @@ import functools
 import math
 import numbers
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import numpy as np
 
 from ._counts import as_counts, round_half_up
-from ._display import profile_html, profile_repr
+from ._display import cut_repr, profile_html, profile_repr
 from ._exceptions import PlanError
+from ._labels import python_label
 from ._types import Label
 from ._validation import positive_int
 
-__all__ = ["BatchView", "ImbalanceProfile", "profile"]
+__all__ = ["BatchView", "ImbalanceProfile", "class_name", "profile"]
 
 Severity = Literal["balanced", "mild", "moderate", "extreme"]
 
@@ -27,6 +28,11 @@ _SEVERITY: tuple[tuple[float, Severity], ...] = (
     (0.20, "mild"),
     (0.01, "moderate"),
 )
+
+
+def class_name(label: Label) -> str:
+    """A class as a message names it: ``'legit'`` for text, ``class 1`` for a number."""
+    return cut_repr(label, 60) if isinstance(label, str) else f"class {label!r}"
 
 
 def hypergeom_cdf_below(m: int, population: int, successes: int, draws: int) -> float:
@@ -172,6 +178,10 @@ class ImbalanceProfile:
         Rows per class, in the order of ``classes``.
     batch_size : int or None
         The batch size :attr:`batch` describes, if one was given.
+    majority_before : int, str, bool or None
+        For a profile of the rows a plan keeps (:meth:`SamplingPlan.kept_profile`): the
+        majority class before downsampling, which tells an :attr:`inverted` balance from
+        a plain one. None for a profile of data as it is.
 
     Notes
     -----
@@ -185,6 +195,7 @@ class ImbalanceProfile:
     classes: tuple[Label, ...]
     counts: tuple[int, ...]
     batch_size: int | None = None
+    majority_before: Label | None = None
 
     def __repr__(self) -> str:
         return profile_repr(self)
@@ -246,6 +257,39 @@ class ImbalanceProfile:
             if share >= threshold:
                 return name
         return "extreme"
+
+    @property
+    def inverted(self) -> bool:
+        """Whether downsampling went so far that the former majority is now the smallest class.
+
+        Known only for a profile of kept rows (:attr:`majority_before` set): the class that
+        was the majority is now strictly smaller than the majority and is the smallest
+        class. :attr:`severity` then measures an imbalance the downsampling made, the wrong
+        way round.
+        """
+        before = self.majority_before
+        counts = self.count_map
+        if before is None or before not in counts:
+            return False
+        return counts[before] < counts[self.majority] and counts[before] == min(self.counts)
+
+    @property
+    def severity_text(self) -> str:
+        """:attr:`severity` in words, saying so when the balance is :attr:`inverted`.
+
+        Examples
+        --------
+        >>> import upweight
+        >>> upweight.profile({"fraud": 100, "legit": 6}, majority_before="legit").severity_text
+        "moderate (inverted: 'legit', the majority before downsampling, is now the smallest class)"
+        """
+        if not self.inverted:
+            return self.severity
+        before = class_name(cast(Label, self.majority_before))
+        return (
+            f"{self.severity} (inverted: {before}, the majority before downsampling, is now "
+            "the smallest class)"
+        )
 
     @property
     def batch(self) -> BatchView | None:
@@ -400,7 +444,13 @@ class ImbalanceProfile:
             "imbalance_ratio": self.imbalance_ratio,
             "severity": self.severity,
             "batch": self._batch_dict(),
-        }
+        } | self._before_dict()
+
+    def _before_dict(self) -> dict[str, Any]:
+        """For a profile of kept rows only: the majority before, and whether it inverted."""
+        if self.majority_before is None:
+            return {}
+        return {"majority_before": self.majority_before, "inverted": self.inverted}
 
     def _batch_dict(self) -> dict[str, Any] | None:
         view = self.batch
@@ -413,7 +463,9 @@ class ImbalanceProfile:
         return view.to_dict() | {"recommended_factor": recommended}
 
 
-def profile(y: Any, *, batch_size: int | None = None) -> ImbalanceProfile:
+def profile(
+    y: Any, *, batch_size: int | None = None, majority_before: Label | None = None
+) -> ImbalanceProfile:
     """Profile the class balance of labels.
 
     Parameters
@@ -423,6 +475,10 @@ def profile(y: Any, *, batch_size: int | None = None) -> ImbalanceProfile:
         class -> count when the counting was done elsewhere.
     batch_size : int, optional
         Also describe batches of this size (see :attr:`ImbalanceProfile.batch`).
+    majority_before : int, str or bool, optional
+        When ``y`` holds the rows kept by downsampling: the majority class before it, so
+        that the profile can tell when downsampling inverted the balance (see
+        :attr:`ImbalanceProfile.inverted`; :meth:`SamplingPlan.kept_profile` sets it).
 
     Returns
     -------
@@ -434,6 +490,8 @@ def profile(y: Any, *, batch_size: int | None = None) -> ImbalanceProfile:
     ------
     LabelError
         Labels with missing values, a single class, or mixed types.
+    PlanError
+        ``majority_before`` is not one of the classes.
 
     Examples
     --------
@@ -446,8 +504,10 @@ def profile(y: Any, *, batch_size: int | None = None) -> ImbalanceProfile:
     0.816
     """
     counts = as_counts(y)
-    prof = ImbalanceProfile(classes=tuple(counts), counts=tuple(counts.values()))
-    if batch_size is not None:
-        _check_batch_size(batch_size)
-        prof = ImbalanceProfile(prof.classes, prof.counts, int(batch_size))
-    return prof
+    before = None if majority_before is None else python_label(majority_before)
+    if before is not None and before not in counts:
+        raise PlanError(
+            f"majority_before {before!r} is not one of the classes; classes are {list(counts)}"
+        )
+    size = None if batch_size is None else _check_batch_size(batch_size)
+    return ImbalanceProfile(tuple(counts), tuple(counts.values()), size, before)
