@@ -363,12 +363,12 @@ def _print_sampled(data: Path, output: Path, applied: Any) -> None:
             ui.fmt_number(c.weight),
         )
     console.print(table_out)
-    before, after = api.profile(applied.counts), api.profile(applied.kept)
+    before, after = api.profile(applied.counts), applied.kept_profile()
     console.print(
         f"before: minority share {ui.fmt_share(before.minority_share)}, imbalance ratio "
         f"{before.imbalance_ratio:,.1f} : 1, {before.severity}; after: minority share "
         f"{ui.fmt_share(after.minority_share)}, imbalance ratio {after.imbalance_ratio:,.1f} : 1, "
-        f"{after.severity}"
+        f"{ui.one_line(after.severity_text)}"
     )
     sidecar = output.with_name(output.name + ".plan.json")
     where = f"plan in {sidecar.name}" if sidecar.exists() else "plan in its metadata"

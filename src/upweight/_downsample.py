@@ -12,7 +12,7 @@ import numpy.typing as npt
 from ._counts import check_two_classes
 from ._exceptions import InputError, LabelError
 from ._labels import EncodedLabels, encode_labels
-from ._plan import SamplingPlan, resolve_plan
+from ._plan import SamplingPlan, resolve_plan, warn_if_over_downsampled
 from ._random import resolve_seed
 from ._rows import n_rows, take_rows
 from ._selection import select_rows
@@ -71,6 +71,13 @@ def select(
     Selection
         Kept row positions (in input order), their weights, and the plan as applied.
 
+    Warns
+    -----
+    OverDownsampleWarning
+        When the plan makes a downsampled class smaller than an untouched one, or
+        downsamples the smallest class (see :attr:`SamplingPlan.over_downsampled`); the
+        rows are still selected as asked.
+
     Examples
     --------
     >>> import numpy as np, upweight
@@ -89,6 +96,7 @@ def select(
         upweight=upweight,
         weights=weights,
     )
+    warn_if_over_downsampled(the_plan)
     return select_encoded(encoded, the_plan, random_state=random_state, method=method)
 
 
@@ -219,6 +227,13 @@ def downsample(
         Invalid factor, target share, upweight, or a plan made for other labels.
     InputError
         ``X`` and ``y`` of different lengths, or an unsupported container.
+
+    Warns
+    -----
+    OverDownsampleWarning
+        When the plan makes a downsampled class smaller than an untouched one, or
+        downsamples the smallest class (see :attr:`SamplingPlan.over_downsampled`); the
+        rows are still selected as asked.
 
     Notes
     -----
@@ -365,6 +380,13 @@ def downsample_frame(
     PlanError
         Invalid factor, target share or plan.
 
+    Warns
+    -----
+    OverDownsampleWarning
+        When the plan makes a downsampled class smaller than an untouched one, or
+        downsamples the smallest class (see :attr:`SamplingPlan.over_downsampled`); the
+        rows are still selected as asked.
+
     Examples
     --------
     >>> import pyarrow as pa, upweight
@@ -393,6 +415,7 @@ def downsample_frame(
         upweight=upweight,
         weights=weights,
     )
+    warn_if_over_downsampled(the_plan)
     selection = select_encoded(encoded, the_plan, random_state=random_state, method=method)
     kept = frame[selection.indices]
     weight = nw.new_series(

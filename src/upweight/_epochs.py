@@ -28,7 +28,7 @@ from . import _random
 from ._counts import check_two_classes
 from ._exceptions import InputError, PlanError
 from ._labels import encode_labels
-from ._plan import SamplingPlan, resolve_plan
+from ._plan import SamplingPlan, resolve_plan, warn_if_over_downsampled
 from ._profile import hypergeom_cdf_below
 from ._selection import row_hashes, select_rows
 from ._types import Label
@@ -198,6 +198,7 @@ class EpochSampling:
             upweight=None,
             weights="factor",
         )
+        warn_if_over_downsampled(self.plan)  # once, at the start, not every epoch
         codes = encoded.codes
         if tuple(encoded.classes) != self.plan.labels:  # both are sorted; kept for safety
             position = {label: i for i, label in enumerate(self.plan.labels)}

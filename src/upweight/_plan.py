@@ -731,9 +731,13 @@ def _too_far(c: ClassPlan, top: ClassPlan | None, smallest: int) -> str:
         return ""
     if c.count < top.count:
         fix = f"{name} is smaller to begin with: leave it out of --factor / factor="
-    else:  # the largest factor that keeps c at least top.count, in few digits
-        x = Fraction(c.count, top.count)
-        step = Fraction(1) if x >= 100 else Fraction(1, 10) if x >= 10 else Fraction(1, 100)
+    else:  # factors up to x keep round(count / k) >= top.count; a whole one if it does
+        x = c.count / (top.count - Fraction(1, 2))
+        step = (
+            Fraction(1)
+            if math.floor(x) >= Fraction(c.count, top.count) or x >= 100
+            else (Fraction(1, 10) if x >= 10 else Fraction(1, 100))
+        )
         limit = fmt_factor(float(math.floor(x / step) * step))
         fix = f"factor <= {limit} keeps {name} at least as large as {class_name(top.label)}"
     return f"factor {k} keeps {kept:,} rows of {name}, fewer than {than}; {fix}"

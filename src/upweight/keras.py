@@ -120,6 +120,13 @@ class DownsamplePyDataset(keras.utils.PyDataset):
         :class:`upweight.torch.BalancedBatchSampler`; also ``x`` and ``y`` of different
         lengths.
 
+    Warns
+    -----
+    OverDownsampleWarning
+        When the plan makes a downsampled class smaller than an untouched one, or
+        downsamples the smallest class (see :attr:`upweight.SamplingPlan.over_downsampled`);
+        once, when the dataset is made, not every epoch.
+
     Examples
     --------
     >>> import numpy as np

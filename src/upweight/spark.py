@@ -17,9 +17,8 @@ of class *c* with the smallest hashes (ties to the earlier position). A row's id
   so on (the order ``RDD.zipWithIndex`` numbers rows in). For a DataFrame made from local
   data, or read from one file, that is the data's own order, so Spark keeps the same rows
   as :func:`upweight.downsample` and ``upweight sample`` on the same data and seed. For
-  several files, Spark orders its partitions by its own rules (larger file splits first),
-  so positions are deterministic for the same files and settings, but are not the
-  files' order;
+  several files, Spark orders its partitions by its own rules (larger file splits first), so
+  positions are deterministic for the same files and settings, but are not the files' order;
 - or, with ``key=``, the value of a key column: an integer as its 64-bit pattern, a string
   as the first 8 bytes of its MD5 digest (little-endian). The same key gets the same
   decision in every engine, whatever the partitioning.
@@ -44,7 +43,7 @@ import numpy.typing as npt
 from ._counts import as_counts, check_two_classes
 from ._exceptions import InputError, LabelError
 from ._labels import python_label
-from ._plan import SamplingPlan, resolve_plan
+from ._plan import SamplingPlan, resolve_plan, warn_if_over_downsampled
 from ._profile import ImbalanceProfile, _check_batch_size
 from ._profile import profile as _profile_counts
 from ._random import resolve_seed
@@ -688,18 +687,22 @@ def downsample(
     InputError
         ``weight_col`` exists already, a bad or incomplete key column, not a DataFrame.
 
+    Warns
+    -----
+    OverDownsampleWarning
+        A class ends smaller than an untouched one, or the smallest class is downsampled.
+
     Notes
     -----
-    Spark jobs run before this returns, each reading only the label (and key) column: one
-    pass counts rows per partition and class; with ``method="exact"``, one more pass
-    finds each class's cut (rows below a window around the expected cut are counted, the
-    few inside are sorted on the driver; should the cut fall outside, as a key that
-    repeats can make it, a histogram search over the hash bits finds it in a few small
-    aggregations); with ``method="bernoulli"``, one pass counts the rows kept (the weights
-    of ``weights="exact"`` need them). The returned DataFrame reads every column once more
-    when it is written or trained on. Without a key, the DataFrame must give the same
-    partitions in every pass (true of files and local data; cache one that comes out of a
-    shuffle).
+    Spark jobs run before this returns, each reading only the label (and key) column: one pass
+    counts rows per partition and class; with ``method="exact"``, one more pass finds each
+    class's cut (rows below a window around the expected cut are counted, the few inside are
+    sorted on the driver; should the cut fall outside, as a key that repeats can make it, a
+    histogram search over the hash bits finds it in a few small aggregations); with
+    ``method="bernoulli"``, one pass counts the rows kept (the weights of ``weights="exact"``
+    need them). The returned DataFrame reads every column once more when it is written or
+    trained on. Without a key, the DataFrame must give the same partitions in every pass (true
+    of files and local data; cache one that comes out of a shuffle).
 
     Examples
     --------
@@ -764,6 +767,7 @@ def _downsample(
         upweight=upweight,
         weights=weights,
     )
+    warn_if_over_downsampled(the_plan)
     base = _RowPass(
         mode="select",
         label=label,

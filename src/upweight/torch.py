@@ -204,6 +204,13 @@ class DownsampleSampler(_EpochMixin, Sampler[int]):
         A missing or invalid factor, a factor that would leave a class empty, a plan made
         for other labels.
 
+    Warns
+    -----
+    OverDownsampleWarning
+        When the plan makes a downsampled class smaller than an untouched one, or
+        downsamples the smallest class (see :attr:`upweight.SamplingPlan.over_downsampled`);
+        once, when the sampler is made, not every epoch.
+
     Examples
     --------
     >>> import numpy as np
@@ -318,6 +325,11 @@ class BalancedBatchSampler(_EpochMixin, Sampler[list[int]]):
     PlanError
         More minority examples asked for per batch than an epoch holds, and the errors of
         :class:`DownsampleSampler`.
+
+    Warns
+    -----
+    OverDownsampleWarning
+        As :class:`DownsampleSampler`.
 
     Examples
     --------

@@ -11,7 +11,7 @@ import numpy as np
 import numpy.typing as npt
 
 from .._exceptions import FileError, InputError, PlanError
-from .._plan import SamplingPlan, keep_rate_ceiling, resolve_plan
+from .._plan import SamplingPlan, keep_rate_ceiling, resolve_plan, warn_if_over_downsampled
 from .._profile import ImbalanceProfile
 from .._random import check_seed
 from .._types import Label, Method, WeightMode
@@ -181,6 +181,13 @@ def sample_file(
     InputError, LabelError, PlanError
         Bad columns, labels, or plan options.
 
+    Warns
+    -----
+    OverDownsampleWarning
+        When the plan makes a downsampled class smaller than an untouched one, or
+        downsamples the smallest class (see :attr:`SamplingPlan.over_downsampled`); the
+        output is still written as asked. Once per call.
+
     Examples
     --------
     >>> import tempfile, pathlib, upweight
@@ -219,13 +226,8 @@ def sample_file(
         overwrite=overwrite,
         progress=check_callback(progress),
         ceiling=keep_rate_ceiling(plan, factor, target_share),
-        make_plan=lambda counts: resolve_plan(
-            counts,
-            plan=plan,
-            factor=factor,
-            target_share=target_share,
-            upweight=upweight,
-            weights=weights,
+        make_plan=_plan_once(
+            plan=plan, factor=factor, target_share=target_share, upweight=upweight, weights=weights
         ),
     )
     kind = check_output(job.source, job.out, overwrite=overwrite, folder=job.folder)
@@ -239,6 +241,23 @@ def sample_file(
     applied = _sample_on_duckdb(job, kind)
     _roads.CURRENT.runs.append("duckdb")
     return applied
+
+
+def _plan_once(**options: Any) -> Callable[[dict[Label, int]], SamplingPlan]:
+    """:func:`resolve_plan` for the counts, with a warning (once) if it downsamples too far.
+
+    Once: a road that declines hands the counts to the next, which makes the plan again.
+    """
+    warned: list[SamplingPlan] = []
+
+    def make_plan(counts: dict[Label, int]) -> SamplingPlan:
+        the_plan = resolve_plan(counts, **options)
+        if not warned:
+            warned.append(the_plan)
+            warn_if_over_downsampled(the_plan)
+        return the_plan
+
+    return make_plan
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,7 @@ from .._correct import CORRECTIONS, correct_decision, correction
 from .._downsample import select_encoded
 from .._exceptions import InputError, UpweightWarning
 from .._labels import encode_labels
-from .._plan import SamplingPlan, plan
+from .._plan import SamplingPlan, plan, warn_if_over_downsampled
 from .._rows import is_frame, is_sparse, n_rows, take_rows
 from .._types import Correction, Label, Method, RandomStateLike, WeightMode
 from ._params import SAMPLING_CONSTRAINTS, check_targets
@@ -244,6 +244,13 @@ class DownsampledClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         Returns
         -------
         self : DownsampledClassifier
+
+        Warns
+        -----
+        OverDownsampleWarning
+            When the factor makes a downsampled class smaller than an untouched one, or
+            downsamples the smallest class (see :attr:`upweight.SamplingPlan.over_downsampled`);
+            the model is still fitted as asked.
         """
         if y is None:
             raise ValueError(
@@ -290,6 +297,7 @@ class DownsampledClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
 
         encoded = encode_labels(y_arr)
         the_plan = self._make_plan(encoded.count_map())
+        warn_if_over_downsampled(the_plan)
         selection = select_encoded(
             encoded, the_plan, random_state=self.random_state, method=self.method
         )

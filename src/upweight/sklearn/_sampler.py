@@ -145,6 +145,13 @@ class DownsampleUpweight(BaseUnderSampler):
             The kept rows, in their original order.
         y_resampled : same type as ``y``
             Their labels. Their weights are in :attr:`sample_weight_`.
+
+        Warns
+        -----
+        OverDownsampleWarning
+            When the factor (or ``sampling_strategy``) makes a downsampled class smaller
+            than an untouched one, or downsamples the smallest class (see
+            :attr:`upweight.SamplingPlan.over_downsampled`); the rows are still returned.
         """
         check_targets(y)
         labels, _ = check_target_type(y, indicate_one_vs_all=True)
