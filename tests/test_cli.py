@@ -635,3 +635,54 @@ def test_analyze_of_several_classes_names_the_smallest_class_share(tmp_path, cap
     assert code == 0
     assert "smallest class share: 3" in out and "(class rare)" in out
     assert "minority share" not in out  # all non-majority classes together: 10 %
+
+
+# -- factors that go too far: one warning line, the output written, exit 0 ----------------------
+@pytest.fixture
+def nine_to_one(tmp_path: Path) -> Path:
+    rng = np.random.default_rng(0)
+    y = rng.permutation(np.array(["legit"] * 6_000 + ["fraud"] * 667))
+    path = tmp_path / "data.csv"
+    pacsv.write_csv(pa.table({"amount": rng.normal(size=y.size), "y": y}), path)
+    return path
+
+
+def test_sample_warns_in_one_line_when_the_factor_goes_too_far(nine_to_one, capsys):
+    out_path = nine_to_one.with_name("out.parquet")
+    code, out, err = run(capsys, "sample", nine_to_one, "-l", "y", "-k", "1000", "-o", out_path)
+    assert code == 0 and out_path.exists()
+    assert err == (
+        "warning: factor 1000 keeps 6 rows of 'legit', fewer than the 667 of untouched 'fraud'; "
+        "factor <= 9 keeps 'legit' at least as large as 'fraud'\n"
+    )
+    assert "extreme (inverted: 'legit', the majority before downsampling, is now the smallest " in (
+        " ".join(out.split())
+    )
+
+
+def test_sample_warns_when_a_per_class_factor_names_the_smallest_class(nine_to_one, capsys):
+    out_path = nine_to_one.with_name("out.csv")
+    code, out, err = run(capsys, "sample", nine_to_one, "-l", "y", "-k", "fraud=5", "-o", out_path)
+    assert code == 0 and out_path.exists() and "wrote" in out
+    assert err.startswith("warning: factor 5 downsamples the smallest class, 'fraud'")
+    assert err.endswith("leave 'fraud' out of --factor / factor=\n") and err.count("\n") == 1
+    assert "Traceback" not in err
+
+
+def test_sample_with_a_sane_factor_prints_no_warning(nine_to_one, capsys):
+    out_path = nine_to_one.with_name("out.parquet")
+    code, out, err = run(capsys, "sample", nine_to_one, "-l", "y", "-k", "9", "-o", out_path)
+    assert code == 0 and err == "" and "inverted" not in out
+
+
+def test_the_warning_is_one_line_from_the_installed_command(nine_to_one):
+    out_path = nine_to_one.with_name("out.parquet")
+    args = ["sample", str(nine_to_one), "-l", "y", "-k", "1000", "-o", str(out_path)]
+    done = subprocess.run(
+        [sys.executable, "-m", "upweight", *args],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0 and out_path.exists()
+    assert done.stderr.startswith("warning: factor 1000 keeps 6 rows of 'legit'")
+    assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr

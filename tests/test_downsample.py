@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -320,3 +321,50 @@ def test_labels_as_a_pandas_categorical_come_back_as_one():
     y = pd.Categorical(["p"] * 10 + ["n"] * 90)
     X, y_kept, _ = upweight.downsample(pd.DataFrame({"x": np.arange(100.0)}), y, factor=5)
     assert isinstance(y_kept, pd.Categorical) and len(y_kept) == len(X) == 10 + 18
+
+
+# -- factors that go too far: one OverDownsampleWarning, at the caller's line ------------------
+def nine_to_one():
+    rng = np.random.default_rng(0)
+    y = rng.permutation(np.array(["legit"] * 900 + ["fraud"] * 100))
+    return rng.normal(size=(y.size, 3)), y
+
+
+def test_downsample_warns_once_when_the_majority_would_become_the_minority():
+    X, y = nine_to_one()
+    with pytest.warns(upweight.OverDownsampleWarning) as caught:
+        _, y_s, _ = upweight.downsample(X, y, factor=150, random_state=0)
+    assert len(caught) == 1 and caught[0].filename == __file__
+    assert "keeps 6 rows of 'legit', fewer than the 100 of untouched 'fraud'" in str(
+        caught[0].message
+    )
+    assert "factor <= 9 keeps 'legit'" in str(caught[0].message)
+    assert (y_s == "legit").sum() == 6  # still done as asked
+
+
+def test_a_factor_on_the_smallest_class_warns():
+    X, y = nine_to_one()
+    with pytest.warns(upweight.OverDownsampleWarning, match="leave 'fraud' out of") as caught:
+        upweight.downsample(X, y, factor={"fraud": 5}, random_state=0)
+    assert len(caught) == 1
+
+
+@pytest.mark.parametrize("factor", [1, 4, 9, {"legit": 9}])
+def test_a_sane_factor_does_not_warn(factor):
+    X, y = nine_to_one()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        upweight.downsample(X, y, factor=factor, random_state=0)
+        upweight.select(y, factor=factor, random_state=0)
+        upweight.downsample_frame(pd.DataFrame({"y": y}), label="y", factor=factor)
+
+
+def test_select_and_downsample_frame_warn_too_and_for_a_plan_given():
+    _, y = nine_to_one()
+    with pytest.warns(upweight.OverDownsampleWarning) as caught:
+        upweight.select(y, factor=100, random_state=0)
+    assert len(caught) == 1 and caught[0].filename == __file__
+    frame = pl.DataFrame({"y": y, "x": np.arange(y.size)})
+    with pytest.warns(upweight.OverDownsampleWarning) as caught:
+        upweight.downsample_frame(frame, label="y", plan=upweight.plan(y, factor={"fraud": 2}))
+    assert len(caught) == 1 and caught[0].filename == __file__

@@ -50,6 +50,7 @@ def test_dir_lists_every_public_name_before_it_is_loaded():
     ).stdout
     listed, public = json.loads(out)
     assert {"sweep", "metrics", "datasets", "SweepResult", "Recommendation"} <= set(public)
+    assert {"UpweightWarning", "OverDownsampleWarning"} <= set(public)
     assert set(public) <= set(listed) and "annotations" not in listed
     assert set(upweight.__all__) <= set(dir(upweight))
 

@@ -148,3 +148,12 @@ def test_importing_the_module_chooses_the_torch_backend_when_unset():
         [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
     )
     assert proc.stdout.strip().splitlines()[-1] == "torch"
+
+
+def test_the_dataset_warns_once_when_a_factor_goes_too_far():
+    x, y = data()
+    with pytest.warns(upweight.OverDownsampleWarning, match="factor <= 100 keeps class 0") as w:
+        ds = DownsamplePyDataset(x, y, batch_size=16, factor=200, seed=0)
+        for _ in range(2):
+            ds.on_epoch_end()
+    assert len(w) == 1 and w[0].filename == __file__

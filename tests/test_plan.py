@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -407,3 +408,95 @@ def test_the_html_is_a_table_with_labels_escaped():
     page = upweight.plan({"<b>x</b>": 9_900, "y": 100}, factor=25)._repr_html_()
     assert "<table>" in page and "&lt;b&gt;x&lt;/b&gt;" in page and "<b>" not in page
     assert "<td>396</td><td>25</td>" in page
+
+
+# -- factors that go too far ----------------------------------------------------------------
+NINE_TO_ONE = {"fraud": 100, "legit": 900}
+
+
+def test_a_factor_that_keeps_the_majority_at_least_as_large_is_not_too_far():
+    for k in (1, 2, 5, 9):
+        assert upweight.plan(NINE_TO_ONE, factor=k).over_downsampled is None
+
+
+def test_a_factor_that_makes_the_majority_the_smaller_class_is_named_with_its_fix():
+    problem = upweight.plan(NINE_TO_ONE, factor=150).over_downsampled
+    assert problem == (
+        "factor 150 keeps 6 rows of 'legit', fewer than the 100 of untouched 'fraud'; "
+        "factor <= 9 keeps 'legit' at least as large as 'fraud'"
+    )
+    assert "\n" not in problem
+
+
+def test_a_factor_on_the_smallest_class_is_named_with_its_fix():
+    problem = upweight.plan(NINE_TO_ONE, factor={"fraud": 5}).over_downsampled
+    assert problem == (
+        "factor 5 downsamples the smallest class, 'fraud': 20 of its 100 rows kept, against "
+        "the 900 of untouched 'legit'; leave 'fraud' out of --factor / factor="
+    )
+
+
+def test_numeric_labels_are_named_as_classes():
+    problem = upweight.plan({0: 9_000, 1: 1_000}, factor=20).over_downsampled
+    assert problem is not None
+    assert problem.startswith("factor 20 keeps 450 rows of class 0, fewer than the 1,000 of")
+    assert problem.endswith("factor <= 9 keeps class 0 at least as large as class 1")
+
+
+def test_multiclass_names_every_class_that_goes_too_far():
+    counts = {"a": 5_000, "b": 3_000, "c": 50}
+    assert upweight.plan(counts, factor={"a": 100, "b": 60}).over_downsampled is None
+    problem = upweight.plan(counts, factor={"a": 200, "b": 100}).over_downsampled
+    assert problem is not None
+    assert "25 rows of 'a'" in problem and "30 rows of 'b'" in problem
+    assert "factor <= 60 keeps 'b'" in problem
+
+
+def test_downsampling_a_class_below_a_larger_untouched_one_is_too_far():
+    problem = upweight.plan({"a": 300, "b": 100, "c": 1_000}, factor={"a": 2}).over_downsampled
+    assert problem is not None and "'a' is smaller to begin with" in problem
+
+
+@given(
+    st.integers(2, 100_000),
+    st.integers(1, 100_000),
+)
+def test_the_suggested_factor_keeps_the_class_at_least_as_large(n_major, n_minor):
+    if n_major <= n_minor:
+        return
+    counts = {0: n_major, 1: n_minor}
+    k = n_major  # as far as it goes
+    problem = upweight.plan(counts, factor=k).over_downsampled
+    if round(n_major / k) >= n_minor:
+        assert problem is None
+        return
+    assert problem is not None
+    limit = float(problem.rpartition("factor <= ")[2].split()[0])
+    assert limit >= 1
+    assert upweight.plan(counts, factor=limit).over_downsampled is None
+
+
+def test_an_applied_plan_gives_the_planned_answer():
+    y = np.array([1] * 100 + [0] * 900)
+    applied = upweight.select(y, factor=9, method="bernoulli", random_state=3).plan
+    assert applied.kept[0] != 100  # a Bernoulli draw: about 100 kept
+    assert applied.over_downsampled is None
+
+
+def test_making_or_reading_a_plan_never_warns():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        p = upweight.plan(NINE_TO_ONE, factor=150)
+        assert SamplingPlan.from_json(p.to_json()) == p
+        assert p.over_downsampled is not None
+
+
+def test_the_kept_profile_says_the_balance_is_inverted():
+    prof = upweight.plan({"fraud": 700, "legit": 9_000}, factor=1_500).kept_profile()
+    assert prof.counts == (700, 6) and prof.severity == "extreme"
+    assert prof.inverted and prof.majority_before == "legit"
+    assert prof.severity_text == (
+        "extreme (inverted: 'legit', the majority before downsampling, is now the smallest class)"
+    )
+    sane = upweight.plan({"fraud": 700, "legit": 9_000}, factor=5).kept_profile()
+    assert not sane.inverted and sane.severity_text == sane.severity

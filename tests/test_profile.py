@@ -201,3 +201,32 @@ def test_the_html_is_a_table_with_labels_escaped():
     assert "<b>" not in page and "y &amp; z" in page
     many = upweight.profile({i: 10 + i for i in range(5_000)})._repr_html_()
     assert "4,980 more rows" in many and len(many) < 5_000
+
+
+# -- a profile of kept rows: inverted when the former majority is now the smallest ------------
+def test_a_profile_of_kept_rows_says_when_the_balance_is_inverted():
+    prof = upweight.profile({"fraud": 100, "legit": 6}, majority_before="legit")
+    assert prof.severity == "moderate" and prof.inverted
+    assert "inverted: 'legit', the majority before downsampling" in prof.severity_text
+    assert "inverted=True" in repr(prof) and "inverted" in prof._repr_html_()
+    data = prof.to_dict()
+    assert data["majority_before"] == "legit" and data["inverted"] is True
+
+
+def test_a_profile_of_kept_rows_that_kept_the_majority_is_not_inverted():
+    for counts in ({"fraud": 100, "legit": 400}, {"fraud": 100, "legit": 100}):
+        prof = upweight.profile(counts, majority_before="legit")
+        assert not prof.inverted and prof.severity_text == prof.severity
+
+
+def test_a_profile_of_data_as_it_is_reads_as_before():
+    prof = upweight.profile({0: 6, 1: 100})
+    assert prof.majority_before is None and not prof.inverted
+    assert prof.severity_text == prof.severity
+    assert "majority_before" not in prof.to_dict() and "inverted" not in repr(prof)
+
+
+def test_majority_before_must_be_a_class():
+    with pytest.raises(PlanError, match="majority_before 'other' is not one of the classes"):
+        upweight.profile({"fraud": 100, "legit": 6}, majority_before="other")
+    assert upweight.profile({0: 100, 1: 6}, majority_before=np.int64(1)).inverted

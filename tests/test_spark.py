@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import warnings
 
 import numpy as np
 import pyarrow as pa
@@ -395,3 +396,18 @@ def test_logistic_regression_on_the_result_is_calibrated_with_weights(spark, tmp
 
     assert abs(upweight.metrics.prediction_bias(y_test, predict(weighted, X_test))) < 15.0
     assert upweight.metrics.prediction_bias(y_test, predict(unweighted, X_test)) > 500.0
+
+
+def test_a_factor_that_goes_too_far_warns_once_and_a_sane_one_does_not(spark):
+    table = labels_table(2_000, share=0.1)
+    df = frame(spark, table)
+    with pytest.warns(upweight.OverDownsampleWarning, match="fewer than the .* of untouched") as w:
+        sampled, plan = us.downsample(df, label="y", factor=150)
+    ours = [x for x in w if x.category is upweight.OverDownsampleWarning]  # (and Spark's own)
+    assert len(ours) == 1 and ours[0].filename == __file__
+    assert sampled.count() == plan.n_kept  # done as asked
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        warnings.filterwarnings("ignore", "PySpark does not yet fully support pandas")
+        warnings.filterwarnings("ignore", "The copy keyword is deprecated")
+        us.downsample(df, label="y", factor=5)

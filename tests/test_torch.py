@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import textwrap
+import warnings
 
 import numpy as np
 import pytest
@@ -522,3 +523,29 @@ def test_two_process_ddp_shares_are_disjoint_and_complete(tmp_path):
     assert ids0 | ids1 == set(everything.epoch_sample(0).tolist())
     if n_batches % 2 == 0:
         assert not ids0 & ids1
+
+
+# -- factors that go too far: one warning when the sampler is made, none per epoch -------------
+def nine_to_one() -> np.ndarray:
+    return np.random.default_rng(0).permutation(np.array([0] * 900 + [1] * 100))
+
+
+def test_the_samplers_warn_once_when_a_factor_goes_too_far():
+    y = nine_to_one()
+    with pytest.warns(upweight.OverDownsampleWarning, match="keeps 6 rows of class 0") as w:
+        sampler = DownsampleSampler(y, factor=150, seed=0)
+        for epoch in range(3):
+            sampler.set_epoch(epoch)
+            assert len(list(sampler)) == 106
+    assert len(w) == 1 and w[0].filename == __file__
+    with pytest.warns(upweight.OverDownsampleWarning, match="leave class 1 out of") as w:
+        BalancedBatchSampler(y, factor={1: 2}, batch_size=64, seed=0)
+    assert len(w) == 1 and w[0].filename == __file__
+
+
+def test_the_samplers_do_not_warn_for_a_sane_factor():
+    y = nine_to_one()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        list(DownsampleSampler(y, factor=9, seed=0))
+        list(BalancedBatchSampler(y, factor=5, batch_size=10, seed=0))

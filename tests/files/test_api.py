@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -987,3 +988,38 @@ def test_text_labels_of_a_parquet_file_that_read_like_numbers_are_text(tmp_path)
     pq.write_table(pa.table({"x": np.arange(100.0), "y": labels}), path)
     prof = upweight.profile_file(path, label="y")
     assert dict(zip(prof.classes, prof.counts, strict=True)) == {"007": 90, "1,5": 6, "<b>x</b>": 4}
+
+
+# -- factors that go too far -------------------------------------------------------------------
+@pytest.fixture
+def nine_to_one(tmp_path: Path) -> dict[str, Path]:
+    rng = np.random.default_rng(0)
+    y = rng.permutation(np.array([0] * 9_000 + [1] * 1_000))
+    table = pa.table({"x": rng.normal(size=y.size), "y": y})
+    paths = {"parquet": tmp_path / "in.parquet", "csv": tmp_path / "in.csv"}
+    pq.write_table(table, paths["parquet"])
+    pacsv.write_csv(table, paths["csv"])
+    return paths
+
+
+@pytest.mark.parametrize("source", ["parquet", "csv"])
+@pytest.mark.parametrize("method", ["exact", "bernoulli"])
+def test_sample_file_warns_once_when_a_factor_goes_too_far(nine_to_one, tmp_path, source, method):
+    out = tmp_path / "out.parquet"
+    with pytest.warns(upweight.OverDownsampleWarning, match="factor <= 9 keeps class 0") as w:
+        applied = upweight.sample_file(
+            nine_to_one[source], out, label="y", factor=1_000, method=method
+        )
+    assert len(w) == 1 and w[0].filename == __file__
+    assert upweight.read_plan(out) == applied  # written all the same
+    with pytest.warns(upweight.OverDownsampleWarning, match="leave class 1 out of") as w:
+        upweight.sample_file(nine_to_one[source], out, label="y", factor={1: 5}, overwrite=True)
+    assert len(w) == 1
+
+
+def test_sample_file_does_not_warn_for_a_sane_factor(nine_to_one, tmp_path):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for source in ("parquet", "csv"):
+            out = tmp_path / f"{source}.parquet"
+            upweight.sample_file(nine_to_one[source], out, label="y", factor=9)

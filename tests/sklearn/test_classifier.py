@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
@@ -320,3 +322,32 @@ def test_class_weight_on_the_wrapped_estimator_gets_a_warning():
     clf = DownsampledClassifier(LogisticRegression(class_weight="balanced"), factor=3)
     with pytest.warns(upweight.UpweightWarning, match="class_weight='balanced'"):
         clf.fit(X, y)
+
+
+# -- factors that go too far -------------------------------------------------------------------
+def breast_cancer_nine_to_one():
+    """scikit-learn's breast cancer set with its positives cut to 40: 357 benign, 40 malignant."""
+    from sklearn.datasets import load_breast_cancer
+
+    X, y = load_breast_cancer(return_X_y=True)
+    y = 1 - y  # 1 = malignant
+    keep = np.flatnonzero(y == 0).tolist() + np.flatnonzero(y == 1)[:40].tolist()
+    return X[keep], y[keep]
+
+
+def test_fit_warns_once_when_a_factor_goes_too_far():
+    X, y = breast_cancer_nine_to_one()
+    clf = DownsampledClassifier(make_pipeline(StandardScaler(), LogisticRegression()), factor=50)
+    with pytest.warns(upweight.OverDownsampleWarning, match="keeps 7 rows of class 0") as w:
+        clf.fit(X, y)
+    assert len(w) == 1 and w[0].filename == __file__
+    with pytest.warns(upweight.OverDownsampleWarning, match="leave class 1 out of"):
+        DownsampledClassifier(DecisionTreeClassifier(), factor={1: 4}).fit(X, y)
+
+
+def test_fit_does_not_warn_for_a_sane_factor_or_its_default():
+    X, y = breast_cancer_nine_to_one()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        DownsampledClassifier(DecisionTreeClassifier(), factor=8, random_state=0).fit(X, y)
+        DownsampledClassifier(DecisionTreeClassifier(), random_state=0).fit(X, y)

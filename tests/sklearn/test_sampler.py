@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import polars as pl
@@ -134,3 +136,31 @@ def test_factor_and_a_sampling_strategy_together_are_an_upweight_error():
     y = np.array([1] * 150 + [0] * 50)
     with pytest.raises(upweight.InputError, match="not both"):
         DownsampleUpweight(factor=2, sampling_strategy={1: 50}).fit_resample(X, y)
+
+
+# -- factors that go too far -------------------------------------------------------------------
+def breast_cancer_nine_to_one():
+    """scikit-learn's breast cancer set with its positives cut to 40: 357 benign, 40 malignant."""
+    from sklearn.datasets import load_breast_cancer
+
+    X, y = load_breast_cancer(return_X_y=True)
+    y = 1 - y  # 1 = malignant
+    keep = np.flatnonzero(y == 0).tolist() + np.flatnonzero(y == 1)[:40].tolist()
+    return X[keep], y[keep]
+
+
+def test_the_sampler_warns_once_when_a_factor_goes_too_far():
+    X, y = breast_cancer_nine_to_one()
+    with pytest.warns(upweight.OverDownsampleWarning, match="factor <= 9 keeps class 0") as w:
+        DownsampleUpweight(factor=50, random_state=0).fit_resample(X, y)
+    assert len(w) == 1 and w[0].filename == __file__
+    with pytest.warns(upweight.OverDownsampleWarning, match="leave class 1 out of"):
+        DownsampleUpweight(factor={1: 2}, random_state=0).fit_resample(X, y)
+
+
+def test_the_sampler_does_not_warn_for_a_sane_factor_or_its_default():
+    X, y = breast_cancer_nine_to_one()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        DownsampleUpweight(factor=8, random_state=0).fit_resample(X, y)
+        DownsampleUpweight(random_state=0).fit_resample(X, y)  # down to the rarest's size
