@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import pickle
 
+import joblib
 import numpy as np
+import pyarrow.parquet as pq
 import pytest
 from sklearn.metrics import log_loss
 
 import upweight
-from upweight import InputError
+from upweight import FileError, InputError
+from upweight._cli import main
 from upweight._sweep._refit import fit_rows, model_card
 from upweight._sweep._split import split_positions
 from upweight.datasets import make_imbalanced
@@ -233,3 +237,83 @@ def test_xgboost_is_fitted_on_class_codes_and_its_card_says_which(clinic):
     p = model.predict_proba(frame.drop(columns=["diagnosis", "patient_id"]))[:, 1]
     assert abs(p.mean() / np.mean(frame["diagnosis"] == "malignant") - 1) < 0.3
     assert "0 = 'benign', 1 = 'malignant'" in model_card(result, model)
+
+
+# -- the command line ---------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def data_file(tmp_path_factory):
+    path = tmp_path_factory.mktemp("cli-refit") / "data.parquet"
+    table = make_imbalanced(8_000, minority_share=0.05, random_state=0).to_arrow(label="fraud")
+    pq.write_table(table, path)
+    return path
+
+
+def run(capsys, *args) -> tuple[int, str, str]:
+    code = main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_refit_on_the_command_line_saves_the_model_and_its_card(data_file, tmp_path, capsys):
+    pd = pytest.importorskip("pandas")
+    out = tmp_path / "out"
+    sweep = ["sweep", data_file, "-l", "fraud", "-k", "1,5", "-o", out, "--no-convergence"]
+    code, stdout, err = run(capsys, *sweep, "--refit")
+    assert code == 0, err
+    assert f"model: {out / 'model.joblib'}" in stdout
+    listed = json.loads((out / "manifest.json").read_text())["files"]
+    assert "model.joblib" in listed and "model_card.md" in listed
+    model = joblib.load(out / "model.joblib")
+    frame = pd.read_parquet(data_file)
+    p = model.predict_proba(frame.drop(columns="fraud"))[:, 1]
+    assert abs(p.mean() / frame["fraud"].mean() - 1) < 0.2
+    card = (out / "model_card.md").read_text()
+    saved = upweight.SweepResult.load(out)
+    assert saved.recommendation.cheapest.name in card
+    assert saved.settings["fingerprint"] in card and "joblib.load" in card
+    # again into the same folder: the sweep's runs are reused, the model replaced
+    code, _, err = run(capsys, *sweep, "--refit", "--quiet")
+    assert code == 0, err
+    assert joblib.load(out / "model.joblib").plan_ == model.plan_
+
+
+def test_refit_without_output_is_one_line(data_file, capsys):
+    code, _, err = run(capsys, "sweep", data_file, "-l", "fraud", "--refit")
+    assert code == 2 and "--output" in err
+    assert err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_a_model_file_of_the_users_is_refused_before_the_sweep(data_file, tmp_path, capsys):
+    out = tmp_path / "out"
+    out.mkdir()
+    mine = out / "model.joblib"
+    mine.write_bytes(b"my own model")
+    args = ["sweep", data_file, "-l", "fraud", "-k", "1,5", "-o", out, "--no-convergence"]
+    code, _, err = run(capsys, *args, "--refit", "--overwrite")
+    assert code == 2 and "model.joblib exists and was not written by upweight sweep" in err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert mine.read_bytes() == b"my own model"
+    assert not (out / "report.html").exists()  # refused before the sweep ran
+    # a sweep's folder: the same
+    swept = tmp_path / "swept"
+    args[args.index(out)] = swept
+    code, _, err = run(capsys, *args)
+    assert code == 0, err
+    (swept / "model.joblib").write_bytes(b"my own model")
+    code, _, err = run(capsys, *args, "--refit")
+    assert code == 2 and "model.joblib exists" in err
+    assert (swept / "model.joblib").read_bytes() == b"my own model"
+
+
+def test_the_model_files_are_refused_under_the_lock_too(data_file, tmp_path, capsys):
+    from upweight._sweep._refit import save_model
+
+    out = tmp_path / "out"
+    result = upweight.sweep(
+        str(data_file), label="fraud", factors=[1, 5], convergence=False, outdir=out
+    )
+    (out / "model_card.md").write_text("my notes")
+    with pytest.raises(FileError, match=r"model_card\.md exists and was not written"):
+        save_model(result, out)
+    assert (out / "model_card.md").read_text() == "my notes"
+    assert not (out / "model.joblib").exists()
