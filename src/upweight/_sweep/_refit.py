@@ -280,6 +280,10 @@ def _number(value: Any) -> str:
     return f"{value:.4g}"
 
 
+def _count(value: Any) -> str:
+    return f"{value:,}" if isinstance(value, int) else "n/a"
+
+
 def _interval(intervals: Mapping[str, Any], key: str) -> str:
     found = intervals.get(f"test_{key}", intervals.get(key))
     if not isinstance(found, Sequence) or len(found) != 2:
@@ -362,7 +366,7 @@ def model_card(
             "every row of the data."
             if nested
             else f"the sweep's training and validation rows: {rows:,} rows, every row but "
-            f"its {_number(test_rows)} test rows."
+            f"its {_count(test_rows)} test rows."
         ),
         "",
         "## Configuration",
@@ -384,7 +388,7 @@ def model_card(
         "",
         "## Test figures",
         "",
-        f"Measured by the sweep on its test rows ({_number(test_rows)} rows, never trained "
+        f"Measured by the sweep on its test rows ({_count(test_rows)} rows, never trained "
         "on), for this configuration trained on the training rows only; validation: "
         f"{s.get('validation', 'hold-out')}. Intervals: 95 % confidence, where the sweep "
         "measured them.",
@@ -413,7 +417,12 @@ def model_card(
         "import joblib",
         "",
         f'model = joblib.load("{MODEL_FILE}")',
-        "proba = model.predict_proba(X)  # one column per class, in model.classes_ order",
+        (
+            "proba = model.predict_proba(df[model.feature_names_in_])"
+            if hasattr(classifier, "feature_names_in_")
+            else "proba = model.predict_proba(X)"
+        )
+        + "  # a column per class, as model.classes_",
         "```",
         "",
         f"Written by upweight {__version__} on {datetime.date.today().isoformat()}.",
