@@ -59,6 +59,11 @@ def parse_list(text: str, option: str, *, numbers: bool = True) -> list[Any]:
     return values
 
 
+def _columns(text: str | None, option: str) -> list[Any] | None:
+    """``--features`` / ``--drop``: the column names, or None when not given."""
+    return None if text is None else parse_list(text, option, numbers=False)
+
+
 @contextlib.contextmanager
 def _carry_on_hint(output: Path) -> Iterator[None]:
     """On an interruption, say what was kept, and exit with ``128 + signal``."""
@@ -121,6 +126,46 @@ def _convergence(value: str, off: bool) -> Any:
             f"sgd,torch); got {value!r}"
         )
     return ",".join(learners)
+
+
+#: ``upweight sweep --refit``.
+RefitOption = Annotated[
+    bool,
+    typer.Option(
+        "--refit",
+        help="Then fit the cheapest recommendation on the training and validation rows and "
+        "save it: OUTPUT/model.joblib (a DownsampledClassifier) and OUTPUT/model_card.md.",
+    ),
+]
+
+
+def _refit_first(output: Path | None, refit: bool) -> None:
+    """``--refit``: refuse, before the sweep, what would stop the model from being saved."""
+    from ._refit import check_model_files
+
+    if not refit:
+        return
+    if output is None:
+        raise PlanError("--refit saves the model into the output folder: give --output FOLDER")
+    check_model_files(output)
+
+
+def _refit_after(result: SweepResult, output: Path, *, refit: bool, quiet: bool) -> str:
+    """``--refit``: the cheapest recommendation fitted again, saved beside the report.
+
+    Returns the line that names the model (after the report's), or "".
+    """
+    from ._refit import CARD_FILE, save_model
+
+    if not refit:
+        return ""
+    with (
+        ui.status("fitting the recommendation again", quiet=quiet),
+        _carry_on_hint(output),
+        _quiet(quiet),
+    ):
+        saved = save_model(result, output)
+    return f"\nmodel: {saved} (how to use it: {saved.parent / CARD_FILE})"
 
 
 def print_summary(console: Console, result: SweepResult, *, truth: Any = None) -> None:
@@ -305,6 +350,7 @@ def sweep(
             "(other files are never touched).",
         ),
     ] = False,
+    refit: RefitOption = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
 ) -> None:
     """Tune factor, upweight and correction like hyperparameters, and write a report.
@@ -317,6 +363,7 @@ def sweep(
     """
     import upweight  # the public function: the command line is a shell over it
 
+    _refit_first(output, refit)
     with ui.sweep_progress(quiet) as progress, _carry_on_hint(output), _quiet(quiet):
         result = upweight.sweep(
             data,
@@ -325,10 +372,8 @@ def sweep(
             upweights=None if upweights is None else parse_list(upweights, "--upweights"),
             corrections=parse_list(corrections, "--corrections", numbers=False),
             model=_model(model, model_params),
-            features=None
-            if features is None
-            else parse_list(features, "--features", numbers=False),
-            drop=None if drop is None else parse_list(drop, "--drop", numbers=False),
+            features=_columns(features, "--features"),
+            drop=_columns(drop, "--drop"),
             repeats=repeats,
             seed=seed,
             outdir=output,
@@ -341,11 +386,12 @@ def sweep(
             overwrite=overwrite,
             progress=progress,
         )
+    model_line = _refit_after(result, output, refit=refit, quiet=quiet)
     if quiet:
         return
     console = ui.stdout()
     print_summary(console, result)
-    console.print(f"report: {output / 'report.html'}")
+    console.print(f"report: {output / 'report.html'}{model_line}")
 
 
 def demo(

@@ -70,7 +70,7 @@ _V1_CONVERGENCE = re.compile(rf"^convergence-[a-z]+-k{_NUMBER}-(?:{'|'.join(CORR
 # shape (a damaged or forged manifest) is never acted upon
 _OUR_SHAPES = re.compile(
     r"^(?:manifest\.json|\.upweight-sweep\.lock|results\.parquet|result\.json|report\.html"
-    r"|runs/[^/]+\.json|plots/[^/]+\.png)$"
+    r"|runs/[^/]+\.json|plots/[^/]+\.png|model\.joblib|model_card\.md)$"
 )
 
 Fill = Callable[[Path], None]

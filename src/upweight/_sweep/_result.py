@@ -333,6 +333,75 @@ class SweepResult:
 
         return save(self, outdir)
 
+    def refit(
+        self,
+        which: str = "cheapest",
+        data: Any = None,
+        *,
+        label: str | None = None,
+        y: Any = None,
+        model: Any = None,
+    ) -> Any:
+        """The recommended configuration, fitted on the training and validation rows.
+
+        Like ``GridSearchCV.best_estimator_``: a fitted
+        :class:`~upweight.sklearn.DownsampledClassifier` holding the sweep's model as the
+        sweep made it (its preprocessing included), downsampled by the chosen factor and
+        corrected the chosen way, trained on every row but the sweep's test rows. Its
+        ``predict_proba`` gives probabilities on the true class distribution; its
+        ``plan_`` says what was kept. Save it with ``joblib.dump``.
+
+        Parameters
+        ----------
+        which : {"cheapest", "best"}, default="cheapest"
+            The configuration: :attr:`Recommendation.cheapest` or
+            :attr:`Recommendation.best`.
+        data : array-like, data frame, or path, optional
+            The data the sweep ran on. Needed only for a result read back with
+            :meth:`load` (a result returned by :func:`upweight.sweep` remembers its
+            data); checked against the fingerprint the sweep recorded.
+        label : str, optional
+            Label column of ``data`` (a frame or file); by default the sweep's.
+        y : array-like, optional
+            Labels, when ``data`` holds only features.
+        model : classifier, optional
+            The sweep's own estimator, when it trained one of yours and the result was
+            read back with :meth:`load` (a saved result does not hold it).
+
+        Returns
+        -------
+        upweight.sklearn.DownsampledClassifier
+            Fitted. With column names (a data frame or a file), it takes a pandas
+            DataFrame of the sweep's feature columns; otherwise a matrix of them.
+
+        Raises
+        ------
+        InputError
+            ``which`` is not "cheapest" or "best"; a loaded result without ``data``; data
+            that is not the sweep's (its fingerprint differs); a loaded result of your
+            own model without ``model``, or another model; a model that fails to fit.
+
+        Examples
+        --------
+        >>> import upweight
+        >>> from upweight.datasets import make_imbalanced
+        >>> data = make_imbalanced(8_000, minority_share=0.05, random_state=0)
+        >>> result = upweight.sweep(data.X, y=data.y, factors=[1, 5], convergence=False)
+        >>> model = result.refit()
+        >>> type(model).__name__, model.correction == result.recommendation.cheapest.correction
+        ('DownsampledClassifier', True)
+        >>> proba = model.predict_proba(data.X)[:, 1]  # on the true distribution
+        >>> sum(c.count for c in model.plan_) == 8_000 - result.split["test"]["rows"]
+        True
+        """
+        from ._refit import refit  # (imports nothing of this module at run time)
+
+        return refit(self, which, data, label=label, y=y, model=model)
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled without the data the sweep ran on (:meth:`refit` then needs ``data``)."""
+        return {k: v for k, v in self.__dict__.items() if k != "_data"}
+
 
 def _jsonable(value: Any) -> Any:
     if isinstance(value, dict):

@@ -313,6 +313,8 @@ def run(
             timings,
             convergence_note=runner.convergence_note,
         )
+        result.settings["fingerprint"] = settings["fingerprint"]  # refit checks data by it
+        result._data = (data, label, y, features, drop, args.model)  # type: ignore[attr-defined]
         if folder is not None and args.report:
             clock = time.perf_counter()
             save_into(result, folder)
