@@ -22,12 +22,15 @@ from .._plan import check_factor
 from .._random import SEED_LIMIT, check_seed
 from .._types import Label
 from .._validation import positive_int
+from ._folds import MAX_AUTO_REPEATS
 from ._keys import Config, ConvergenceKey
 from ._models import Model, check_model
 
-__all__ = ["DEFAULT_FACTORS", "Arguments"]
+__all__ = ["COSTS", "DEFAULT_FACTORS", "Arguments"]
 
 DEFAULT_FACTORS: tuple[float, ...] = (1, 2, 5, 10, 25, 50, 100)
+#: What "cheapest" means: the least fit time (ties broken by rows), or the fewest rows.
+COSTS = ("time", "rows")
 
 
 def _check_factors(factors: Any) -> tuple[list[float], dict[float, dict[Label, float]]]:
@@ -155,6 +158,17 @@ def _check_convergence(value: Any) -> tuple[bool, tuple[str, ...]]:
     return False, learners
 
 
+def _check_cv(value: Any) -> int | bool | None:
+    """None (choose), False (never), True (K = 5) or K >= 2 folds."""
+    if value is None or isinstance(value, bool):
+        return value
+    if not isinstance(value, numbers.Integral) or not 2 <= int(value) <= 20:
+        raise InputError(
+            f"cv must be a number of folds from 2 to 20, True, False or None; got {value!r}"
+        )
+    return int(value)
+
+
 def _check_share(value: Any, name: str) -> float:
     if (
         isinstance(value, bool)
@@ -175,13 +189,16 @@ class Arguments:
 
     factors: list[float]
     class_factors: dict[float, dict[Label, float]]
+    default_factors: bool
     upweights: list[float | None]
     corrections: list[str]
     model: Model
-    repeats: int
+    repeats: int | None
     seed: int
     validation_size: float
-    test_size: float
+    test_size: float | None
+    cv: int | bool | None
+    cost: str
     tolerance: float
     precision: float
     batch_size: int
@@ -202,6 +219,8 @@ class Arguments:
         "seed",
         "validation_size",
         "test_size",
+        "cv",
+        "cost",
         "tolerance",
         "precision",
         "batch_size",
@@ -219,10 +238,12 @@ class Arguments:
         upweights: Iterable[float | str] | None = None,
         corrections: Sequence[str] = tuple(CORRECTIONS),
         model: Any = "logreg",
-        repeats: int = 1,
+        repeats: int | None = None,
         seed: int = 0,
         validation_size: float = 0.1,
-        test_size: float = 0.1,
+        test_size: float | None = None,
+        cv: int | bool | None = None,
+        cost: str = "time",
         tolerance: float = 0.01,
         precision: float = 0.5,
         batch_size: int = 32,
@@ -246,24 +267,30 @@ class Arguments:
                 "(--corrections offset,none)"
             )
         auto, learners = _check_convergence(convergence)
-        repeats = positive_int(repeats, "repeats", InputError)
+        if repeats is not None:
+            repeats = positive_int(repeats, "repeats", InputError)
         batch_size = positive_int(batch_size, "batch_size", InputError)
         convergence_batches = positive_int(convergence_batches, "convergence_batches", InputError)
         validation_size = _check_share(validation_size, "validation_size")
-        test_size = _check_share(test_size, "test_size")
+        if test_size is not None:
+            test_size = _check_share(test_size, "test_size")
+        cv = _check_cv(cv)
+        if cost not in COSTS:
+            raise InputError(f"cost must be one of {', '.join(COSTS)}; got {cost!r}")
         if not isinstance(tolerance, numbers.Real) or not 0 <= float(tolerance) < 1:
             raise InputError(f"tolerance must be a relative tolerance in [0, 1); got {tolerance!r}")
         if not isinstance(precision, numbers.Real) or not 0 < float(precision) < 1:
             raise InputError(f"precision must be in (0, 1); got {precision!r}")
         seed = check_seed(seed)
-        if seed + repeats > SEED_LIMIT:  # repeat r selects with seed + r
+        if seed + (repeats or MAX_AUTO_REPEATS) > SEED_LIMIT:  # repeat r: seed + r
             raise InputError(
                 f"seed + repeats must stay below 2**64 (repeat r draws with seed + r); got seed "
-                f"{seed:,} and {repeats} repeat(s)"
+                f"{seed:,} and {repeats or MAX_AUTO_REPEATS} repeat(s)"
             )
         return cls(
             factors=factor_list,
             class_factors=class_factors,
+            default_factors=factors is DEFAULT_FACTORS,
             upweights=upweight_list,
             corrections=correction_list,
             model=checked_model,
@@ -271,6 +298,8 @@ class Arguments:
             seed=seed,
             validation_size=validation_size,
             test_size=test_size,
+            cv=cv,
+            cost=cost,
             tolerance=float(tolerance),
             precision=float(precision),
             batch_size=batch_size,
@@ -282,26 +311,33 @@ class Arguments:
             report=report,
         )
 
-    def configs(self) -> list[Config]:
-        """Every configuration: repeat x factor x correction (x upweight, if weighted).
+    def configs(
+        self, factors: Sequence[float] | None = None, draws: Sequence[tuple[int, int | None]] = ()
+    ) -> list[Config]:
+        """Every configuration: draw x factor x correction (x upweight, if weighted).
 
+        ``draws`` are the (repeat, fold) pairs of the scheme (fold None for hold-out), by
+        default one per repeat; ``factors`` those the sweep runs (by default all given).
         A correction that trains with weights gets one configuration per upweight (the
         factor itself where the upweight is "factor"); the others train without weights.
         """
         out = []
-        for r in range(self.repeats):
-            for k in self.factors:
+        pairs = list(draws) or [(r, None) for r in range(self.repeats or 1)]
+        for r, fold in pairs:
+            for k in self.factors if factors is None else factors:
                 for name in self.corrections:
                     if correction(name).trains_weighted:
                         out += [
-                            Config(self.model.key, k, k if u is None else u, name, r)
+                            Config(self.model.key, k, k if u is None else u, name, r, fold)
                             for u in self.upweights
                         ]
                     else:
-                        out.append(Config(self.model.key, k, None, name, r))
+                        out.append(Config(self.model.key, k, None, name, r, fold))
         return list(dict.fromkeys(out))  # an upweight equal to k is "factor" too: once
 
-    def convergence_keys(self, learners: Sequence[str]) -> list[ConvergenceKey]:
+    def convergence_keys(
+        self, learners: Sequence[str], factors: Sequence[float] | None = None
+    ) -> list[ConvergenceKey]:
         """Every convergence run: learner x factor x correction.
 
         The corrections that train weighted or rescale are measured; only when the sweep
@@ -316,6 +352,6 @@ class Arguments:
         return [
             ConvergenceKey(learner, k, name)
             for learner in learners
-            for k in self.factors
+            for k in (self.factors if factors is None else factors)
             for name in names
         ]

@@ -112,6 +112,8 @@ def _checked_list(value: Any, name: str) -> list[str] | None:
     if isinstance(value, str):
         value = [value]
     out = list(dict.fromkeys(value))
+    if not out and name == "drop":  # nothing to leave out
+        return None
     if not out or not all(isinstance(v, str) and v for v in out):
         raise InputError(f"{name} must be a list of column names; got {value!r}")
     return out

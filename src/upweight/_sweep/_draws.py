@@ -36,6 +36,7 @@ from ._capture import captured
 from ._columns import numeric_matrix, take
 from ._convergence import run_convergence
 from ._holdout import Holdout
+from ._intervals import encode, row_losses
 from ._keys import Config, ConvergenceKey, ConvergenceRunKey, EvalKey, FitKey
 from ._measure import PeakMemory, disk_bytes
 from ._metrics import evaluate_and_curves, evaluate_binary, evaluate_multiclass
@@ -44,7 +45,12 @@ from ._outdir import OutputFolder
 from ._source import Source
 from ._split import Labels, Split
 
-__all__ = ["Draw", "Runner"]
+__all__ = ["ROBUST_BELOW", "TIMINGS", "Draw", "Runner"]
+
+#: Fits faster than this (seconds) are timed again ...
+ROBUST_BELOW = 1.0
+#: ... up to this many timings in all.
+TIMINGS = 5
 
 Progress = Callable[[int, int, str], None]
 #: Stored runs: config id -> {"row": ..., "curves": ...}; convergence key -> run.
@@ -56,6 +62,7 @@ ConvergenceDone = dict[ConvergenceKey, dict[str, Any]]
 class Draw:
     """The training rows of one repeat at one factor, as selected and loaded."""
 
+    split: Split  # the draw's training, validation and test rows
     repeat: int
     factor: float
     indices: npt.NDArray[np.intp]  # positions within the training split, sorted
@@ -80,6 +87,7 @@ class _Fit:
     val: npt.NDArray[np.float64]
     test: npt.NDArray[np.float64]
     warnings: tuple[str, ...] = ()  # what the fit and its predictions warned, one line each
+    timings: tuple[float, ...] = ()  # every timing of the fit (fits under a second: several)
 
 
 @dataclass(frozen=True)
@@ -90,6 +98,7 @@ class _Figures:
     test: dict[str, float]
     curves: dict[str, Any]
     per_class: dict[str, dict[str, float]] | None = None  # several classes: figure -> class
+    losses: dict[str, str] | None = None  # per-row log losses of the sampled rows (encoded)
 
 
 def _positions_within(
@@ -157,7 +166,8 @@ class Runner:
         args: Arguments,
         source: Source,
         labels: Labels,
-        split: Split,
+        splits: Sequence[Split],
+        factors: Sequence[float],
         folder: OutputFolder | None,
         done: Done,
         conv_done: ConvergenceDone,
@@ -168,7 +178,10 @@ class Runner:
         self.args = args
         self.source = source
         self.labels = labels
-        self.split = split
+        self.splits = list(splits)
+        self.factors = list(factors)
+        #: Every row, loaded once, when the scheme cross-validates (else read per draw).
+        self.rows: Any = None
         self.folder = folder
         self.done = done
         self.conv_done = conv_done
@@ -190,9 +203,16 @@ class Runner:
 
     # -- the loop ---------------------------------------------------------------------------
     def run(
-        self, configs: Sequence[Config], conv_keys: Sequence[ConvergenceKey], holdout: Holdout
+        self,
+        configs: Sequence[Config],
+        conv_keys: Sequence[ConvergenceKey],
+        holdout_of: Callable[[Split], Holdout],
     ) -> None:
-        """Every draw that has a configuration or a convergence run left to measure."""
+        """Every draw that has a configuration or a convergence run left to measure.
+
+        ``holdout_of(split)`` gives a draw's validation and test rows (one for every draw
+        of a hold-out split).
+        """
         args = self.args
         pending = (
             [key for key in conv_keys if key not in self.conv_done] if args.convergence else []
@@ -205,22 +225,31 @@ class Runner:
         self._deciding = args.convergence_auto and bool(pending) and not self.conv_done
         # the Parquet size of each training set is measured in a thread, next to the fits
         writer = ThreadPoolExecutor(max_workers=1)
+        holdout: Holdout | None = None
+        shown: Split | None = None
         try:
-            for r in range(args.repeats):
+            for split in self.splits:
                 loaded: tuple[npt.NDArray[np.intp], Any] | None = None
-                for k in args.factors:
+                first = split is self.splits[0]
+                for k in self.factors:
                     todo = [
                         c
                         for c in configs
-                        if c.repeat == r and c.factor == k and c.id not in self.done
+                        if c.repeat == split.repeat
+                        and c.fold == split.fold
+                        and c.factor == k
+                        and c.id not in self.done
                     ]
-                    conv_todo = [key for key in pending if key.factor == k] if r == 0 else []
+                    conv_todo = [key for key in pending if key.factor == k] if first else []
                     if not todo and not conv_todo:
                         continue
                     clock = time.perf_counter()
-                    draw = self._draw(r, k, loaded, writer)
+                    if shown is None or shown.val_pos is not split.val_pos:
+                        holdout, shown = holdout_of(split), split
+                    assert holdout is not None
+                    draw = self._draw(split, k, loaded, writer)
                     loaded = (draw.indices, draw.X)
-                    self._configurations(draw, todo, holdout)
+                    self._configurations(draw, todo, holdout, timed=first)
                     if conv_todo and not self._convergence(
                         draw, conv_todo, holdout, pending, time.perf_counter() - clock
                     ):
@@ -234,17 +263,19 @@ class Runner:
     # -- select and load --------------------------------------------------------------------
     def _draw(
         self,
-        r: int,
+        split: Split,
         k: float,
         loaded: tuple[npt.NDArray[np.intp], Any] | None,
         writer: ThreadPoolExecutor,
     ) -> Draw:
-        """Select the rows of repeat ``r`` at factor ``k``, and load them."""
-        self.announce(f"k={k:g}, repeat {r + 1}: selecting rows")
-        seed, train = self.args.seed + r, self.split.train
+        """Select the rows of one draw (repeat, fold) at factor ``k``, and load them."""
+        r = split.repeat
+        where = f"repeat {r + 1}" + ("" if split.fold is None else f", fold {split.fold + 1}")
+        self.announce(f"k={k:g}, {where}: selecting rows")
+        seed, train = self.args.seed + r, split.train
         with PeakMemory() as memory:
             clock = time.perf_counter()
-            base = make_plan(self.split.train_counts, factor=self.split.factor(k))
+            base = make_plan(split.train_counts, factor=split.factor(k))
             selection = select_encoded(train, base, random_state=seed, method="exact")
             kept_codes = train.codes[selection.indices]
             outcome = self.labels.outcome(kept_codes)
@@ -253,15 +284,18 @@ class Runner:
             within = _positions_within(selection.indices, loaded)
             if within is not None and loaded is not None:
                 X = take(loaded[1], within)
+            elif self.rows is not None:
+                X = take(self.rows, split.train_pos[selection.indices])
             else:
-                X, _ = self.source.rows(self.split.train_pos[selection.indices])
+                X, _ = self.source.rows(split.train_pos[selection.indices])
             load_seconds = time.perf_counter() - clock
             self.timings["load training rows"] += load_seconds
-        plain = make_plan(
-            self.split.train_counts, factor=self.split.factor(k), weights="none"
-        ).applied(selection.plan.kept, method="exact", seed=seed)
+        plain = make_plan(split.train_counts, factor=split.factor(k), weights="none").applied(
+            selection.plan.kept, method="exact", seed=seed
+        )
         disk = writer.submit(disk_bytes, X, outcome, selection.sample_weight)
         return Draw(
+            split=split,
             repeat=r,
             factor=k,
             indices=selection.indices,
@@ -281,13 +315,20 @@ class Runner:
             return draw.plain
         # the upweight "factor" is each class's own factor (several classes: capped)
         upweight = None if config.upweight == draw.factor else config.upweight
+        split = draw.split
         return make_plan(
-            self.split.train_counts, factor=self.split.factor(draw.factor), upweight=upweight
+            split.train_counts, factor=split.factor(draw.factor), upweight=upweight
         ).applied(draw.plan.kept, method="exact", seed=self.args.seed + draw.repeat)
 
     # -- fit, evaluate, store ---------------------------------------------------------------
-    def _configurations(self, draw: Draw, todo: Sequence[Config], holdout: Holdout) -> None:
-        """Fit (shared fits once), evaluate and store each configuration of the draw."""
+    def _configurations(
+        self, draw: Draw, todo: Sequence[Config], holdout: Holdout, *, timed: bool
+    ) -> None:
+        """Fit (shared fits once), evaluate and store each configuration of the draw.
+
+        ``timed``: fits under a second are timed several times (the first draw only; under
+        cross-validation every fold times the fit again).
+        """
         fits: dict[FitKey, _Fit] = {}
         figures: dict[EvalKey, _Figures] = {}
         for config in todo:
@@ -296,7 +337,7 @@ class Runner:
             fit_key = FitKey(draw.repeat, draw.factor, corr.fit_key(plan))
             if fit_key not in fits:
                 weights = plan.weight_array()[draw.kept_codes] if corr.weighted(plan) else None
-                fits[fit_key] = self._fit(draw, config, weights, holdout)
+                fits[fit_key] = self._fit(draw, config, weights, holdout, timed=timed)
             eval_key = _eval_key(fit_key, corr, plan)
             clock = time.perf_counter()
             if eval_key not in figures:
@@ -314,11 +355,16 @@ class Runner:
         config: Config,
         weights: npt.NDArray[np.float64] | None,
         holdout: Holdout,
+        *,
+        timed: bool = False,
     ) -> _Fit:
         """Fit the model on the draw's rows; its probabilities on validation and test.
 
         Warnings of the fit and the predictions are kept with the results (never printed);
-        a fit that fails is one error naming the configuration.
+        a fit that fails is one error naming the configuration. With ``timed``, a fit that
+        took under a second is fitted again, up to :data:`TIMINGS` times in all or about a
+        second, and every timing kept: the fastest is the fit's cost, least disturbed by
+        whatever else the machine was doing.
         """
         self.announce(f"k={draw.factor:g}, repeat {draw.repeat + 1}: fitting")
         model = self.args.model
@@ -340,8 +386,12 @@ class Runner:
             clock = time.perf_counter()
             val = self._guarded(config, lambda: _proba(estimator, holdout.X_val, multiclass))
             test = self._guarded(config, lambda: _proba(estimator, holdout.X_test, multiclass))
+        timings = [seconds]
+        if timed:
+            timings += self._timed_again(draw, weights, target, seconds)
         fit = _Fit(
-            seconds=seconds,
+            seconds=min(timings),
+            timings=tuple(timings),
             # what selection and loading added, plus what the fit added on top
             peak_mb=draw.memory_mb + memory.mb,
             first=config.id,
@@ -351,6 +401,29 @@ class Runner:
         )
         self.timings["evaluate"] += time.perf_counter() - clock
         return fit
+
+    def _timed_again(
+        self,
+        draw: Draw,
+        weights: npt.NDArray[np.float64] | None,
+        target: npt.NDArray[np.int64],
+        first: float,
+    ) -> list[float]:
+        """More timings of a fit under a second (fresh estimators; their output is dropped)."""
+        out: list[float] = []
+        model = self.args.model
+        seed = 0 if model.deterministic else self.args.seed + draw.repeat
+        while first < ROBUST_BELOW and len(out) + 1 < TIMINGS and first + sum(out) < 1.0:
+            estimator, fit_params = model.make(
+                self.source.columns, seed=seed, sparse=is_sparse(draw.X)
+            )
+            with warnings.catch_warnings(), captured():
+                warnings.simplefilter("ignore")
+                clock = time.perf_counter()
+                fit_model(estimator, draw.X, target, weights, fit_params)
+                out.append(time.perf_counter() - clock)
+        self.timings["fit"] += sum(out)
+        return out
 
     def _guarded(self, config: Config, call: Callable[[], Any]) -> Any:
         """``call()``; a model's own error becomes one line naming the configuration."""
@@ -384,6 +457,7 @@ class Runner:
         precision = self.args.precision
         p_val = corr.to_true(fit.val, plan, classes=self.classes, residual=False)
         p_test = corr.to_true(fit.test, plan, classes=self.classes, residual=False)
+        losses = self._losses(p_val, p_test, holdout)
         if self.labels.multiclass:
             val, val_classes, _ = evaluate_multiclass(
                 holdout.codes_val, p_val, self.classes, precision=precision
@@ -393,10 +467,27 @@ class Runner:
             )
             per_class = {f"val_{m}": v for m, v in val_classes.items()}
             per_class.update({f"test_{m}": v for m, v in test_classes.items()})
-            return _Figures(val=val, test=test, curves=curves, per_class=per_class)
+            return _Figures(val, test, curves, per_class=per_class, losses=losses)
         test, curves = evaluate_and_curves(holdout.y_test, p_test, precision=precision)
         val = evaluate_binary(holdout.y_val, p_val, precision=precision)
-        return _Figures(val=val, test=test, curves=curves)
+        return _Figures(val=val, test=test, curves=curves, losses=losses)
+
+    def _losses(
+        self, p_val: npt.NDArray[np.float64], p_test: npt.NDArray[np.float64], holdout: Holdout
+    ) -> dict[str, str] | None:
+        """Per-row log losses of the rows kept for the intervals, encoded for storing."""
+        if holdout.val_sample is None or holdout.test_sample is None:
+            return None
+        multiclass = self.labels.multiclass
+        out = {}
+        for name, p, codes, rows in (
+            ("val", p_val, holdout.codes_val, holdout.val_sample),
+            ("test", p_test, holdout.codes_test, holdout.test_sample),
+        ):
+            # several classes: each row's class; two: 1 for the minority, against P(minority)
+            truth = codes[rows] if multiclass else self.labels.outcome(codes[rows]).astype(np.intp)
+            out[name] = encode(row_losses(p[rows], truth, 1))
+        return out
 
     def _store(self, draw: Draw, config: Config, fit: _Fit, figures: _Figures) -> None:
         """One row of the results, stored in the output folder as soon as it is known."""
@@ -408,12 +499,14 @@ class Runner:
             "upweight": config.upweight,
             "correction": config.correction,
             "repeat": draw.repeat,
+            "fold": config.fold,
             "seed": self.args.seed + draw.repeat,
             "rows_trained": int(outcome.size),
             "minority_trained": int(outcome.sum()),
             "majority_trained": int(outcome.size - outcome.sum()),
             "minority_share_trained": float(outcome.mean()),
             "fit_seconds": fit.seconds,
+            "fit_timings": len(fit.timings),
             "load_seconds": draw.load_seconds,
             "peak_memory_mb": fit.peak_mb,
             "disk_bytes": draw.disk_size,
@@ -425,7 +518,7 @@ class Runner:
             **{f"val_{m}": v for m, v in figures.val.items()},
             **{f"test_{m}": v for m, v in figures.test.items()},
         }
-        entry = {"row": row, "curves": figures.curves}
+        entry = {"row": row, "curves": figures.curves, "losses": figures.losses}
         if self.folder is not None:
             self.folder.write_json(config.file_name, entry)
         self.done[config.id] = entry
@@ -520,7 +613,8 @@ class Runner:
         factors = sorted({key.factor for key in pending})
         k_min = factors[0] if factors else 1.0
         conv = spent * len(factors)
-        draws = draw_seconds * self.args.repeats * sum(k_min / k for k in self.args.factors)
+        n_draws = len(self.splits)
+        draws = draw_seconds * n_draws * sum(k_min / k for k in self.factors)
         before = sum(
             self.timings.get(name, 0.0)
             for name in ("count labels", "split", "load validation and test")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,6 +11,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ._columns import numeric_matrix, take
+from ._intervals import sampled
 from ._source import Source
 from ._split import Labels, Split
 
@@ -38,6 +40,8 @@ class Holdout:
     conv_y: npt.NDArray[np.float64]
     center: npt.NDArray[np.float64]
     scale: npt.NDArray[np.float64]
+    val_sample: npt.NDArray[np.intp] | None = None  # rows whose losses are kept (intervals)
+    test_sample: npt.NDArray[np.intp] | None = None
 
 
 def _standardisation(
@@ -56,10 +60,23 @@ def _standardisation(
     return center, scale
 
 
-def load_holdout(source: Source, labels: Labels, split: Split, *, seed: int) -> Holdout:
-    """Read the validation and test rows in one pass over the source."""
+def load_holdout(
+    source: Source,
+    labels: Labels,
+    split: Split,
+    *,
+    seed: int,
+    rows: Any = None,
+    rates: tuple[Mapping[int, float], Mapping[int, float]] | None = None,
+) -> Holdout:
+    """Read the validation and test rows in one pass over the source.
+
+    ``rows``: every row, already loaded (cross-validation), to take them from instead;
+    ``rates``: per class, the share of validation and of test rows whose per-row losses
+    are kept for the intervals (:mod:`._intervals`).
+    """
     eval_pos = np.union1d(split.val_pos, split.test_pos)
-    X_eval, _ = source.rows(eval_pos)
+    X_eval = take(rows, eval_pos) if rows is not None else source.rows(eval_pos)[0]
     in_val = np.isin(eval_pos, split.val_pos, assume_unique=True)
     X_val, X_test = take(X_eval, in_val), take(X_eval, ~in_val)
     y_val = labels.outcome(labels.encoded.codes[split.val_pos])
@@ -83,4 +100,6 @@ def load_holdout(source: Source, labels: Labels, split: Split, *, seed: int) -> 
         y_val[conv_rows],
         center,
         scale,
+        None if rates is None else sampled(split.val_pos, codes, rates[0], seed),
+        None if rates is None else sampled(split.test_pos, codes, rates[1], seed),
     )

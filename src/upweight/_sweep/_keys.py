@@ -32,6 +32,8 @@ class Config:
         The correction's name (see :data:`upweight._correct.CORRECTIONS`).
     repeat : int
         Draw of the downsampled rows (repeat *r* selects with seed ``seed + r``).
+    fold : int or None
+        The cross-validation fold (None for a hold-out split).
     """
 
     model: str
@@ -39,12 +41,14 @@ class Config:
     upweight: float | None
     correction: str
     repeat: int
+    fold: int | None = None
 
     @property
     def id(self) -> str:
-        """A file-name-safe identifier, e.g. ``logreg-k25-w25-upweight-r0``."""
+        """A file-name-safe identifier, e.g. ``logreg-k25-w25-upweight-r0`` (``-f3``: fold)."""
         weight = "none" if self.upweight is None else f"{self.upweight:g}"
-        return f"{self.model}-k{self.factor:g}-w{weight}-{self.correction}-r{self.repeat}"
+        fold = "" if self.fold is None else f"-f{self.fold}"
+        return f"{self.model}-k{self.factor:g}-w{weight}-{self.correction}-r{self.repeat}{fold}"
 
     @property
     def file_name(self) -> str:
@@ -64,6 +68,7 @@ class FitKey:
     repeat: int
     factor: float
     weights: Hashable
+    fold: int | None = None
 
 
 @dataclass(frozen=True)

@@ -72,6 +72,11 @@ _SHOWN = 100
 
 
 # -- the rows ---------------------------------------------------------------------------------
+def _nested(settings: Mapping[str, Any]) -> bool:
+    """Whether the sweep tested every row in outer folds (no single test split)."""
+    return bool((settings.get("scheme") or {}).get("kind") == "nested")
+
+
 def fit_rows(
     codes: npt.NDArray[Any], n_classes: int, settings: Mapping[str, Any]
 ) -> npt.NDArray[np.intp]:
@@ -79,15 +84,16 @@ def fit_rows(
 
     The sweep's split made again from its settings (``seed``, ``validation_size``,
     ``test_size``): the union of its training and validation rows. When the sweep held
-    out no single test split (``settings["test"] == "nested"``: test figures from an outer
-    cross-validation), every row.
+    out no single test split (nested cross-validation: test figures from outer folds),
+    every row.
     """
-    if settings.get("test") == "nested":
+    if _nested(settings):
         return np.arange(codes.size, dtype=np.intp)
+    # the shares the sweep split by (cross-validation: no validation share, folds instead)
     train, val, _ = split_positions(
         codes,
         n_classes,
-        validation_size=settings["validation_size"],
+        validation_size=settings.get("validation_size") or 0.0,
         test_size=settings["test_size"],
         seed=settings["seed"],
     )
@@ -352,9 +358,10 @@ def model_card(
     intervals = getattr(choice, "intervals", None) or {}
     rows = sum(c.count for c in classifier.plan_)
     test_rows = result.split.get("test", {}).get("rows")
-    nested = s.get("test") == "nested"
+    nested = _nested(s)
     why = (
-        f"the cheapest within {result.recommendation.tolerance:.0%} of the best validation log loss"
+        f"the cheapest within {result.recommendation.tolerance:.0%} of the best validation log "
+        "loss (with 95% confidence, or within the noise: see the sweep's report)"
         if which == "cheapest"
         else "the best validation log loss"
     )

@@ -22,6 +22,7 @@ from .._profile import ImbalanceProfile, profile
 from .._selection import _mix64_int, row_hashes
 from .._types import Label
 from ._arguments import Arguments
+from ._folds import Fold, Scheme, choose_scheme, draws
 from ._source import Source
 
 __all__ = [
@@ -29,6 +30,7 @@ __all__ = [
     "Labels",
     "Split",
     "read_labels",
+    "reasonable_factors",
     "split_labels",
     "split_positions",
 ]
@@ -158,6 +160,7 @@ class Labels:
     profile: ImbalanceProfile
     majority: Label
     minority: Label
+    scheme: Scheme
 
     @property
     def multiclass(self) -> bool:
@@ -204,12 +207,24 @@ def read_labels(source: Source, *, label: str | None, args: Arguments) -> Labels
     prof = profile(counts, batch_size=args.batch_size)
     majority, minority = prof.majority, prof.rarest
     n_minority = counts[minority]
-    if not _splits_hold_enough(n_minority, args.validation_size, args.test_size):
-        needed = _needed_minority(args.validation_size, args.test_size)
+    scheme = choose_scheme(
+        n_minority,
+        minority=minority,
+        cv=args.cv,
+        validation_size=args.validation_size,
+        test_size=args.test_size,
+        repeats=args.repeats,
+    )
+    test_size = scheme.test_size
+    if scheme.kind == "hold-out" and not _splits_hold_enough(
+        n_minority, args.validation_size, test_size or 0.1
+    ):
+        test_size = test_size or 0.1
+        needed = _needed_minority(args.validation_size, test_size)
         held = dict(
             zip(
                 ("training", "validation", "test"),
-                _split_minority(n_minority, args.validation_size, args.test_size),
+                _split_minority(n_minority, args.validation_size, test_size),
                 strict=True,
             )
         )
@@ -217,21 +232,27 @@ def read_labels(source: Source, *, label: str | None, args: Arguments) -> Labels
         raise LabelError(
             f"the {'smallest' if len(counts) > 2 else 'minority'} class {minority!r} has "
             f"{n_minority:,} rows: splitting off "
-            f"validation ({args.validation_size!r}) and test ({args.test_size!r}) leaves "
+            f"validation ({args.validation_size!r}) and test ({test_size!r}) leaves "
             f"{short}; each split needs {MIN_SPLIT_MINORITY}"
             + (
                 f", which needs at least {needed:,} minority rows at these shares"
                 if needed and needed > n_minority
                 else ""
             )
-            + _workable_shares(n_minority, args.validation_size, args.test_size)
+            + (
+                _workable_shares(n_minority, args.validation_size, test_size)
+                or "; or let the sweep cross-validate (leave out --no-cv)"
+            )
         )
-    return Labels(encoded, counts, prof, majority, minority)
+    return Labels(encoded, counts, prof, majority, minority, scheme)
 
 
 @dataclass(frozen=True)
 class Split:
-    """Positions of the training, validation and test rows, and the training labels."""
+    """One draw's rows: training, validation and test positions, and the training labels.
+
+    ``repeat`` and ``fold`` name the draw (fold None for a hold-out split).
+    """
 
     train_pos: npt.NDArray[np.intp]
     val_pos: npt.NDArray[np.intp]
@@ -239,6 +260,8 @@ class Split:
     train: EncodedLabels
     train_counts: dict[Label, int]
     class_factors: dict[float, dict[Label, float]] = field(default_factory=dict)
+    repeat: int = 0
+    fold: int | None = None
 
     def factor(self, k: float) -> float | dict[Label, float]:
         """Factor ``k`` as the training split's plans take it.
@@ -251,7 +274,11 @@ class Split:
             return dict(self.class_factors[k])
         return towards_smallest(self.train_counts, k)
 
-    def info(self, labels: Labels) -> dict[str, dict[str, Any]]:
+    def over(self, k: float) -> bool:
+        """Whether factor ``k`` leaves a downsampled class smaller than an untouched one."""
+        return make_plan(self.train_counts, factor=self.factor(k)).over_downsampled is not None
+
+    def info(self, labels: Labels) -> dict[str, Any]:
         """Rows and minority rows of each split."""
         codes = labels.encoded.codes
         return {
@@ -261,24 +288,56 @@ class Split:
         }
 
 
-def split_labels(labels: Labels, args: Arguments) -> Split:
-    """The stratified split; every factor checked against the training split's counts."""
-    encoded = labels.encoded
-    train_pos, val_pos, test_pos = split_positions(
-        encoded.codes,
-        len(encoded.classes),
-        validation_size=args.validation_size,
-        test_size=args.test_size,
-        seed=args.seed,
-    )
-    train_codes = encoded.codes[train_pos]
+def _split_of(labels: Labels, fold: Fold, args: Arguments) -> Split:
+    train_codes = labels.encoded.codes[fold.train_pos]
     train = EncodedLabels(
-        classes=encoded.classes,
+        classes=labels.encoded.classes,
         codes=train_codes,
-        counts=np.bincount(train_codes, minlength=len(encoded.classes)).astype(np.int64),
+        counts=np.bincount(train_codes, minlength=len(labels.encoded.classes)).astype(np.int64),
     )
-    train_counts = train.count_map()
-    split = Split(train_pos, val_pos, test_pos, train, train_counts, args.class_factors)
+    return Split(
+        fold.train_pos,
+        fold.val_pos,
+        fold.test_pos,
+        train,
+        train.count_map(),
+        args.class_factors,
+        fold.repeat,
+        None if labels.scheme.kind == "hold-out" else fold.fold,
+    )
+
+
+def split_labels(labels: Labels, args: Arguments) -> list[Split]:
+    """Every draw's split, by the scheme; every factor checked against the training counts."""
+    encoded, scheme = labels.encoded, labels.scheme
+    holdout = None
+    if scheme.kind != "nested":
+        holdout = split_positions(
+            encoded.codes,
+            len(encoded.classes),
+            validation_size=scheme.validation_size or 0.0,
+            test_size=scheme.test_size or 0.0,
+            seed=args.seed,
+        )
+    splits = [
+        _split_of(labels, fold, args)
+        for fold in draws(scheme, encoded.codes, seed=args.seed, holdout=holdout)
+    ]
     for k in args.factors:  # fail early on a factor the training split cannot honour
-        make_plan(train_counts, factor=split.factor(k))
-    return split
+        make_plan(splits[0].train_counts, factor=splits[0].factor(k))
+    return splits
+
+
+def reasonable_factors(args: Arguments, split: Split) -> tuple[list[float], list[float]]:
+    """The factors to run, and those of the default grid skipped as going too far.
+
+    The default grid stops where a downsampled class would become smaller than the class
+    it is downsampled towards (the training split's largest-to-smallest ratio); factors
+    the user gave all run (the report flags those that go that far).
+    """
+    if not args.default_factors:
+        return list(args.factors), []
+    counts = split.train_counts.values()
+    ratio = max(counts) / min(counts)
+    keep = [k for k in args.factors if k <= ratio * (1 + 1e-9)]
+    return keep, [k for k in args.factors if k not in keep]

@@ -30,6 +30,7 @@ _TEXT = "text"
 _OPTIONAL_NUMBER = "number or null"
 _OPTIONAL_TEXT = "text or null"
 _OPTIONAL_TABLE = "per-class figures or null"
+_OPTIONAL_INT = "int or null"
 
 ROW: dict[str, str] = {
     "config_id": _TEXT,
@@ -38,12 +39,14 @@ ROW: dict[str, str] = {
     "upweight": _OPTIONAL_NUMBER,
     "correction": _TEXT,
     "repeat": _INT,
+    "fold": _OPTIONAL_INT,
     "seed": _INT,
     "rows_trained": _INT,
     "minority_trained": _INT,
     "majority_trained": _INT,
     "minority_share_trained": _NUMBER,
     "fit_seconds": _NUMBER,
+    "fit_timings": _INT,
     "load_seconds": _NUMBER,
     "peak_memory_mb": _NUMBER,
     "disk_bytes": _INT,
@@ -87,6 +90,8 @@ def _is(value: Any, kind: str) -> bool:
         return isinstance(value, str)
     if kind == _OPTIONAL_NUMBER:
         return value is None or _is(value, _NUMBER)
+    if kind == _OPTIONAL_INT:
+        return value is None or _is(value, _INT)
     if kind == _OPTIONAL_TABLE:  # figure -> class -> number
         return value is None or (
             isinstance(value, dict)
@@ -125,11 +130,21 @@ def valid_run(
     upweight: float | None,
     correction: str,
     repeat: int,
+    fold: int | None = None,
 ) -> bool:
     """Whether ``data`` is a stored configuration run of exactly this configuration."""
-    if not (isinstance(data, dict) and set(data) == {"row", "curves"}):
+    if not (isinstance(data, dict) and set(data) == {"row", "curves", "losses"}):
         return False
-    row, curves = data["row"], data["curves"]
+    row, curves, losses = data["row"], data["curves"], data["losses"]
+    if not (
+        losses is None
+        or (
+            isinstance(losses, dict)
+            and set(losses) == {"val", "test"}
+            and all(isinstance(v, str) for v in losses.values())
+        )
+    ):
+        return False
     if not _fits(row, ROW) or not isinstance(curves, dict):
         return False
     if set(curves) - {"per_class"} != set(CURVES):  # per class: several classes' curves
@@ -145,6 +160,7 @@ def valid_run(
         and _same(row["upweight"], upweight)
         and row["correction"] == correction
         and row["repeat"] == repeat
+        and row["fold"] == fold
     )
 
 
@@ -186,6 +202,7 @@ def stored_runs(folder: OutputFolder, configs: Iterable[Config]) -> dict[str, An
             upweight=c.upweight,
             correction=c.correction,
             repeat=c.repeat,
+            fold=c.fold,
         ):
             done[c.id] = data
         else:
