@@ -10,7 +10,7 @@ import dataclasses
 import json
 import math
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,14 +18,10 @@ from typing import Any
 import numpy as np
 
 from .._profile import ImbalanceProfile
-from ._display import (
-    choice_repr,
-    recommendation_html,
-    recommendation_repr,
-    result_html,
-    result_repr,
-)
+from ._choice import Choice, Recommendation, describe
+from ._display import result_html, result_repr
 from ._metrics import METRICS
+from ._recommend import attach_intervals, recommend
 
 __all__ = ["Choice", "Recommendation", "SweepResult", "describe", "summarize"]
 
@@ -38,119 +34,6 @@ MEASURES = (
     "disk_bytes",
     *(f"{split}_{m}" for split in ("val", "test") for m in METRICS),
 )
-
-
-def describe(factor: float, upweight: float | None, correction: str) -> str:
-    """A configuration in words, e.g. ``k=25, upweighted by 25`` or ``k=25, offset``.
-
-    Examples
-    --------
-    >>> from upweight._sweep._result import describe
-    >>> describe(25, 25, "upweight"), describe(25, None, "offset"), describe(1, 1, "upweight")
-    ('k=25, upweighted by 25', 'k=25, offset', 'k=1 (all rows)')
-    """
-    if factor == 1 and (upweight in (None, 1.0)):
-        return "k=1 (all rows)"
-    if correction == "upweight":
-        return f"k={factor:g}, upweighted by {upweight:g}"
-    if correction == "offset":
-        return f"k={factor:g}, offset"
-    return f"k={factor:g}, no correction"
-
-
-@dataclass(frozen=True)
-class Choice:
-    """One configuration of the summary (means over repeats), as recommended."""
-
-    model: str
-    factor: float
-    upweight: float | None
-    correction: str
-    figures: dict[str, float]
-
-    def __repr__(self) -> str:
-        return choice_repr(self)
-
-    @property
-    def name(self) -> str:
-        """The configuration in words."""
-        return describe(self.factor, self.upweight, self.correction)
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain-data form."""
-        return {
-            "name": self.name,
-            "model": self.model,
-            "factor": self.factor,
-            "upweight": self.upweight,
-            "correction": self.correction,
-            "figures": self.figures,
-        }
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Choice:
-        """Read back what :meth:`to_dict` wrote (``name`` is derived, so not read)."""
-        return cls(
-            model=data["model"],
-            factor=data["factor"],
-            upweight=data["upweight"],
-            correction=data["correction"],
-            figures=dict(data["figures"]),
-        )
-
-
-@dataclass(frozen=True)
-class Recommendation:
-    """The best configuration by validation log loss, the cheapest one close to it, and why.
-
-    Attributes
-    ----------
-    best : Choice
-        Lowest mean validation log loss.
-    cheapest : Choice
-        Fewest rows trained (then least fit time) among the configurations within
-        ``tolerance`` of the best validation log loss.
-    tolerance : float
-        Relative tolerance.
-    lines : tuple of str
-        The recommendation in plain words, including where a factor or a correction does
-        worse.
-    """
-
-    best: Choice
-    cheapest: Choice
-    tolerance: float
-    lines: tuple[str, ...]
-
-    def __repr__(self) -> str:
-        return recommendation_repr(self)
-
-    def _repr_html_(self) -> str:
-        return recommendation_html(self)
-
-    @property
-    def text(self) -> str:
-        """The lines, one paragraph each."""
-        return "\n".join(self.lines)
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain-data form."""
-        return {
-            "best": self.best.to_dict(),
-            "cheapest": self.cheapest.to_dict(),
-            "tolerance": self.tolerance,
-            "lines": list(self.lines),
-        }
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Recommendation:
-        """Read back what :meth:`to_dict` wrote."""
-        return cls(
-            best=Choice.from_dict(data["best"]),
-            cheapest=Choice.from_dict(data["cheapest"]),
-            tolerance=data["tolerance"],
-            lines=tuple(data["lines"]),
-        )
 
 
 @dataclass
@@ -489,15 +372,38 @@ def summarize(
     split: dict[str, dict[str, Any]],
     settings: dict[str, Any],
     timings: dict[str, float],
+    losses: Mapping[tuple[Any, ...], Mapping[str, Sequence[tuple[Any, Any]]]] | None = None,
+    codes: Any = None,
+    shares: Mapping[str, Mapping[int, float]] | None = None,
+    evidence: Mapping[str, Any] | None = None,
 ) -> SweepResult:
-    """Build the result: the summary over repeats and the recommendation."""
+    """Build the result: the summary over repeats, its intervals, and the recommendation.
+
+    ``losses``: per configuration (its :data:`GROUP` values), the per-row validation and
+    test losses of every draw, with the rows' positions; ``codes`` every row's class code
+    and ``shares`` each class's share of the validation and test rows (the intervals, see
+    :mod:`._intervals`). ``evidence``: what the recommendation rests on (see
+    :func:`._recommend.recommend`).
+    """
     summary = _group_rows(results)
+    if losses and codes is not None and shares is not None:
+        attach_intervals(
+            summary,
+            losses,
+            [tuple(e[g] for g in GROUP) for e in summary],
+            codes,
+            shares,
+            seed=int(settings["seed"]),
+            tolerance=settings["tolerance"],
+        )
     recommendation = recommend(
         summary,
         convergence_summary(convergence, settings["tolerance"]),
         tolerance=settings["tolerance"],
         train_rows=split["train"]["rows"],
         batch_size=settings["batch_size"],
+        cost=settings.get("cost", "time"),
+        evidence=evidence,
     )
     per_class = _per_class_factors(results, recommendation.cheapest)
     if per_class:
@@ -539,224 +445,3 @@ def _per_class_factors(results: list[dict[str, Any]], choice: Choice) -> str | N
                 f"upweight sample DATA --factor '{spelled}'."
             )
     return None
-
-
-def _choice(entry: dict[str, Any]) -> Choice:
-    figures = {key[: -len("_mean")]: value for key, value in entry.items() if key.endswith("_mean")}
-    return Choice(
-        model=entry["model"],
-        factor=entry["factor"],
-        upweight=entry["upweight"],
-        correction=entry["correction"],
-        figures=figures,
-    )
-
-
-def _pct(new: float, old: float) -> str:
-    return f"{100 * (new / old - 1):+.1f}%" if old else "n/a"
-
-
-def _test_words(c: Choice) -> str:
-    f = c.figures
-    return (
-        f"test log loss {f['test_log_loss']:.5f}, prediction bias "
-        f"{f['test_prediction_bias']:+.1f}%, average precision {f['test_average_precision']:.4f}, "
-        f"ROC AUC {f['test_roc_auc']:.4f}, recall {f['test_recall_at_precision']:.3f} at the "
-        "set precision"
-    )
-
-
-def _seconds(x: float) -> str:
-    return f"{x:.3g} s"
-
-
-def recommend(
-    summary: list[dict[str, Any]],
-    convergence: list[dict[str, Any]],
-    *,
-    tolerance: float,
-    train_rows: int,
-    batch_size: int,
-) -> Recommendation:
-    """The recommendation, with honest statements where a factor or correction does worse."""
-    by_loss = sorted(
-        summary, key=lambda e: (e["val_log_loss_mean"], e["rows_trained_mean"], e["factor"])
-    )
-    best_entry = by_loss[0]
-    best_loss = best_entry["val_log_loss_mean"]
-    close = [e for e in summary if e["val_log_loss_mean"] <= best_loss * (1 + tolerance)]
-    cheapest_entry = min(
-        close, key=lambda e: (e["rows_trained_mean"], e["fit_seconds_mean"], e["factor"])
-    )
-    best, cheapest = _choice(best_entry), _choice(cheapest_entry)
-    lines = [
-        f"Best validation log loss: {best.name} ({best.figures['val_log_loss']:.5f}); "
-        f"{_test_words(best)}."
-    ]
-    if cheapest_entry is best_entry:
-        lines.append(
-            f"It is also the cheapest configuration within {tolerance:.0%} of the best: "
-            f"{int(best.figures['rows_trained']):,} rows trained, fit in "
-            f"{_seconds(best.figures['fit_seconds'])}."
-        )
-    else:
-        share = cheapest.figures["rows_trained"] / train_rows
-        lines.append(
-            f"Cheapest within {tolerance:.0%} of it: {cheapest.name}: trains on "
-            f"{int(cheapest.figures['rows_trained']):,} rows ({share:.1%} of the training "
-            f"split), fit in {_seconds(cheapest.figures['fit_seconds'])} (the best: "
-            f"{_seconds(best.figures['fit_seconds'])}); validation log loss "
-            f"{cheapest.figures['val_log_loss']:.5f} "
-            f"({_pct(cheapest.figures['val_log_loss'], best_loss)}); {_test_words(cheapest)}."
-        )
-    full = [e for e in summary if e["factor"] == 1 and e["correction"] != "none"]
-    full = full or [e for e in summary if e["factor"] == 1]
-    if full:
-        f1 = min(full, key=lambda e: e["val_log_loss_mean"])
-        lines.append(
-            f"With all training rows (k=1): validation log loss {f1['val_log_loss_mean']:.5f}, "
-            f"fit in {_seconds(f1['fit_seconds_mean'])}; the cheapest recommendation's log "
-            f"loss differs by {_pct(cheapest.figures['val_log_loss'], f1['val_log_loss_mean'])}"
-            f" and its fit takes "
-            f"{100 * cheapest.figures['fit_seconds'] / f1['fit_seconds_mean']:.0f}%"
-            " of the time."
-            if f1 is not cheapest_entry
-            else f"With all training rows (k=1): validation log loss "
-            f"{f1['val_log_loss_mean']:.5f}, fit in {_seconds(f1['fit_seconds_mean'])}."
-        )
-    lines.extend(_honesty(summary, best_loss, tolerance))
-    lines.extend(_convergence_words(convergence, cheapest, batch_size))
-    return Recommendation(best=best, cheapest=cheapest, tolerance=tolerance, lines=tuple(lines))
-
-
-def _honesty(summary: list[dict[str, Any]], best_loss: float, tolerance: float) -> list[str]:
-    """Where a factor or a correction does worse, in words."""
-    lines = []
-    none = [e for e in summary if e["correction"] == "none" and e["factor"] > 1]
-    if none:
-        worst = max(none, key=lambda e: e["val_prediction_bias_mean"])
-        parts = ", ".join(
-            f"k={e['factor']:g}: {e['val_prediction_bias_mean']:+.0f}%"
-            for e in sorted(none, key=lambda e: e["factor"])
-        )
-        lines.append(
-            f"No correction does worse: downsampled without a correction, the model's "
-            f"prediction bias on validation is {parts}; at k={worst['factor']:g} its log loss "
-            f"is {_pct(worst['val_log_loss_mean'], best_loss)} against the best."
-        )
-    by_factor: dict[float, dict[str, dict[str, Any]]] = {}
-    for e in summary:
-        if e["correction"] == "upweight" and e["upweight"] != e["factor"]:
-            continue
-        by_factor.setdefault(e["factor"], {})[e["correction"]] = e
-    worse: dict[str, list[str]] = {"upweight": [], "offset": []}
-    for k, entries in sorted(by_factor.items()):
-        if k == 1 or "upweight" not in entries or "offset" not in entries:
-            continue
-        up, off = entries["upweight"], entries["offset"]
-        for loser, winner in (("upweight", off), ("offset", up)):
-            lose = up if loser == "upweight" else off
-            if lose["val_log_loss_mean"] > winner["val_log_loss_mean"] * (1 + tolerance):
-                change = _pct(lose["val_log_loss_mean"], winner["val_log_loss_mean"])
-                worse[loser].append(
-                    f"k={k:g} (log loss {change}"
-                    f", prediction bias {lose['val_prediction_bias_mean']:+.1f}% vs "
-                    f"{winner['val_prediction_bias_mean']:+.1f}%)"
-                )
-    if worse["upweight"]:
-        lines.append(
-            "Upweighting does worse than the offset correction at "
-            + "; ".join(worse["upweight"])
-            + "."
-        )
-    if worse["offset"]:
-        lines.append(
-            "The offset correction does worse than upweighting at "
-            + "; ".join(worse["offset"])
-            + "."
-        )
-    corrected = [e for e in summary if e["correction"] != "none"]
-    factor_best: dict[float, dict[str, Any]] = {}
-    for e in corrected:
-        if (
-            e["factor"] not in factor_best
-            or e["val_log_loss_mean"] < factor_best[e["factor"]]["val_log_loss_mean"]
-        ):
-            factor_best[e["factor"]] = e
-    far = [
-        e
-        for k, e in sorted(factor_best.items())
-        if e["val_log_loss_mean"] > best_loss * (1 + tolerance)
-    ]
-    if far:
-        lines.append(
-            f"Factors that do worse than the best by more than {tolerance:.0%} even with a "
-            "correction: "
-            + ", ".join(
-                f"k={e['factor']:g} ({_pct(e['val_log_loss_mean'], best_loss)})" for e in far
-            )
-            + "."
-        )
-    elif len(factor_best) > 1:
-        lines.append(
-            f"Every factor tried comes within {tolerance:.0%} of the best validation log loss "
-            "with its better correction."
-        )
-    biased = [e for e in corrected if abs(e["val_prediction_bias_mean"]) > 10]
-    if biased:
-        lines.append(
-            "Still biased by more than 10% despite a correction: "
-            + ", ".join(f"{e['name']} ({e['val_prediction_bias_mean']:+.1f}%)" for e in biased)
-            + "."
-        )
-    return lines
-
-
-def _convergence_words(runs: list[dict[str, Any]], chosen: Choice, batch_size: int) -> list[str]:
-    sgd = [r for r in runs if r["learner"] == "sgd"]
-    if not sgd:
-        return []
-    correction = chosen.correction if chosen.correction != "none" else "upweight"
-    mine = {r["factor"]: r for r in sgd if r["correction"] == correction}
-    if not mine:
-        mine = {r["factor"]: r for r in sgd}
-    k = chosen.factor if chosen.factor in mine else max(mine)
-    lines = []
-    if 1.0 in mine and k != 1.0:
-        one, other = mine[1.0], mine[k]
-
-        def reach(r: dict[str, Any]) -> str:
-            if r["examples_to_target"] is None:
-                return "not within the budget"
-            return f"after {r['examples_to_target']:,} examples ({r['seconds_to_target']:.2f} s)"
-
-        verdict = (
-            "faster than k=1"
-            if (other["examples_to_target"] or math.inf) < (one["examples_to_target"] or math.inf)
-            else "no faster than k=1"
-        )
-        lines.append(
-            f"Convergence (SGD, batches of {batch_size}, {correction}): after "
-            f"{one['examples_seen']:,} examples the validation log loss is "
-            f"{one['final_log_loss']:.5f} at k=1 and {other['final_log_loss']:.5f} at "
-            f"k={k:g}. First below {one['target_log_loss']:.5f} (near the lowest final loss "
-            f"of any factor): k=1 {reach(one)}, k={k:g} {reach(other)}; k={k:g} converges "
-            f"{verdict}. Batches without a minority example: "
-            f"{one['share_without_minority']:.0%} at k=1 (the profile predicts "
-            f"{one['predicted_share_without_minority']:.0%}), "
-            f"{other['share_without_minority']:.0%} at k={k:g} "
-            f"(predicted {other['predicted_share_without_minority']:.0%})."
-        )
-    unsteady = [
-        r for r in sgd if r["final_log_loss"] > r["target_log_loss"] and r["examples_to_target"]
-    ]
-    if unsteady:
-        lines.append(
-            "Reached the target but ended above it again (noisy steps): "
-            + ", ".join(
-                f"k={r['factor']:g} {r['correction']} ({r['final_log_loss']:.5f})"
-                for r in sorted(unsteady, key=lambda r: (r["correction"], r["factor"]))
-            )
-            + "."
-        )
-    return lines

@@ -36,18 +36,23 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
+
 from .._exceptions import InputError
 from .._validation import check_callback
 from ._arguments import DEFAULT_FACTORS, Arguments
 from ._draws import ConvergenceDone, Done, Progress, Runner
+from ._folds import CV_BELOW
 from ._holdout import load_holdout
+from ._intervals import decode, sample_rates, sampled
 from ._keys import Config, ConvergenceKey
 from ._models import estimator_text
 from ._outdir import OutputFolder, report_files
 from ._result import SweepResult, summarize
 from ._save import save_into
 from ._source import Source, as_source
-from ._split import Labels, Split, read_labels, split_labels
+from ._split import Labels, Split, read_labels, reasonable_factors, split_labels
 from ._stored import stored_convergence, stored_runs
 
 __all__ = ["DEFAULT_FACTORS", "SWEEP_RULES", "FolderRules", "run", "sweep"]
@@ -97,11 +102,13 @@ def sweep(
     model: Any = "logreg",
     features: Sequence[str] | None = None,
     drop: Sequence[str] | None = None,
-    repeats: int = 1,
+    repeats: int | None = None,
     seed: int = 0,
     outdir: str | os.PathLike[str] | None = None,
     validation_size: float = 0.1,
-    test_size: float = 0.1,
+    test_size: float | None = None,
+    cv: int | bool | None = None,
+    cost: str = "time",
     tolerance: float = 0.01,
     precision: float = 0.5,
     batch_size: int = 32,
@@ -133,55 +140,54 @@ def sweep(
         applies to every class larger than the smallest, capped at it; or a per-class grid,
         ``{class: factor}`` elements (named by their largest factor); multi-class figures.
     upweights : iterable of float, optional
-        Weights of the kept majority rows to try with the ``"upweight"`` correction
-        (unused without it); by default the factor itself, which ``"factor"`` stands for.
+        Weights of kept majority rows for the ``"upweight"`` correction (default: k).
     corrections : sequence of {"upweight", "offset", "none"}
         ``"upweight"``: trained with the plan's weights; ``"offset"``: trained without
         weights, probabilities corrected by :func:`upweight.correct_proba`; ``"none"``:
         trained without weights, probabilities as they come.
     model : {"logreg", "hgb", "sgd", "lightgbm", "xgboost"} or classifier, default="logreg"
-        A built-in model: scikit-learn's LogisticRegression or SGDClassifier (log loss)
-        after imputing (mean, with a missing-indicator) and standardising numeric columns
-        and one-hot encoding text ones; HistGradientBoostingClassifier, LightGBM or
-        XGBoost (extras) with NaN as it is and native categorical splits. Or any
-        scikit-learn classifier with ``predict_proba`` (a ``Pipeline`` too), cloned for
-        every fit, the weights going to its final step; it gets a pandas DataFrame when
-        the data has column names (a frame or a file), else the array.
+        Built in: LogisticRegression or SGDClassifier after imputing, standardising and
+        one-hot encoding; HistGradientBoosting, LightGBM or XGBoost (extras) with NaN and
+        native categories. Or any classifier with ``predict_proba`` (a ``Pipeline`` too),
+        cloned for every fit, weights to its final step; a DataFrame if columns are named.
     features, drop : sequence of str, optional
-        The columns to use, or those to leave out (an ID); by default all but the label.
-        A constant column, or one unique on every row (an ID?), is flagged (a warning).
-    repeats : int, default=1
+        The columns to use, or to leave out (an ID); a constant or ID-like one is flagged.
+    repeats : int, optional
         Draws of the downsampled rows per configuration (repeat *r* selects with seed
-        ``seed + r``); the spread over repeats is reported.
+        ``seed + r``; under cross-validation, new folds too). By default 1, or under
+        cross-validation as many as give about 100 minority validation predictions.
     seed : int, default=0
         Seed of the split, the selection and the models (``seed + repeats <= 2**64``).
     outdir : path, optional
-        Folder for the results: each finished configuration is stored there as it ends
-        (a rerun on the same data skips it), then ``results.parquet``, ``report.html`` and
-        ``plots/``. Its ``manifest.json`` lists every file the sweep wrote there; no other
-        file is ever replaced or removed. One sweep at a time writes into a folder.
-    validation_size, test_size : float, default=0.1
-        Shares of each class held out for validation and test.
+        Folder for the results: each finished configuration as it ends (a rerun skips it),
+        then ``results.parquet``, ``report.html``, ``plots/``. Its ``manifest.json`` lists
+        what the sweep wrote; no other file is ever replaced. One sweep at a time.
+    validation_size : float, default=0.1
+        Share of each class held out for validation, when validation would hold 100
+        minority rows; with fewer, the sweep cross-validates (K-fold, stratified).
+    test_size : float, optional
+        Share held out for test; by default 10 %, up to 25 % so that it holds 50 minority
+        rows, else none: nested cross-validation tests every row once.
+    cv : int or bool, optional
+        ``K``: K-fold cross-validation, always; False: never (one validation split); by
+        default, when validation would hold fewer than 100 minority rows.
+    cost : {"time", "rows"}, default="time"
+        What "cheapest" means: least fit time (the fastest of several timings of fits
+        under a second; within 10 % is a tie, broken by rows trained), or fewest rows.
     tolerance : float, default=0.01
-        The cheapest configuration within this relative tolerance of the best
-        validation log loss is recommended too.
-    precision : float, default=0.5
-        Recall is reported at this precision.
-    batch_size : int, default=32
-        Batch size of the profile's batch view and of the convergence runs.
+        The cheapest configuration within this relative tolerance of the best validation
+        log loss, with 95 % confidence (paired bootstrap over rows), is recommended too.
+    precision, batch_size : float, int, default=0.5, 32
+        Recall is reported at this precision; batch size of the profile and convergence.
     convergence : {"auto", True, False} or str, default="auto"
-        Measure the convergence of minibatch training (an SGD logistic regression).
-        ``"auto"``: only where it costs at most about a quarter of the sweep (the report
-        says when it was skipped); True: always; learner names such as ``"sgd,torch"``:
-        those learners (``"torch"``, a small PyTorch MLP, needs the torch extra).
+        Measure minibatch convergence (SGD logistic regression): ``"auto"`` where it costs
+        at most a quarter of the sweep; True: always; ``"sgd,torch"``: those learners.
     convergence_batches : int, default=400
         Batches per convergence run.
     overwrite : bool, default=False
-        Compute everything again, replacing the sweep's own files in ``outdir`` (its
-        manifest lists them). Other files stay.
+        Compute everything again, replacing the sweep's own files in ``outdir``.
     report : bool, default=True
-        With ``outdir``: also write ``results.parquet``, ``report.html`` and ``plots/``
-        (``SweepResult.save`` does it later otherwise).
+        With ``outdir``: also write the table, report and plots (else ``SweepResult.save``).
     progress : callable, optional
         Called as ``progress(done, total, description)`` as configurations finish.
 
@@ -196,22 +202,20 @@ def sweep(
         Empty factors, a factor below 1 or too large for the majority class, an unknown
         correction.
     LabelError
-        Labels that cannot be used, or too few minority rows to split, or shares
-        (``validation_size``, ``test_size``) that leave a split fewer than ten minority
-        rows (the message says how many are needed and which shares would do).
+        Labels that cannot be used, or too few minority rows: fewer than 4 per fold (20
+        at 5 folds; the message names ``cv`` that would do), or with ``cv=False``, shares
+        that leave a split fewer than ten.
     InputError
-        Feature columns of types no model can use (dates, lists), infinite values, a
-        column with no value, unknown ``features`` / ``drop`` names or none left, a
-        ``model`` that is not a classifier with ``predict_proba``, a model whose fit takes
-        no weights with the upweight correction, a model that fails to fit (its error,
-        in one line), one class only, convergence asked for with more than two classes.
+        Feature columns no model can use (dates, lists, infinite values, no value),
+        unknown ``features`` / ``drop`` names, a ``model`` that is not a classifier with
+        ``predict_proba`` or takes no weights with the upweight correction, or fails to
+        fit (its error, in one line); convergence asked for with more than two classes.
     MissingExtraError
         The model's framework is not installed (the message names the extra).
     FileError
-        ``outdir`` holds results of another data set, label or seed (without
-        ``overwrite``), files of the user's where the sweep writes, another program's
-        manifest, or is being written by another sweep; an output would replace an input;
-        a file cannot be read or written (one line naming it).
+        ``outdir`` holds results of other data (without ``overwrite``), files of the
+        user's where the sweep writes, another program's manifest, or another sweep is
+        writing it; an output would replace an input; a file cannot be read or written.
 
     Examples
     --------
@@ -270,12 +274,14 @@ def run(
         )
     timings["count labels"] = time.perf_counter() - clock
     clock = time.perf_counter()
-    split = split_labels(labels, args)
+    splits = split_labels(labels, args)
+    split = splits[0]
+    factors, skipped = reasonable_factors(args, split)
     timings["split"] = time.perf_counter() - clock
 
     settings = _folder_settings(source, labels, args, label=label)
-    configs = args.configs()
-    conv_keys, conv_note = _convergence_keys(args, labels)
+    configs = args.configs(factors, [(s.repeat, s.fold) for s in splits])
+    conv_keys, conv_note = _convergence_keys(args, labels, factors)
     targets = _targets(args, configs, conv_keys, classes=labels.multiclass)
     folder = None if outdir is None else _open_folder(outdir, source, targets, args, rules)
     try:
@@ -284,7 +290,8 @@ def run(
             args=args,
             source=source,
             labels=labels,
-            split=split,
+            splits=splits,
+            factors=factors,
             folder=folder,
             done=done,
             conv_done=conv_done,
@@ -295,15 +302,29 @@ def run(
         runner.convergence_note = conv_note
         runner.announce("starting")
         clock = time.perf_counter()
-        holdout = load_holdout(source, labels, split, seed=args.seed)
+        if labels.scheme.kind != "hold-out":  # every row serves as validation: load once
+            runner.rows = source.rows(np.arange(labels.encoded.codes.size))[0]
+        rates = _loss_rates(splits, labels)
+        holdouts: list[Any] = []
+
+        def holdout_of(s: Split) -> Any:
+            clock = time.perf_counter()
+            holdouts[:] = [
+                load_holdout(source, labels, s, seed=args.seed, rows=runner.rows, rates=rates)
+            ]
+            timings["load validation and test"] = (
+                timings.get("load validation and test", 0.0) + time.perf_counter() - clock
+            )
+            return holdouts[0]
+
         timings["load validation and test"] = time.perf_counter() - clock
         _warn_flagged(source)
         timings.update(dict.fromkeys(_DRAW_TIMINGS, 0.0))
-        runner.run(configs, conv_keys, holdout)
+        runner.run(configs, conv_keys, holdout_of)
         result = _summarize(
             source,
             labels,
-            split,
+            splits,
             configs,
             conv_keys,
             done,
@@ -312,6 +333,7 @@ def run(
             label,
             timings,
             convergence_note=runner.convergence_note,
+            factors=(factors, skipped),
         )
         result.settings["fingerprint"] = settings["fingerprint"]  # refit checks data by it
         result._data = (data, label, y, features, drop, args.model)  # type: ignore[attr-defined]
@@ -327,7 +349,7 @@ def run(
 
 #: Bumped when the built-in models change (preprocessing added in version 2): runs stored
 #: by another version are not reused.
-MODELS_VERSION = 2
+MODELS_VERSION = 3  # 3: runs keep per-row losses (intervals) and their fold
 
 
 def _named(data: Any, label: str | None) -> bool:
@@ -381,20 +403,23 @@ def _folder_settings(
         "seed": args.seed,
         "validation_size": args.validation_size,
         "test_size": args.test_size,
+        "scheme": labels.scheme.to_dict(),
         "precision": args.precision,
         "batch_size": args.batch_size,
         "models": MODELS_VERSION,
     }
 
 
-def _convergence_keys(args: Arguments, labels: Labels) -> tuple[list[ConvergenceKey], str | None]:
+def _convergence_keys(
+    args: Arguments, labels: Labels, factors: Sequence[float]
+) -> tuple[list[ConvergenceKey], str | None]:
     """The convergence runs to measure, and why none are, where they were asked for.
 
     The minibatch learners are binary: with several classes, ``"auto"`` skips them and
     says so; asking for them is refused.
     """
     if not (labels.multiclass and args.convergence):
-        return args.convergence_keys(args.learners), None
+        return args.convergence_keys(args.learners, factors), None
     if not args.convergence_auto:
         raise InputError(
             f"convergence is measured for two classes; the labels hold "
@@ -462,10 +487,82 @@ def _resume(
 
 
 # -- the summary -----------------------------------------------------------------------------
+def _loss_rates(
+    splits: Sequence[Split], labels: Labels
+) -> tuple[dict[int, float], dict[int, float]]:
+    """Per class, the share of validation and of test rows whose losses are kept."""
+    codes = labels.encoded.codes
+    val = np.unique(np.concatenate([s.val_pos for s in splits]))
+    test = np.unique(np.concatenate([s.test_pos for s in splits]))
+    return sample_rates(val, codes), sample_rates(test, codes)
+
+
+def _shares(positions: npt.NDArray[np.intp], codes: npt.NDArray[Any]) -> dict[int, float]:
+    counts = np.bincount(codes[positions])
+    return {c: n / positions.size for c, n in enumerate(counts.tolist()) if n}
+
+
+def _losses(
+    splits: Sequence[Split], configs: Sequence[Config], done: Done, labels: Labels, seed: int
+) -> dict[tuple[Any, ...], dict[str, list[tuple[Any, Any]]]] | None:
+    """Per configuration, the (positions, per-row losses) of each draw; None if missing."""
+    rates = _loss_rates(splits, labels)
+    codes = labels.encoded.codes
+    by_draw = {(s.repeat, s.fold): s for s in splits}
+    out: dict[tuple[Any, ...], dict[str, list[tuple[Any, Any]]]] = {}
+    for c in configs:
+        stored = done[c.id].get("losses")
+        if not stored:
+            return None
+        s = by_draw[(c.repeat, c.fold)]
+        key = (c.model, c.factor, c.upweight, c.correction)
+        entry = out.setdefault(key, {"val": [], "test": []})
+        for name, pos, rate in (("val", s.val_pos, rates[0]), ("test", s.test_pos, rates[1])):
+            rows = pos[sampled(pos, codes, rate, seed)]
+            try:
+                values = decode(stored[name])
+            except ValueError:  # damaged: the figures stand, the intervals are left out
+                return None
+            if values.size != rows.size:
+                return None
+            entry[name].append((rows, values))
+    return out
+
+
+def _evidence(
+    labels: Labels, splits: Sequence[Split], factors: tuple[list[float], list[float]]
+) -> dict[str, Any]:
+    """What the recommendation rests on: minority examples, the scheme, the factors."""
+    code = labels.minority_code
+    codes = labels.encoded.codes
+    predictions = sum(int(np.count_nonzero(codes[s.val_pos] == code)) for s in splits)
+    val_rows = np.unique(np.concatenate([s.val_pos for s in splits]))
+    val = int(np.count_nonzero(codes[val_rows] == code))
+    test_rows = np.unique(np.concatenate([s.test_pos for s in splits]))
+    test = int(np.count_nonzero(codes[test_rows] == code))
+    run, skipped = factors
+    counts = splits[0].train_counts
+    ratio = max(counts.values()) / min(counts.values())
+    return {
+        "val_minority": val,
+        "val_predictions": predictions,
+        "test_minority": test,
+        "scheme": labels.scheme.describe(),
+        "thin": val < CV_BELOW,
+        "skipped": skipped,
+        "skipped_why": (
+            f"beyond {ratio:.3g}, the ratio of class {labels.majority!r} to class "
+            f"{labels.minority!r} in training, they would downsample a class below the one "
+            "it is downsampled towards"
+        ),
+        "over": [k for k in run if splits[0].over(k)],
+    }
+
+
 def _summarize(
     source: Source,
     labels: Labels,
-    split: Split,
+    splits: Sequence[Split],
     configs: Sequence[Config],
     conv_keys: Sequence[ConvergenceKey],
     done: Done,
@@ -475,8 +572,13 @@ def _summarize(
     timings: dict[str, float],
     *,
     convergence_note: str | None,
+    factors: tuple[list[float], list[float]],
 ) -> SweepResult:
     """The result: every configuration's row, the convergence runs, and the settings."""
+    split = splits[0]
+    codes = labels.encoded.codes
+    val_rows = np.unique(np.concatenate([s.val_pos for s in splits]))
+    test_rows = np.unique(np.concatenate([s.test_pos for s in splits]))
     return summarize(
         [done[c.id]["row"] for c in configs],
         curves={c.id: done[c.id]["curves"] for c in configs},
@@ -491,13 +593,16 @@ def _summarize(
             "columns": source.columns.describe(),
             "flagged": dict(source.flagged),
             "convergence": _convergence_setting(args, convergence_note),
-            "factors": args.factors,
+            "factors": factors[0],
+            "factors_skipped": factors[1],
             "upweights": ["factor" if u is None else u for u in args.upweights],
             "corrections": args.corrections,
-            "repeats": args.repeats,
+            "repeats": labels.scheme.repeats,
+            "scheme": labels.scheme.to_dict(),
+            "cost": args.cost,
             "seed": args.seed,
-            "validation_size": args.validation_size,
-            "test_size": args.test_size,
+            "validation_size": labels.scheme.validation_size,
+            "test_size": labels.scheme.test_size,
             "tolerance": args.tolerance,
             "precision": args.precision,
             "batch_size": args.batch_size,
@@ -506,6 +611,11 @@ def _summarize(
             "class_factors": _class_factors(args),
             "majority": labels.majority,
             "minority": labels.minority,
+            "fingerprint": source.fingerprint(),
         },
         timings=timings,
+        losses=_losses(splits, configs, done, labels, args.seed),
+        codes=codes,
+        shares={"val": _shares(val_rows, codes), "test": _shares(test_rows, codes)},
+        evidence=_evidence(labels, splits, factors),
     )
