@@ -16,6 +16,7 @@ import typer
 from .. import _console as ui
 from .._exceptions import PlanError
 from .._validation import ascii_number
+from ._arguments import DEFAULT_FACTORS
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -109,6 +110,22 @@ def _model(model: str, params: str | None) -> Any:
     return load_model(model, params)
 
 
+#: ``--factors`` as its default reads.
+DEFAULT_GRID = ",".join(f"{k:g}" for k in DEFAULT_FACTORS)
+
+
+def _factors(text: str) -> Any:
+    """``--factors``: the default grid itself (which stops at the class ratio), or a list."""
+    return DEFAULT_FACTORS if text == DEFAULT_GRID else parse_list(text, "--factors")
+
+
+def _cv(folds: int | None, off: bool) -> int | bool | None:
+    """``--cv K`` / ``--no-cv`` as :func:`upweight.sweep` takes them."""
+    if off and folds is not None:
+        raise PlanError("give --cv K or --no-cv, not both")
+    return False if off else folds
+
+
 def _convergence(value: str, off: bool) -> Any:
     """``--convergence`` as :func:`upweight.sweep` takes it (or ``--no-convergence``)."""
     from ._arguments import LEARNERS
@@ -127,6 +144,75 @@ def _convergence(value: str, off: bool) -> Any:
         )
     return ",".join(learners)
 
+
+#: Options of ``upweight sweep`` (declared here to keep the command short).
+RepeatsOption = Annotated[
+    int | None,
+    typer.Option(
+        "--repeats",
+        "-r",
+        min=1,
+        help="Draws per configuration (cross-validation: as many as needed).",
+        show_default="1",
+    ),
+]
+
+ValidationSizeOption = Annotated[
+    float,
+    typer.Option(
+        "--validation-size",
+        help="Share held out for validation, when it holds 100 minority rows.",
+    ),
+]
+
+TestSizeOption = Annotated[
+    float | None,
+    typer.Option(
+        "--test-size",
+        help="Share held out for test (for a small minority, up to 0.25, or nested "
+        "cross-validation).",
+        show_default="0.1",
+    ),
+]
+
+CvOption = Annotated[
+    int | None,
+    typer.Option(
+        "--cv",
+        min=2,
+        max=20,
+        help="K-fold cross-validation, always (by default, when validation would hold "
+        "fewer than 100 minority rows).",
+        show_default=False,
+    ),
+]
+
+NoCvOption = Annotated[
+    bool, typer.Option("--no-cv", help="Never cross-validate: one validation split.")
+]
+
+CostOption = Annotated[
+    str,
+    typer.Option(
+        "--cost",
+        help="What 'cheapest' means: time (least fit time, ties broken by rows) or rows.",
+    ),
+]
+
+
+ToleranceOption = Annotated[
+    float,
+    typer.Option("--tolerance", help="Recommend the cheapest within this of the best."),
+]
+
+OverwriteOption = Annotated[
+    bool,
+    typer.Option(
+        "--overwrite",
+        help="Compute everything again, replacing the sweep's own files in OUTPUT "
+        "(other files are never touched).",
+    ),
+]
 
 #: ``upweight sweep --refit``.
 RefitOption = Annotated[
@@ -265,8 +351,13 @@ def sweep(
         ),
     ],
     factors: Annotated[
-        str, typer.Option("--factors", "-k", help="Downsampling factors to try.")
-    ] = "1,2,5,10,25,50,100",
+        str,
+        typer.Option(
+            "--factors",
+            "-k",
+            help="Downsampling factors to try (the default grid stops at the class ratio).",
+        ),
+    ] = DEFAULT_GRID,
     upweights: Annotated[
         str | None,
         typer.Option(
@@ -313,18 +404,14 @@ def sweep(
             show_default=False,
         ),
     ] = None,
-    repeats: Annotated[
-        int, typer.Option("--repeats", "-r", min=1, help="Draws per configuration.")
-    ] = 1,
+    repeats: RepeatsOption = None,
     seed: Annotated[int, typer.Option("--seed", min=0, help="Seed of split and sampling.")] = 0,
-    validation_size: Annotated[
-        float, typer.Option("--validation-size", help="Share held out for validation.")
-    ] = 0.1,
-    test_size: Annotated[float, typer.Option("--test-size", help="Share held out for test.")] = 0.1,
-    tolerance: Annotated[
-        float,
-        typer.Option("--tolerance", help="Recommend the cheapest within this of the best."),
-    ] = 0.01,
+    validation_size: ValidationSizeOption = 0.1,
+    test_size: TestSizeOption = None,
+    cv: CvOption = None,
+    no_cv: NoCvOption = False,
+    cost: CostOption = "time",
+    tolerance: ToleranceOption = 0.01,
     precision: Annotated[
         float, typer.Option("--precision", help="Report recall at this precision.")
     ] = 0.5,
@@ -342,14 +429,7 @@ def sweep(
     no_convergence: Annotated[
         bool, typer.Option("--no-convergence", help="Do not measure minibatch convergence.")
     ] = False,
-    overwrite: Annotated[
-        bool,
-        typer.Option(
-            "--overwrite",
-            help="Compute everything again, replacing the sweep's own files in OUTPUT "
-            "(other files are never touched).",
-        ),
-    ] = False,
+    overwrite: OverwriteOption = False,
     refit: RefitOption = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
 ) -> None:
@@ -368,7 +448,7 @@ def sweep(
         result = upweight.sweep(
             data,
             label=label,
-            factors=parse_list(factors, "--factors"),
+            factors=_factors(factors),
             upweights=None if upweights is None else parse_list(upweights, "--upweights"),
             corrections=parse_list(corrections, "--corrections", numbers=False),
             model=_model(model, model_params),
@@ -379,6 +459,8 @@ def sweep(
             outdir=output,
             validation_size=validation_size,
             test_size=test_size,
+            cv=_cv(cv, no_cv),
+            cost=cost,
             tolerance=tolerance,
             precision=precision,
             batch_size=batch_size,
@@ -401,8 +483,13 @@ def demo(
         "upweight-demo"
     ),
     factors: Annotated[
-        str, typer.Option("--factors", "-k", help="Downsampling factors to try.")
-    ] = "1,2,5,10,25,50,100",
+        str,
+        typer.Option(
+            "--factors",
+            "-k",
+            help="Downsampling factors to try (the default grid stops at the class ratio).",
+        ),
+    ] = DEFAULT_GRID,
     convergence: Annotated[
         bool,
         typer.Option("--convergence/--no-convergence", help="Measure minibatch convergence."),
@@ -430,7 +517,7 @@ def demo(
             rows,
             seed=seed,
             outdir=output,
-            factors=parse_list(factors, "--factors"),
+            factors=_factors(factors),
             convergence=convergence,
             progress=progress,
         )

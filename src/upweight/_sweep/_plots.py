@@ -459,8 +459,57 @@ def _fit_time_figure(result: SweepResult) -> Any:
     return fig
 
 
+def _intervals_figure(result: SweepResult) -> Any:
+    """Each configuration's validation log loss against the best's, with its 95 % interval."""
+    fig = _figure(figsize=(9, 5))
+    ax = fig.subplots()
+    best = min(e["val_log_loss_mean"] for e in result.summary)
+    scale = 100 / best if best > 0 else 1.0
+    unit = "%" if best > 0 else ""
+    series = _series(result)
+    offsets = np.linspace(-0.04, 0.04, max(len(series), 1))
+    for shift, ((correction, fixed), rows) in zip(offsets, series.items(), strict=True):
+        k = np.array([e["factor"] for e in rows]) * 10**shift  # side by side, not on top
+        mid = np.array([e["val_log_loss_mean"] - best for e in rows]) * scale
+        if all("val_log_loss_vs_best_lo" in e for e in rows):
+            low = np.array([e["val_log_loss_vs_best_lo"] for e in rows]) * scale
+            high = np.array([e["val_log_loss_vs_best_hi"] for e in rows]) * scale
+            yerr = np.clip(np.stack([mid - low, high - mid]), 0.0, None)
+        else:
+            yerr = None
+        ax.errorbar(
+            k,
+            mid,
+            yerr=yerr,
+            capsize=3,
+            label=_line_label(correction, fixed),
+            **_style(correction, fixed),
+        )
+    tolerance = 100 * result.settings["tolerance"] if unit else result.settings["tolerance"] * best
+    ax.axhspan(0, tolerance, color="#2ca02c", alpha=0.15, label="within the tolerance")
+    ax.axhline(0, color="grey", linewidth=0.8)
+    ax.set_xscale("log")
+    corrected = [
+        e.get("val_log_loss_vs_best_hi", 0.0) for e in result.summary if e["correction"] != "none"
+    ]
+    if corrected:
+        top = max(max(corrected) * scale, tolerance * 3)
+        ax.set_ylim(-top * 0.3, top * 1.1)
+    ax.set_xlabel("downsampling factor k")
+    ax.set_ylabel(f"validation log loss minus the best's ({unit or 'difference'})")
+    scheme = result.settings.get("scheme", {}).get("text", "")
+    ax.set_title(
+        f"Against the best, with 95% intervals (paired bootstrap over rows){chr(10)}{scheme}",
+        fontsize=10,
+    )
+    _legend(ax)
+    fig.tight_layout()
+    return fig
+
+
 PLOTS = {
     "profile": ("Data set profile and batch composition", _profile_figure),
+    "intervals": ("Validation log loss against the best, with 95% intervals", _intervals_figure),
     "metrics_validation": (
         "Metrics against factor: validation",
         lambda r: _metrics_figure(r, "val"),

@@ -239,6 +239,37 @@ def _convergence_section(result: SweepResult, plots: dict[str, Path]) -> list[st
     return parts
 
 
+def _scheme_words(s: dict[str, Any]) -> list[str]:
+    """How rows were held out, and what "cheapest" measured."""
+    scheme = s.get("scheme")
+    if not scheme:
+        return []
+    cost = (
+        "least fit time (the fastest of several timings of a fit under a second; within "
+        "10% is a tie, broken by rows trained)"
+        if s.get("cost", "time") == "time"
+        else "fewest rows trained"
+    )
+    return [
+        f"<p class='small'>Held out: {_e(scheme['text'])} ({_e(scheme['why'])}). "
+        f"Cheapest means {cost}.</p>"
+    ]
+
+
+def _versus_best(e: dict[str, Any], best: float) -> str:
+    """The difference from the best validation log loss, with its 95 % interval."""
+    if "val_log_loss_vs_best_lo" not in e:
+        return ""
+    if best > 0:
+        return (
+            f"{100 * e['val_log_loss_vs_best'] / best:+.1f}% "
+            f"[{100 * e['val_log_loss_vs_best_lo'] / best:+.1f}, "
+            f"{100 * e['val_log_loss_vs_best_hi'] / best:+.1f}]"
+        )
+    low, high = e["val_log_loss_vs_best_lo"], e["val_log_loss_vs_best_hi"]
+    return f"{e['val_log_loss_vs_best']:+.3g} [{low:+.3g}, {high:+.3g}]"
+
+
 def render_html(result: SweepResult, plots: dict[str, Path]) -> str:
     """The report as one HTML string, plots inlined."""
     s = result.settings
@@ -256,6 +287,7 @@ def render_html(result: SweepResult, plots: dict[str, Path]) -> str:
         f"{_per_class_steps(s)}"
         f"{s['repeats']} repeat(s); seed {s['seed']}. Every figure is measured on data that was "
         "not downsampled (the true distribution).</p>",
+        *_scheme_words(s),
         *_model_and_columns(s),
         "<h2>Recommendation</h2><div class='rec'>",
         *(f"<p>{_e(line)}</p>" for line in rec.lines),
@@ -291,9 +323,11 @@ def render_html(result: SweepResult, plots: dict[str, Path]) -> str:
 
     parts.append("<h2>Results</h2>")
     parts.append(
-        "<p class='small'>Means over repeats. With several repeats, the line below a mean "
-        "gives the spread over the repeats as min to max: the lowest and the highest value "
-        "(the range the plots' bars show). "
+        "<p class='small'>Means over repeats and folds. With several, the line below a mean "
+        "gives their spread as min to max: the lowest and the highest value "
+        "(the range the plots' bars show). fit s: the fastest timing of the fit (the cost). "
+        "vs best: the difference from the best validation log loss, with its 95% interval "
+        "(a paired bootstrap over rows). "
         f"Recall at precision {s['precision']:g}. Green: best validation log loss; blue: the "
         f"cheapest within {s['tolerance']:.0%} of it. Peak memory: resident memory "
         "the configuration added while its rows were selected and loaded, plus what the fit "
@@ -302,18 +336,21 @@ def render_html(result: SweepResult, plots: dict[str, Path]) -> str:
     order = sorted(result.summary, key=lambda e: (e["factor"], e["correction"], e["upweight"] or 0))
     headers = ["configuration", "rows trained", "fit s", "peak MB", "disk MB"]
     headers += [f"val {METRICS[m][0]}" for m in METRICS]
+    headers += ["val log loss vs best [95%]"]
     headers += ["test log loss", "test bias", "test AP", "test ROC AUC"]
+    best_loss = min(e["val_log_loss_mean"] for e in order)
     rows, classes = [], []
     for e in order:
         r = s["repeats"]
         row = [
             e["name"] + (" (shared fit)" if e["fit_shared"] else ""),
             f"{int(e['rows_trained_mean']):,}",
-            _spread(e, "fit_seconds", "fit_seconds", r),
+            f"{e.get('fit_seconds_min', e['fit_seconds_mean']):.3g}",
             f"{e['peak_memory_mb_mean']:.0f}",
             f"{e['disk_bytes_mean'] / 1e6:.2f}",
         ]
         row += [_spread(e, f"val_{m}", m, r) for m in METRICS]
+        row += [_versus_best(e, best_loss)]
         row += [
             _spread(e, "test_log_loss", "log_loss", r),
             _spread(e, "test_prediction_bias", "prediction_bias", r),
@@ -334,7 +371,7 @@ def render_html(result: SweepResult, plots: dict[str, Path]) -> str:
             "(over repeats), and the first; they are kept here, not printed while the sweep "
             "runs.</p>"
         )
-    for name in ("metrics_validation", "metrics_test"):
+    for name in ("intervals", "metrics_validation", "metrics_test"):
         if name in plots:
             parts.append(f"<h3>{_e(PLOTS[name][0])}</h3>" + _img(plots[name], PLOTS[name][0]))
     parts.append("<h2>Calibration and ranking</h2>")
