@@ -29,6 +29,7 @@ def swept(small_data, tmp_path_factory) -> tuple[upweight.SweepResult, Path]:
         convergence=True,
         convergence_batches=40,
         batch_size=16,
+        cv=False,  # one validation split: one row per configuration
     )
     return result, outdir
 

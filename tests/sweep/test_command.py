@@ -5,6 +5,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import numpy as np
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
@@ -79,11 +81,29 @@ def test_missing_extra_names_it(data_file, tmp_path, capsys, monkeypatch):
 
 
 def test_too_few_minority_rows(tmp_path, capsys):
+    """Below 4 minority rows per fold: one line naming the minimum and the --cv that does."""
+    path = tmp_path / "rare.parquet"
+    rng = np.random.default_rng(0)
+    y = np.r_[np.ones(15, dtype=np.int64), np.zeros(1_485, dtype=np.int64)]
+    x = rng.normal(size=y.size) + y  # the rare class a little apart
+    pq.write_table(pa.table({"x": x, "z": rng.normal(size=y.size), "y": y}), path)
+    code, _, err = run(capsys, "sweep", path, "-l", "y", "-o", tmp_path / "o")
+    assert code == 2 and err.count("\n") == 1 and "Traceback" not in err
+    assert "needs at least 20 (4 in each of 5 folds)" in err and "--cv 3" in err
+    code, _, err = run(capsys, "sweep", path, "-l", "y", "-o", tmp_path / "o", "--cv", "3")
+    assert code == 0, err
+
+
+def test_no_cv_keeps_the_old_minimum_and_says_how_to_cross_validate(tmp_path, capsys):
     path = tmp_path / "rare.parquet"
     table = make_imbalanced(3_000, minority_share=0.01, random_state=0).to_arrow(label="y")
     pq.write_table(table, path)
-    code, _, err = run(capsys, "sweep", path, "-l", "y", "-o", tmp_path / "o")
-    assert code == 2 and "needs at least 95" in err
+    code, _, err = run(capsys, "sweep", path, "-l", "y", "-o", tmp_path / "o", "--no-cv")
+    assert code == 2 and err.count("\n") == 1 and "needs at least 95" in err
+    code, _, err = run(
+        capsys, "sweep", path, "-l", "y", "-o", tmp_path / "o", "--no-cv", "--cv", "3"
+    )
+    assert code == 2 and "not both" in err
 
 
 @pytest.mark.parametrize(
@@ -105,6 +125,7 @@ def test_shares_that_leave_a_split_without_minority_rows(
         "-o",
         tmp_path / "o",
         "--no-convergence",
+        "--no-cv",
         "-k",
         "1,5",
     ]

@@ -19,7 +19,7 @@ import upweight
 from upweight import InputError
 from upweight._sweep._models import check_model
 
-FAST = {"factors": [1, 4], "report": False, "convergence": False}
+FAST = {"factors": [1, 4], "report": False, "convergence": False, "cv": False}
 
 
 class Chatty(ClassifierMixin, BaseEstimator):

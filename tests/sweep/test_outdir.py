@@ -22,7 +22,7 @@ from upweight._cli import main
 from upweight._files._commit import temporary
 from upweight.datasets import make_imbalanced
 
-FAST = {"convergence": False, "report": False, "factors": [1, 4]}
+FAST = {"convergence": False, "report": False, "factors": [1, 4], "cv": False}
 LOCK = ".upweight-sweep.lock"
 
 
@@ -441,7 +441,7 @@ def test_a_file_where_a_folder_belongs_is_one_line(data_file, tmp_path, capsys, 
     out.parent.mkdir()
     setup(out)
     target = out if "could not create" not in message else out.parent / "blocker" / "out"
-    args = ["sweep", data_file, "-l", "y", "-o", target, "-k", "1,4", "--no-convergence"]
+    args = ["sweep", data_file, "-l", "y", "-o", target, "-k", "1,4", "--no-convergence", "--no-cv"]
     code, _, err = run(capsys, *args, "--overwrite")
     assert code == 2, err
     assert err.startswith("error: ") and err.count("\n") == 1 and message in err

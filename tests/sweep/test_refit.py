@@ -27,7 +27,7 @@ def held_out(result, codes) -> np.ndarray:
     return split_positions(
         codes,
         int(codes.max()) + 1,
-        validation_size=s["validation_size"],
+        validation_size=s["validation_size"] or 0.0,  # cross-validation: folds instead
         test_size=s["test_size"],
         seed=s["seed"],
     )[2]
@@ -116,7 +116,9 @@ def test_fit_rows_are_every_row_without_a_single_test_split(data):
     settings = {"seed": 0, "validation_size": 0.1, "test_size": 0.1}
     rows = fit_rows(codes, 2, settings)
     assert rows.size == codes.size - round(0.1 * 600) - round(0.1 * 19_400)
-    assert np.array_equal(fit_rows(codes, 2, {**settings, "test": "nested"}), np.arange(20_000))
+    assert np.array_equal(
+        fit_rows(codes, 2, {**settings, "scheme": {"kind": "nested"}}), np.arange(20_000)
+    )
 
 
 def test_a_users_own_model_must_be_given_to_a_loaded_result(data, tmp_path):
