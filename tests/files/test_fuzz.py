@@ -1096,9 +1096,9 @@ def test_sample_command_matches_memory_or_exits_2(case, opts, out_name):
         # a factor that downsamples a class below an untouched one: one warning line
         lines = stderr.splitlines()
         assert len(lines) <= 1, f"stderr on success: {stderr!r}"
-        assert all(
-            line.startswith("warning: factor ") and "untouched" in line for line in lines
-        ), f"stderr on success: {stderr!r}"
+        assert all(line.startswith("warning: factor ") and "untouched" in line for line in lines), (
+            f"stderr on success: {stderr!r}"
+        )
         assert not isinstance(ref, UpweightError), f"succeeded where memory refuses: {ref}"
         applied = upweight.read_plan(run.out)
         check_output(run, applied, ref)

@@ -16,7 +16,7 @@ from upweight import InputError, UpweightWarning
 
 pd = pytest.importorskip("pandas")
 
-FAST = {"factors": [1, 3], "report": False, "validation_size": 0.2, "test_size": 0.2}
+FAST = {"factors": [1, 3], "report": False, "validation_size": 0.2, "test_size": 0.2, "cv": False}
 
 
 @pytest.fixture(scope="module")

@@ -98,7 +98,7 @@ def test_a_configuration_called_worse_is_never_the_pick():
     summary[1]["val_log_loss_vs_best_hi"] = 0.004
     rec = _recommend(summary)
     assert rec.cheapest.correction != "none"
-    assert "No correction does worse" in rec.text
+    assert "No correction does clearly worse at k=10" in rec.text
 
 
 def test_no_correction_is_called_worse_only_where_it_clearly_is():
@@ -109,7 +109,7 @@ def test_no_correction_is_called_worse_only_where_it_clearly_is():
     ]
     summary[2]["val_prediction_bias_mean"] = 12.0
     text = _recommend(summary).text
-    assert "No correction does worse" not in text and "not clearly worse" in text
+    assert "No correction does clearly worse" not in text and "not clearly worse" in text
 
 
 def test_slower_downsampled_fits_are_flagged_and_time_decides():
@@ -129,3 +129,24 @@ def test_numbers_that_make_sense():
     assert change(0.3, 1e-9) == "+0.3"  # a base near zero: the difference, not 3e10 %
     assert change(5.0, 0.01) == "+4.99"  # beyond ten times the base
     assert change_within(0.202, 0.2, (-0.001, 0.005)) == "+1.0% (95% interval -0.5% to +2.5%)"
+
+
+def test_an_interval_the_base_cannot_carry_is_absolute():
+    """A loss of 0.0059 cannot fall by 137 %: the difference is given as it is."""
+    assert change_within(0.00275, 0.0059, (-0.008, 0.0004)) == (
+        "-0.00315 (95% interval -0.008 to +0.0004)"
+    )
+
+
+def test_a_pick_that_inverts_the_balance_says_so_in_its_own_sentence():
+    summary = [
+        _entry(1, "upweight", 0.200, lo=0, hi=0, seconds=10.0),
+        _entry(60, "upweight", 0.2005, lo=-0.001, hi=0.0015, seconds=0.5),
+    ]
+    for e in summary:
+        e["val_log_loss_vs_best"] = e["val_log_loss_mean"] - 0.2
+    rec = recommend(
+        summary, [], tolerance=0.01, train_rows=100_000, batch_size=32, evidence={"over": [60.0]}
+    )
+    assert rec.cheapest.factor == 60
+    assert "k=60 downsamples a class below" in rec.lines[1]

@@ -48,7 +48,7 @@ def test_best_and_cheapest_within_the_tolerance():
 
 def test_what_does_worse_is_said():
     text = recommend(SUMMARY, [], tolerance=0.01, train_rows=800_000, batch_size=32).text
-    assert "No correction does worse" in text and "k=25: +1,400%" in text
+    assert "No correction does clearly worse at k=25" in text and "k=25: +1,400%" in text
     assert "Upweighting does clearly worse at k=25 (log loss +11.6% against k=25, offset" in text
     assert "k=100 (+6.0%)" in text  # a factor too far from the best
     assert "Still biased by more than 10% on validation despite a correction: k=25, up" in text

@@ -114,7 +114,7 @@ def test_the_recommendation_and_its_honesty(small_data):
     assert rec.cheapest.figures["val_log_loss"] <= best["val_log_loss_mean"] * 1.01
     assert rec.cheapest.figures["rows_trained"] <= rec.best.figures["rows_trained"]
     assert rec.text.startswith("Best validation log loss")
-    assert "No correction does worse" in rec.text
+    assert "No correction does clearly worse" in rec.text
 
 
 def test_finished_configurations_are_stored_and_skipped(small_data, tmp_path):

@@ -6,6 +6,7 @@ rows, and digits one-vs-rest with 30 positives.
 
 from __future__ import annotations
 
+import json
 import warnings
 
 import numpy as np
@@ -14,6 +15,7 @@ from sklearn.datasets import load_breast_cancer, load_digits
 
 import upweight
 from upweight import OverDownsampleWarning
+from upweight._sweep._intervals import decode, encode
 
 
 def cancer(positives: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -106,3 +108,59 @@ def test_cost_rows_and_time_can_disagree_and_each_is_said():
     assert "by rows trained" in by_rows.recommendation.text
     with pytest.raises(upweight.InputError, match="cost must be one of time, rows"):
         upweight.sweep(X, y=y, cost="money", **FAST)
+
+
+def _few(negatives: int, positives: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    y = np.r_[np.zeros(negatives, dtype=int), np.ones(positives, dtype=int)]
+    X = rng.normal(size=(y.size, 5))
+    X[:, 0] += y  # the rare class a little apart
+    return X, y
+
+
+@pytest.mark.parametrize("negatives", [40, 100])
+def test_the_default_grid_is_cut_before_any_factor_is_checked(negatives):
+    """The default grid's 100 used to be checked against 64 majority rows, and refused."""
+    X, y = _few(negatives, 20)
+    result = upweight.sweep(X, y=y, **FAST)
+    assert max(result.settings["factors"]) <= negatives / 20
+
+
+def test_the_same_sweep_gives_the_same_recommendation():
+    """Fit times of milliseconds are noise: they never decide the pick."""
+    X, y = cancer(60)
+    names = {
+        (r.recommendation.best.name, r.recommendation.cheapest.name)
+        for r in (upweight.sweep(X, y=y, **FAST) for _ in range(2))
+    }
+    assert len(names) == 1
+
+
+#: Ways a stored run's per-row losses can be damaged.
+DAMAGE = {
+    "not base64": lambda text: "!!!not base64!!!",
+    "short": lambda text: text[:-8],
+    "nan": lambda text: encode(np.full(decode(text).size, np.nan, dtype=np.float32)),
+    "negative": lambda text: encode(np.full(decode(text).size, -5.0, dtype=np.float32)),
+}
+
+
+def test_damaged_per_row_losses_are_computed_again_with_one_warning(tmp_path):
+    X, y = cancer(80)
+    out = tmp_path / "out"
+    args = {"factors": [1, 2], "cv": 3, "convergence": False}
+    first = upweight.sweep(X, y=y, outdir=out, **args)
+    runs = sorted((out / "runs").glob("*.json"))
+    for path, damage in zip(runs, DAMAGE.values(), strict=False):
+        data = json.loads(path.read_text())
+        data["losses"]["val"] = damage(data["losses"]["val"])
+        path.write_text(json.dumps(data))
+    with pytest.warns(upweight.UpweightWarning) as caught:
+        again = upweight.sweep(X, y=y, outdir=out, **args)
+    damaged = [w for w in caught if "damaged" in str(w.message)]
+    assert len(damaged) == 1 and "4 stored runs were damaged" in str(damaged[0].message)
+    for name in ("best", "cheapest"):
+        assert getattr(again.recommendation, name).name == getattr(first.recommendation, name).name
+    for a, b in zip(again.summary, first.summary, strict=True):
+        assert a["val_log_loss_mean"] == pytest.approx(b["val_log_loss_mean"])
+        assert a["val_log_loss_vs_best_hi"] == pytest.approx(b["val_log_loss_vs_best_hi"])

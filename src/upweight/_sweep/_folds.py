@@ -125,7 +125,8 @@ def _too_few(minority: Any, n: int, folds: int, cv: int | bool | None) -> LabelE
         f"pass --cv {smaller[0]} (cv={smaller[0]}), which needs {MIN_FOLD_MINORITY * smaller[0]}, "
         "or collect more minority rows"
         if smaller
-        else "collect more minority rows: no comparison of configurations can rest on fewer"
+        else "collect more minority rows, or leave that class's rows out (or merge it with "
+        "another): no comparison of configurations can rest on fewer"
     )
     return LabelError(
         f"the minority class {minority!r} has {n:,} rows; the sweep needs at least {need} "

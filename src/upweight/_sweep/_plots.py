@@ -489,6 +489,9 @@ def _intervals_figure(result: SweepResult) -> Any:
     ax.axhspan(0, tolerance, color="#2ca02c", alpha=0.15, label="within the tolerance")
     ax.axhline(0, color="grey", linewidth=0.8)
     ax.set_xscale("log")
+    factors = sorted({e["factor"] for e in result.summary})
+    ax.set_xticks(factors, [f"{k:g}" for k in factors])
+    ax.minorticks_off()
     corrected = [
         e.get("val_log_loss_vs_best_hi", 0.0) for e in result.summary if e["correction"] != "none"
     ]

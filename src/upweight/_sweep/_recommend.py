@@ -26,7 +26,7 @@ __all__ = ["attach_intervals", "fmt", "recommend"]
 #: tie, broken by rows trained.
 TIME_TIE = 0.10
 #: Seconds of a fit time that are noise, whatever the fit.
-TIME_NOISE = 0.005
+TIME_NOISE = 0.05  # a fit of tens of milliseconds saves nothing worth a worse model
 #: Corrections in order of preference where everything else ties.
 _ORDER = {"upweight": 0, "offset": 1, "none": 2}
 
@@ -53,14 +53,30 @@ def change(new: float, old: float) -> str:
     return f"{new - old:+.3g}"
 
 
+def _changes(values: Sequence[float], old: float) -> list[str]:
+    """:func:`change` of several figures against one base, all in one unit."""
+    texts = [change(v, old) for v in values]
+    if all(t.endswith("%") for t in texts) or not any(t.endswith("%") for t in texts):
+        return texts
+    return [f"{v - old:+.3g}" for v in values]
+
+
 def change_within(new: float, old: float, pair: tuple[float, float] | None) -> str:
     """:func:`change` with the 95 % interval of the difference, in the same unit."""
     text = change(new, old)
     if pair is None or text == "n/a":
         return text
+    if text.endswith("%") and pair[0] / old < -1:  # the base does not carry the interval
+        text = f"{new - old:+.3g}"
     if text.endswith("%"):
-        return f"{text} (95% interval {100 * pair[0] / old:+.1f}% to {100 * pair[1] / old:+.1f}%)"
+        low, high = 100 * pair[0] / old, 100 * pair[1] / old
+        return f"{text} (95% interval {_small_pct(low)} to {_small_pct(high)})"
     return f"{text} (95% interval {pair[0]:+.3g} to {pair[1]:+.3g})"
+
+
+def _small_pct(x: float) -> str:
+    """A percentage near zero keeps two decimals (``-0.02%``, not ``-0.0%``)."""
+    return f"{x:+.2f}%" if abs(x) < 0.1 else f"{x:+.1f}%"
 
 
 def _seconds(x: float) -> str:
@@ -301,6 +317,7 @@ def recommend(
         if pick is not best_entry:
             cheapest_entry, basis = pick, "indistinguishable"
     best, cheapest = _choice(best_entry), _choice(cheapest_entry)
+    inverted = cheapest.factor in evidence.get("over", ())
     full_i = _full_index(summary)
     if full_i is not None:  # the share of the training rows: k=1 trains on all of them
         train_rows = round(summary[full_i]["rows_trained_mean"])
@@ -308,9 +325,16 @@ def recommend(
         f"Best validation log loss: {best.name} ({fmt(best_loss)}); {_test_words(best)}.",
         *_cheapest_words(best, cheapest, basis, tolerance, cost, train_rows, len(tied)),
     ]
+    if inverted:
+        lines[-1] += (
+            f" Note: k={cheapest.factor:g} downsamples a class below the one it is "
+            "downsampled towards (the balance inverted); the weights still restore the true "
+            "distribution."
+        )
     lines.extend(_evidence_words(evidence, has_intervals))
     if full_i is not None:
-        lines.append(_full_words(summary[full_i], cheapest, cheapest_entry is summary[full_i]))
+        is_full = cheapest.factor == 1 and cheapest.upweight in (None, 1.0)  # one model at k=1
+        lines.append(_full_words(summary[full_i], cheapest, is_full))
     lines.extend(_slower_words(summary, full_i))
     lines.extend(_honesty(summary, best_loss, tolerance, worse))
     lines.extend(_factor_words(evidence))
@@ -397,12 +421,10 @@ def _evidence_words(evidence: Mapping[str, Any], has_intervals: bool) -> list[st
         f"{times} and {evidence['test_minority']:,} of test ({evidence['scheme']})."
     )
     if evidence.get("thin"):
-        text += (
-            " That is thin evidence: differences of a few percent are within the noise, "
-            "and the intervals say how wide it is."
-        )
+        text += " That is thin evidence: differences of a few percent are within the noise"
+        text += ", and the intervals say how wide it is." if has_intervals else "."
     if not has_intervals:
-        text += " (Stored runs of an older version carry no intervals.)"
+        text += " (Without stored per-row losses, no intervals could be drawn.)"
     return [text]
 
 
@@ -481,10 +503,12 @@ def _honesty(
         flagged = [e for i, e in none if i in worse]
         if flagged:
             worst = max(flagged, key=lambda e: e["val_log_loss_mean"])
+            where = ", ".join(f"k={e['factor']:g}" for e in flagged)
             lines.append(
-                f"No correction does worse: downsampled without a correction, the model's "
-                f"prediction bias on validation is {parts}; at k={worst['factor']:g} its log "
-                f"loss is {change(worst['val_log_loss_mean'], best_loss)} against the best."
+                f"No correction does clearly worse at {where}: downsampled without a "
+                f"correction, the model's prediction bias on validation is {parts}; at "
+                f"k={worst['factor']:g} its log loss is "
+                f"{change(worst['val_log_loss_mean'], best_loss)} against the best."
             )
         else:
             lines.append(
@@ -522,7 +546,10 @@ def _honesty(
             f"Factors clearly worse than the best by more than {tolerance:.0%} even with a "
             "correction: "
             + ", ".join(
-                f"k={e['factor']:g} ({change(e['val_log_loss_mean'], best_loss)})" for e in far
+                f"k={e['factor']:g} ({c})"
+                for e, c in zip(
+                    far, _changes([e["val_log_loss_mean"] for e in far], best_loss), strict=True
+                )
             )
             + "."
         )

@@ -154,7 +154,9 @@ def _source(
     if source.fingerprint() != expected:
         raise InputError(
             "the data is not what this sweep ran on (its fingerprint differs: other rows, "
-            "values, labels or columns): pass the sweep's data, with the same label column"
+            "values, labels or columns, or the same data in another form -- a frame read from "
+            "the file the sweep read): pass the sweep's data as it read it "
+            f"({result.settings.get('data', 'data')}), with the same label column"
             if kept is None or data is not kept[0]
             else "the sweep's data changed since it ran (its fingerprint differs): pass the "
             "data as it was (data=...)"
@@ -297,10 +299,18 @@ def _interval(intervals: Mapping[str, Any], key: str) -> str:
     return f"{_number(found[0])} to {_number(found[1])}"
 
 
+def _md(value: Any) -> str:
+    """A label or name as Markdown text: no HTML, no table cell break, no link."""
+    text = str(value)
+    for char, escaped in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ("|", "\\|")):
+        text = text.replace(char, escaped)
+    return text.replace("[", "\\[").replace("]", "\\]").replace("`", "\\`")
+
+
 def _plan_table(classifier: DownsampledClassifier) -> list[str]:
     lines = ["| class | rows | kept | factor | weight |", "|---|---:|---:|---:|---:|"]
     for c in classifier.plan_:
-        lines.append(f"| {c.label!s} | {c.count:,} | {c.kept:,} | {c.factor:g} | {c.weight:g} |")
+        lines.append(f"| {_md(c.label)} | {c.count:,} | {c.kept:,} | {c.factor:g} | {c.weight:g} |")
     return lines
 
 
@@ -308,7 +318,7 @@ def _per_class_words(classifier: DownsampledClassifier) -> list[str]:
     """Several classes: each downsampled class's factor."""
     if len(classifier.plan_.classes) <= 2:
         return []
-    spelled = ", ".join(f"{c.label!s}: {c.factor:.4g}" for c in classifier.plan_ if c.factor > 1)
+    spelled = ", ".join(f"{_md(c.label)}: {c.factor:.4g}" for c in classifier.plan_ if c.factor > 1)
     return [f"- per class (each capped so no class falls below the smallest): {spelled}"]
 
 
@@ -395,10 +405,15 @@ def model_card(
         "",
         "## Test figures",
         "",
-        f"Measured by the sweep on its test rows ({_count(test_rows)} rows, never trained "
-        "on), for this configuration trained on the training rows only; validation: "
-        f"{s.get('validation', 'hold-out')}. Intervals: 95 % confidence, where the sweep "
-        "measured them.",
+        (
+            "Measured by the sweep in outer folds: every row tested once, by models that "
+            "never trained on it"
+            if nested
+            else f"Measured by the sweep on its test rows ({_count(test_rows)} rows, never "
+            "trained on), for this configuration trained on the training rows only"
+        )
+        + f"; held out: {(s.get('scheme') or {}).get('text', 'hold-out')}. Intervals: 95 %"
+        " (paired bootstrap over rows), where the sweep measured them.",
         "",
         "| figure | value | interval |",
         "|---|---:|---:|",

@@ -88,7 +88,14 @@ def _spread(entry: dict[str, Any], key: str, metric: str, repeats: int) -> str |
     return mean, f"{_fmt(metric, entry[f'{key}_min'])} to {_fmt(metric, entry[f'{key}_max'])}"
 
 
+def _full(factor: float, upweight: float | None) -> bool:
+    """Whether this is k = 1 without a weight: every correction is the same model there."""
+    return factor == 1 and upweight in (None, 1.0)
+
+
 def _same(entry: dict[str, Any], choice: Any) -> bool:
+    if _full(entry["factor"], entry["upweight"]):
+        return _full(choice.factor, choice.upweight) and entry["model"] == choice.model
     return all(
         entry[g] == getattr(choice, g) for g in ("model", "factor", "upweight", "correction")
     )
@@ -333,7 +340,17 @@ def render_html(result: SweepResult, plots: dict[str, Path]) -> str:
         "the configuration added while its rows were selected and loaded, plus what the fit "
         "added on top.</p>"
     )
-    order = sorted(result.summary, key=lambda e: (e["factor"], e["correction"], e["upweight"] or 0))
+    order = sorted(
+        result.summary,
+        key=lambda e: (
+            e["factor"],
+            e["correction"] != "upweight",
+            e["correction"],
+            e["upweight"] or 0,
+        ),
+    )
+    full = [e for e in order if _full(e["factor"], e["upweight"])]
+    order = [e for e in order if e not in full[1:]]  # k = 1: one model, one row
     headers = ["configuration", "rows trained", "fit s", "peak MB", "disk MB"]
     headers += [f"val {METRICS[m][0]}" for m in METRICS]
     headers += ["val log loss vs best [95%]"]

@@ -43,7 +43,8 @@ class SweepResult:
     Attributes
     ----------
     results : list of dict
-        One row per configuration and repeat: factor, upweight, correction, repeat, rows
+        One row per configuration and draw: factor, upweight, correction, repeat, fold
+        (under cross-validation; else None), rows
         trained, fit time, peak memory (MB of resident memory the configuration added: the
         peak while its rows were selected and loaded, plus the peak the fit added on top;
         Linux only, NaN elsewhere), on-disk size of the downsampled training rows (Parquet
@@ -51,7 +52,10 @@ class SweepResult:
         ECE, average precision, ROC AUC, recall at the set precision.
     summary : list of dict
         One row per configuration: ``<measure>_mean``, ``_std``, ``_min``, ``_max`` over
-        repeats.
+        repeats and folds; ``val_log_loss_vs_best`` and ``val_log_loss_vs_full`` (the
+        difference from the best and from k = 1) and ``test_log_loss_vs_full``, each with
+        ``_lo`` / ``_hi``, its 95 % interval; ``test_log_loss_lo`` / ``_hi``;
+        ``clearly_worse_than``: a configuration at the same factor that beats it clearly.
     curves : dict
         Configuration id (one per repeat) -> reliability and precision-recall curve
         points on the test split.

@@ -285,7 +285,10 @@ def run(
     targets = _targets(args, configs, conv_keys, classes=labels.multiclass)
     folder = None if outdir is None else _open_folder(outdir, source, targets, args, rules)
     try:
-        done, conv_done = _resume(folder, settings, targets, configs, conv_keys, args, rules)
+        sizes = _loss_sizes(splits, labels, args.seed)
+        done, conv_done = _resume(
+            folder, settings, targets, configs, conv_keys, args, rules, sizes=sizes
+        )
         runner = Runner(
             args=args,
             source=source,
@@ -472,8 +475,13 @@ def _resume(
     conv_keys: Sequence[ConvergenceKey],
     args: Arguments,
     rules: FolderRules,
+    *,
+    sizes: dict[tuple[int, int | None], tuple[int, int]] | None = None,
 ) -> tuple[Done, ConvergenceDone]:
-    """The sound runs an earlier sweep on the same data stored in the folder."""
+    """The sound runs an earlier sweep on the same data stored in the folder.
+
+    ``sizes``: per draw (repeat, fold), the validation and test losses a run must hold.
+    """
     if folder is None:
         return {}, {}
     reuse = folder.begin(
@@ -481,7 +489,9 @@ def _resume(
     )
     if not reuse:
         return {}, {}
-    done = stored_runs(folder, configs)
+    done = stored_runs(
+        folder, configs, None if sizes is None else (lambda c: sizes[(c.repeat, c.fold)])
+    )
     conv_done = stored_convergence(folder, conv_keys) if args.convergence else {}
     return done, conv_done
 
@@ -495,6 +505,21 @@ def _loss_rates(
     val = np.unique(np.concatenate([s.val_pos for s in splits]))
     test = np.unique(np.concatenate([s.test_pos for s in splits]))
     return sample_rates(val, codes), sample_rates(test, codes)
+
+
+def _loss_sizes(
+    splits: Sequence[Split], labels: Labels, seed: int
+) -> dict[tuple[int, int | None], tuple[int, int]]:
+    """Per draw, how many validation and test rows keep their per-row losses."""
+    rates = _loss_rates(splits, labels)
+    codes = labels.encoded.codes
+    return {
+        (s.repeat, s.fold): (
+            int(sampled(s.val_pos, codes, rates[0], seed).size),
+            int(sampled(s.test_pos, codes, rates[1], seed).size),
+        )
+        for s in splits
+    }
 
 
 def _shares(positions: npt.NDArray[np.intp], codes: npt.NDArray[Any]) -> dict[int, float]:

@@ -323,8 +323,10 @@ def split_labels(labels: Labels, args: Arguments) -> list[Split]:
         _split_of(labels, fold, args)
         for fold in draws(scheme, encoded.codes, seed=args.seed, holdout=holdout)
     ]
-    for k in args.factors:  # fail early on a factor the training split cannot honour
-        make_plan(splits[0].train_counts, factor=splits[0].factor(k))
+    factors, _ = reasonable_factors(args, splits[0])
+    for k in factors:  # fail early on a factor the training split cannot honour
+        for split in splits:  # (each fold's training rows: the smallest decides)
+            make_plan(split.train_counts, factor=split.factor(k))
     return splits
 
 

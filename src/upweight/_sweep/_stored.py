@@ -1,6 +1,6 @@
 """What a stored run must hold to be reused: the keys and types the sweep writes.
 
-A run is stored as ``runs/<config id>.json`` (``{"row": ..., "curves": ...}``) or
+A run is stored as ``runs/<config id>.json`` (``{"row": ..., "curves": ..., "losses": ...}``) or
 ``runs/convergence-<learner>-k<factor>-<correction>.json`` (see :mod:`._keys`). Before a
 stored run is reused it is checked against these schemas, and against the configuration
 it claims to be; a file that fails (a hand edit, a truncated copy, ``{}``) is computed
@@ -12,10 +12,13 @@ from __future__ import annotations
 import math
 import os
 import warnings
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from .._exceptions import UpweightWarning
+from ._intervals import decode
 from ._keys import Config, ConvergenceKey
 from ._metrics import METRICS
 
@@ -131,8 +134,13 @@ def valid_run(
     correction: str,
     repeat: int,
     fold: int | None = None,
+    sizes: tuple[int, int] | None = None,
 ) -> bool:
-    """Whether ``data`` is a stored configuration run of exactly this configuration."""
+    """Whether ``data`` is a stored configuration run of exactly this configuration.
+
+    ``sizes``: how many validation and test rows its per-row losses must hold (each a
+    finite, non-negative log loss).
+    """
     if not (isinstance(data, dict) and set(data) == {"row", "curves", "losses"}):
         return False
     row, curves, losses = data["row"], data["curves"], data["losses"]
@@ -141,7 +149,10 @@ def valid_run(
         or (
             isinstance(losses, dict)
             and set(losses) == {"val", "test"}
-            and all(isinstance(v, str) for v in losses.values())
+            and all(
+                _losses_fit(losses[k], n)
+                for k, n in zip(("val", "test"), sizes or (None, None), strict=True)
+            )
         )
     ):
         return False
@@ -183,13 +194,47 @@ def valid_convergence(data: Any, *, learner: str, factor: float, correction: str
     )
 
 
+def _losses_fit(text: Any, n: int | None) -> bool:
+    """Whether ``text`` holds ``n`` per-row log losses (finite, non-negative), encoded."""
+    if not isinstance(text, str):
+        return False
+    try:
+        values = decode(text)
+    except ValueError:  # not base64, or not whole float32 values
+        return False
+    if n is not None and values.size != n:
+        return False
+    return bool(np.isfinite(values).all() and (values >= 0).all())
+
+
 def _damaged(name: str) -> None:
     warnings.warn(f"{name} was damaged; it is computed again", UpweightWarning, stacklevel=4)
 
 
-def stored_runs(folder: OutputFolder, configs: Iterable[Config]) -> dict[str, Any]:
-    """Config id -> the stored run of each of ``configs`` that is sound."""
+def _damaged_many(names: list[str]) -> None:
+    """One warning for every damaged run (a folder can hold hundreds)."""
+    if len(names) == 1:
+        _damaged(names[0])
+    elif names:
+        shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+        warnings.warn(
+            f"{len(names)} stored runs were damaged ({shown}); they are computed again",
+            UpweightWarning,
+            stacklevel=4,
+        )
+
+
+def stored_runs(
+    folder: OutputFolder,
+    configs: Iterable[Config],
+    sizes: Callable[[Config], tuple[int, int]] | None = None,
+) -> dict[str, Any]:
+    """Config id -> the stored run of each of ``configs`` that is sound.
+
+    ``sizes(config)``: how many validation and test losses its run must hold.
+    """
     done: dict[str, Any] = {}
+    damaged: list[str] = []
     for c in configs:
         if not os.path.lexists(folder.path / c.file_name):
             continue
@@ -203,10 +248,12 @@ def stored_runs(folder: OutputFolder, configs: Iterable[Config]) -> dict[str, An
             correction=c.correction,
             repeat=c.repeat,
             fold=c.fold,
+            sizes=None if sizes is None else sizes(c),
         ):
             done[c.id] = data
         else:
-            _damaged(c.file_name)
+            damaged.append(c.file_name)
+    _damaged_many(damaged)
     return done
 
 
