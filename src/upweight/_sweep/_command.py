@@ -219,8 +219,9 @@ RefitOption = Annotated[
     bool,
     typer.Option(
         "--refit",
-        help="Then fit the cheapest recommendation on the training and validation rows and "
-        "save it: OUTPUT/model.joblib (a DownsampledClassifier) and OUTPUT/model_card.md.",
+        help="Then fit the cheapest recommendation on every row but the sweep's test rows "
+        "(nested cross-validation: every row) and save it: OUTPUT/model.joblib (a "
+        "DownsampledClassifier) and OUTPUT/model_card.md.",
     ),
 ]
 
