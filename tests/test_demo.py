@@ -36,7 +36,8 @@ def test_demo_structure_on_small_data(tmp_path):
     result, truth = run_demo(
         50_000, seed=3, outdir=tmp_path / "demo", factors=[1, 10], convergence=False
     )
-    assert [(r["factor"], r["correction"]) for r in result.results] == [
+    assert result.settings["scheme"]["kind"] == "cv"  # 500 minority rows: cross-validated
+    assert [(e["factor"], e["correction"]) for e in result.summary] == [
         (1.0, "upweight"),
         (1.0, "offset"),
         (1.0, "none"),

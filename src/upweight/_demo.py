@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from ._sweep._arguments import DEFAULT_FACTORS, Arguments
 from ._sweep._result import SweepResult
 from ._sweep._run import FolderRules, run
-from ._sweep._split import split_positions
+from ._sweep._split import test_positions
 from .datasets import make_imbalanced
 from .metrics import Evaluation, evaluate
 
@@ -77,11 +77,5 @@ def run_demo(
         progress=progress,
         rules=DEMO_RULES,
     )
-    _, _, test = split_positions(
-        data.y,
-        2,
-        validation_size=result.settings["validation_size"],
-        test_size=result.settings["test_size"],
-        seed=seed,
-    )
+    test = test_positions(data.y, 2, result.settings)
     return result, evaluate(data.y[test], data.proba[test])

@@ -34,7 +34,7 @@ from .._rows import is_frame, is_sparse
 from .._types import Label
 from ._models import MODELS, Model, _final_path, check_model, model_name
 from ._source import Source, as_source
-from ._split import split_positions
+from ._split import test_positions
 
 if TYPE_CHECKING:
     from ..sklearn import DownsampledClassifier
@@ -89,15 +89,8 @@ def fit_rows(
     """
     if _nested(settings):
         return np.arange(codes.size, dtype=np.intp)
-    # the shares the sweep split by (cross-validation: no validation share, folds instead)
-    train, val, _ = split_positions(
-        codes,
-        n_classes,
-        validation_size=settings.get("validation_size") or 0.0,
-        test_size=settings["test_size"],
-        seed=settings["seed"],
-    )
-    return np.union1d(train, val).astype(np.intp)
+    test = test_positions(codes, n_classes, settings)
+    return np.setdiff1d(np.arange(codes.size, dtype=np.intp), test).astype(np.intp)
 
 
 # -- the refit --------------------------------------------------------------------------------

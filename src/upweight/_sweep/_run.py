@@ -223,7 +223,7 @@ def sweep(
     >>> from upweight.datasets import make_imbalanced
     >>> data = make_imbalanced(20_000, minority_share=0.02, random_state=0)
     >>> result = upweight.sweep(data.X, y=data.y, factors=[1, 10], convergence=False)
-    >>> len(result.results), sorted(set(result.table("factor")))
+    >>> len(result.summary), sorted(set(result.table("factor")))
     (6, [1.0, 10.0])
     >>> result.recommendation.best.correction in ("upweight", "offset", "none")
     True

@@ -7,6 +7,7 @@ downsampled, by plans made from the training split's class counts.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,6 +34,7 @@ __all__ = [
     "reasonable_factors",
     "split_labels",
     "split_positions",
+    "test_positions",
 ]
 
 MIN_SPLIT_MINORITY = 10
@@ -328,6 +330,26 @@ def split_labels(labels: Labels, args: Arguments) -> list[Split]:
         for split in splits:  # (each fold's training rows: the smallest decides)
             make_plan(split.train_counts, factor=split.factor(k))
     return splits
+
+
+def test_positions(
+    codes: npt.NDArray[Any], n_classes: int, settings: Mapping[str, Any]
+) -> npt.NDArray[np.intp]:
+    """The sweep's test rows, made again from its settings (sorted positions).
+
+    After nested cross-validation every row was a test row once (in outer folds); else the
+    one test split, drawn with the shares the sweep split by (cross-validation: no
+    validation share, the folds instead).
+    """
+    if (settings.get("scheme") or {}).get("kind") == "nested":
+        return np.arange(codes.size, dtype=np.intp)
+    return split_positions(
+        codes,
+        n_classes,
+        validation_size=settings.get("validation_size") or 0.0,
+        test_size=settings["test_size"],
+        seed=settings["seed"],
+    )[2]
 
 
 def reasonable_factors(args: Arguments, split: Split) -> tuple[list[float], list[float]]:
