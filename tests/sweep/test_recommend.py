@@ -150,3 +150,15 @@ def test_a_pick_that_inverts_the_balance_says_so_in_its_own_sentence():
     )
     assert rec.cheapest.factor == 60
     assert "k=60 downsamples a class below" in rec.lines[1]
+
+
+def test_a_tie_in_cost_goes_to_the_lower_validation_loss():
+    """classif_60k_1800 (benchmarks/_real_sets.py) picked k=25 offset over k=25 upweighted
+    for 5 ms of fit time, at +3.9 % on validation against +0.8 %, and +10 % on test."""
+    summary = [
+        _entry(1, "upweight", 0.0956, lo=0, hi=0, seconds=0.396),
+        _entry(25, "upweight", 0.0961, lo=-0.0006, hi=0.0021, seconds=0.023),
+        _entry(25, "offset", 0.0991, lo=-0.0001, hi=0.0076, seconds=0.018),
+    ]
+    rec = _recommend(summary)
+    assert (rec.cheapest.factor, rec.cheapest.correction) == (25, "upweight")

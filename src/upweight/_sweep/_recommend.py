@@ -250,16 +250,24 @@ def _cost_key(e: Mapping[str, Any]) -> tuple[float, float, float, int]:
     )
 
 
+def _tie_key(e: Mapping[str, Any]) -> tuple[float, float, int]:
+    """Among entries that tie on cost: fewer rows, then the lower validation log loss.
+
+    A difference of fit time within the noise never decides.
+    """
+    return (e["rows_trained_mean"], e["val_log_loss_mean"], _ORDER.get(e["correction"], 9))
+
+
 def _cheapest(entries: Sequence[dict[str, Any]], cost: str) -> dict[str, Any]:
     """The cheapest entry: least fit time (within 10 % is a tie, broken by rows) or rows."""
     if cost == "rows":
-        return min(entries, key=_cost_key)
+        return min(entries, key=_tie_key)
     times = [e.get("fit_seconds_min", e["fit_seconds_mean"]) for e in entries]
     fastest = min(times)
     near = [
         e for e, t in zip(entries, times, strict=True) if t <= fastest * (1 + TIME_TIE) + TIME_NOISE
     ]
-    return min(near, key=_cost_key)
+    return min(near, key=_tie_key)
 
 
 def _clearly_cheaper(e: Mapping[str, Any], than: Mapping[str, Any], cost: str) -> bool:
