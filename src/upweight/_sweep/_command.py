@@ -146,6 +146,15 @@ def _convergence(value: str, off: bool) -> Any:
 
 
 #: Options of ``upweight sweep`` (declared here to keep the command short).
+FactorsOption = Annotated[  # (``upweight demo`` too)
+    str,
+    typer.Option(
+        "--factors",
+        "-k",
+        help="Downsampling factors to try (the default grid stops at the class ratio).",
+    ),
+]
+
 RepeatsOption = Annotated[
     int | None,
     typer.Option(
@@ -352,14 +361,7 @@ def sweep(
             "--output", "-o", help="Folder for the report and results.", show_default=False
         ),
     ],
-    factors: Annotated[
-        str,
-        typer.Option(
-            "--factors",
-            "-k",
-            help="Downsampling factors to try (the default grid stops at the class ratio).",
-        ),
-    ] = DEFAULT_GRID,
+    factors: FactorsOption = DEFAULT_GRID,
     upweights: Annotated[
         str | None,
         typer.Option(
@@ -484,14 +486,7 @@ def demo(
     output: Annotated[Path, typer.Option("--output", "-o", help="Folder for the report.")] = Path(
         "upweight-demo"
     ),
-    factors: Annotated[
-        str,
-        typer.Option(
-            "--factors",
-            "-k",
-            help="Downsampling factors to try (the default grid stops at the class ratio).",
-        ),
-    ] = DEFAULT_GRID,
+    factors: FactorsOption = DEFAULT_GRID,
     convergence: Annotated[
         bool,
         typer.Option("--convergence/--no-convergence", help="Measure minibatch convergence."),

@@ -285,7 +285,8 @@ def run(
     targets = _targets(args, configs, conv_keys, classes=labels.multiclass)
     folder = None if outdir is None else _open_folder(outdir, source, targets, args, rules)
     try:
-        sizes = _loss_sizes(splits, labels, args.seed)
+        rates = _loss_rates(splits, labels)
+        sizes = _loss_sizes(splits, labels, rates, args.seed)
         done, conv_done = _resume(
             folder, settings, targets, configs, conv_keys, args, rules, sizes=sizes
         )
@@ -307,7 +308,6 @@ def run(
         clock = time.perf_counter()
         if labels.scheme.kind != "hold-out":  # every row serves as validation: load once
             runner.rows = source.rows(np.arange(labels.encoded.codes.size))[0]
-        rates = _loss_rates(splits, labels)
         holdouts: list[Any] = []
 
         def holdout_of(s: Split) -> Any:
@@ -501,17 +501,28 @@ def _loss_rates(
     splits: Sequence[Split], labels: Labels
 ) -> tuple[dict[int, float], dict[int, float]]:
     """Per class, the share of validation and of test rows whose losses are kept."""
+    val, test = _held_rows(splits)
     codes = labels.encoded.codes
-    val = np.unique(np.concatenate([s.val_pos for s in splits]))
-    test = np.unique(np.concatenate([s.test_pos for s in splits]))
     return sample_rates(val, codes), sample_rates(test, codes)
 
 
+def _held_rows(
+    splits: Sequence[Split],
+) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
+    """Every row that served as validation, and as test, in any draw (sorted)."""
+    return (
+        np.unique(np.concatenate([s.val_pos for s in splits])),
+        np.unique(np.concatenate([s.test_pos for s in splits])),
+    )
+
+
 def _loss_sizes(
-    splits: Sequence[Split], labels: Labels, seed: int
+    splits: Sequence[Split],
+    labels: Labels,
+    rates: tuple[dict[int, float], dict[int, float]],
+    seed: int,
 ) -> dict[tuple[int, int | None], tuple[int, int]]:
     """Per draw, how many validation and test rows keep their per-row losses."""
-    rates = _loss_rates(splits, labels)
     codes = labels.encoded.codes
     return {
         (s.repeat, s.fold): (
@@ -528,10 +539,14 @@ def _shares(positions: npt.NDArray[np.intp], codes: npt.NDArray[Any]) -> dict[in
 
 
 def _losses(
-    splits: Sequence[Split], configs: Sequence[Config], done: Done, labels: Labels, seed: int
+    splits: Sequence[Split],
+    configs: Sequence[Config],
+    done: Done,
+    labels: Labels,
+    rates: tuple[dict[int, float], dict[int, float]],
+    seed: int,
 ) -> dict[tuple[Any, ...], dict[str, list[tuple[Any, Any]]]] | None:
     """Per configuration, the (positions, per-row losses) of each draw; None if missing."""
-    rates = _loss_rates(splits, labels)
     codes = labels.encoded.codes
     by_draw = {(s.repeat, s.fold): s for s in splits}
     out: dict[tuple[Any, ...], dict[str, list[tuple[Any, Any]]]] = {}
@@ -561,9 +576,8 @@ def _evidence(
     code = labels.minority_code
     codes = labels.encoded.codes
     predictions = sum(int(np.count_nonzero(codes[s.val_pos] == code)) for s in splits)
-    val_rows = np.unique(np.concatenate([s.val_pos for s in splits]))
+    val_rows, test_rows = _held_rows(splits)
     val = int(np.count_nonzero(codes[val_rows] == code))
-    test_rows = np.unique(np.concatenate([s.test_pos for s in splits]))
     test = int(np.count_nonzero(codes[test_rows] == code))
     run, skipped = factors
     counts = splits[0].train_counts
@@ -602,8 +616,8 @@ def _summarize(
     """The result: every configuration's row, the convergence runs, and the settings."""
     split = splits[0]
     codes = labels.encoded.codes
-    val_rows = np.unique(np.concatenate([s.val_pos for s in splits]))
-    test_rows = np.unique(np.concatenate([s.test_pos for s in splits]))
+    val_rows, test_rows = _held_rows(splits)
+    rates = (sample_rates(val_rows, codes), sample_rates(test_rows, codes))
     return summarize(
         [done[c.id]["row"] for c in configs],
         curves={c.id: done[c.id]["curves"] for c in configs},
@@ -639,7 +653,7 @@ def _summarize(
             "fingerprint": source.fingerprint(),
         },
         timings=timings,
-        losses=_losses(splits, configs, done, labels, args.seed),
+        losses=_losses(splits, configs, done, labels, rates, args.seed),
         codes=codes,
         shares={"val": _shares(val_rows, codes), "test": _shares(test_rows, codes)},
         evidence=_evidence(labels, splits, factors),
