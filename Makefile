@@ -5,9 +5,9 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-CHECKED := src tests benchmarks examples tools
+CHECKED := src tests benchmarks examples tools docs
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test docs lint bench clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "upweight needs Python 3.11 or newer; set PYTHON=/path/to/python3.11")'
@@ -38,6 +38,16 @@ lint: $(VENV)/.installed-test
 	$(BIN)/mypy
 	$(BIN)/python tools/check_architecture.py
 
+$(VENV)/.installed-docs: pyproject.toml $(VENV)/.installed-test
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[docs]"
+	@touch $@
+
+## docs: build the documentation site into docs/_build/html (warnings are errors; offline)
+docs: $(VENV)/.installed-docs
+	rm -rf docs/_build/html docs/api/generated docs/auto_examples docs/sg_execution_times.rst
+	$(BIN)/sphinx-build -W --keep-going -b html docs docs/_build/html
+	$(BIN)/python tools/check_offline.py docs/_build/html
+
 ## bench: the benchmark scripts (minutes; not part of the tests)
 bench: $(VENV)/.installed-test
 	# bytecode for the sources, as a regular (non-editable) install has it: startup is timed
@@ -51,4 +61,4 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python benchmarks/real_shaped.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache docs/_build docs/api/generated docs/auto_examples
