@@ -123,6 +123,14 @@ def _skip_foreign(app, what, name, obj, skip, options):
     return None
 
 
+def _write_cli_help(app):
+    """The command line's ``--help`` texts, which ``cli.rst`` includes: never out of date."""
+    import _cli_help
+
+    _cli_help.write()
+
+
 def setup(app):
-    """Connect the skip rule above."""
+    """Connect the skip rule above, and write the command line's help before reading."""
     app.connect("autodoc-skip-member", _skip_foreign)
+    app.connect("builder-inited", _write_cli_help)
