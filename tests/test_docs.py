@@ -17,13 +17,12 @@ from __future__ import annotations
 
 import doctest
 import importlib.util
-import os
 from pathlib import Path
 
 import pytest
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
-PAGES = sorted((DOCS / "guide").glob("*.rst")) + [DOCS / "install.rst", DOCS / "cli.rst"]
+PAGES = [*sorted((DOCS / "guide").glob("*.rst")), DOCS / "install.rst", DOCS / "cli.rst"]
 FLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
 
 #: option flag -> the module an example with it needs
@@ -60,4 +59,6 @@ def test_page_examples(page: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPat
     finally:
         test.globs.clear()
     result = runner.summarize(verbose=False)
-    assert result.failed == 0, f"{result.failed} of {result.attempted} examples in {page.name} failed"
+    assert result.failed == 0, (
+        f"{result.failed} of {result.attempted} examples in {page.name} failed"
+    )
