@@ -61,4 +61,4 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python benchmarks/real_shaped.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache docs/_build docs/api/generated docs/auto_examples
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache docs/_build docs/_generated docs/api/generated docs/auto_examples

@@ -123,6 +123,31 @@ def _skip_foreign(app, what, name, obj, skip, options):
     return None
 
 
+def _write_cli_help(app):
+    """The command line's ``--help`` texts, which ``cli.rst`` includes: never out of date."""
+    import _cli_help
+
+    _cli_help.write()
+
+
+def _drop_mathjax_cdn_loader(app, exception):
+    """Remove MathJax's ``latest.js`` from the built site.
+
+    sphinx-mathjax-offline copies MathJax's whole distribution; the pages load
+    ``tex-chtml.js`` from it, and nothing loads ``latest.js``, a loader whose only job is
+    to fetch the newest MathJax from a CDN. Left in place, the site would hold a script
+    that fetches from the network (``tools/check_offline.py`` refuses it).
+    """
+    if exception is None and app.builder.format == "html":
+        (Path(app.outdir) / "_static" / "mathjax" / "latest.js").unlink(missing_ok=True)
+
+
 def setup(app):
-    """Connect the skip rule above."""
+    """Connect the hooks above.
+
+    Skip foreign members, write the command line's help before reading, and leave
+    MathJax's CDN loader out of the built site.
+    """
     app.connect("autodoc-skip-member", _skip_foreign)
+    app.connect("builder-inited", _write_cli_help)
+    app.connect("build-finished", _drop_mathjax_cdn_loader)
