@@ -223,7 +223,11 @@ class SweepResult:
         >>> data = make_imbalanced(4_000, minority_share=0.05, random_state=0)
         >>> result = upweight.sweep(data.X, y=data.y, factors=[1, 4], corrections=["upweight"],
         ...                         cv=False, convergence=False)
-        >>> result.to_frame()[["factor", "correction", "rows_trained"]]
+        >>> import pandas as pd
+        >>> frame = result.to_frame()
+        >>> isinstance(frame, pd.DataFrame)
+        True
+        >>> frame[["factor", "correction", "rows_trained"]]
            factor correction  rows_trained
         0     1.0   upweight          3200
         1     4.0   upweight           910
