@@ -248,9 +248,9 @@ class DownsampleSampler(_EpochMixin, Sampler[int]):
     >>> import numpy as np
     >>> from upweight.torch import DownsampleSampler
     >>> y = np.array([0] * 9_900 + [1] * 100)
-    >>> sampler = DownsampleSampler(y, factor=25, seed=0)
-    >>> len(sampler), sampler.plan.kept
-    (496, {0: 396, 1: 100})
+    >>> sampler = DownsampleSampler(y, factor=25, seed=7)
+    >>> len(sampler), sampler.plan.kept, sampler.seed
+    (496, {0: 396, 1: 100}, 7)
     >>> epoch0 = list(sampler)                 # the epoch advances after each pass
     >>> sorted(epoch0) == sorted(list(sampler))  # epoch 1 is a fresh sample
     False
@@ -386,8 +386,8 @@ class BalancedBatchSampler(_EpochMixin, Sampler[list[int]]):
     >>> from upweight.torch import BalancedBatchSampler
     >>> y = np.array([0] * 9_900 + [1] * 100)
     >>> batches = BalancedBatchSampler(y, batch_size=20, factor=25, min_minority=2, seed=0)
-    >>> len(batches), min(int(y[b].sum()) for b in batches)
-    (25, 4)
+    >>> len(batches), batches.plan.kept, min(int(y[b].sum()) for b in batches)
+    (25, {0: 396, 1: 100}, 4)
     >>> stats = batches.batch_stats()
     >>> round(stats.random_p_short, 3), stats.delivered_short
     (0.063, 0.0)
