@@ -34,6 +34,20 @@ class Selection:
         Weight of each kept row.
     plan : SamplingPlan
         The plan as applied (rows actually kept, method, seed).
+
+    Examples
+    --------
+    :func:`select` returns one; take the rows and pass the weights to the model.
+
+    >>> import numpy as np, upweight
+    >>> X, y = np.arange(10.0).reshape(-1, 1), np.array(["legit"] * 8 + ["fraud"] * 2)
+    >>> sel = upweight.select(y, factor=4, random_state=0)
+    >>> sel.indices, sel.sample_weight
+    (array([2, 4, 8, 9]), array([4., 4., 1., 1.]))
+    >>> X_kept, y_kept = X[sel.indices], y[sel.indices]
+    >>> sel.plan  # doctest: +NORMALIZE_WHITESPACE
+    SamplingPlan({'fraud': 2 -> 2 x 1, 'legit': 8 -> 2 x 4}, weight_mode='factor',
+                 method='exact', seed=0)
     """
 
     indices: npt.NDArray[np.intp]

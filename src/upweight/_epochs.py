@@ -146,6 +146,21 @@ class BatchStats:
         Most minority examples in a delivered batch.
     delivered_short : float
         Share of delivered batches with fewer than ``min_minority`` (0 by construction).
+
+    Examples
+    --------
+    With 1 % positives downsampled by 25, random batches of 20 would lack a second positive
+    6 % of the time; the stratified batches never do.
+
+    >>> import numpy as np
+    >>> from upweight.torch import BalancedBatchSampler
+    >>> y = np.array([0] * 9_900 + [1] * 100)
+    >>> sampler = BalancedBatchSampler(y, batch_size=20, factor=25, min_minority=2, seed=0)
+    >>> stats = sampler.batch_stats(0)
+    >>> stats.n_batches, round(stats.random_expected, 2), round(stats.random_p_short, 3)
+    (25, 4.03, 0.063)
+    >>> stats.delivered_min, stats.delivered_max, stats.delivered_short
+    (4, 4, 0.0)
     """
 
     epoch: int

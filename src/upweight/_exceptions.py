@@ -42,31 +42,115 @@ __all__ = [
 
 
 class UpweightError(Exception):
-    """Base class of the errors upweight raises on purpose."""
+    """Base class of the errors upweight raises on purpose.
+
+    Examples
+    --------
+    Catch it to handle every error upweight raises; the message is one line.
+
+    >>> import upweight
+    >>> try:
+    ...     upweight.plan({0: 900, 1: 100}, factor=0.5)
+    ... except upweight.UpweightError as exc:
+    ...     print(type(exc).__name__, "-", exc)  # doctest: +NORMALIZE_WHITESPACE
+    PlanError - factor must be >= 1 (keep one in k rows); got 0.5 (a factor below 1 would
+    mean upsampling)
+    """
 
 
 class LabelError(UpweightError, ValueError):
-    """The labels cannot be used (missing values, one class only, mixed or continuous)."""
+    """The labels cannot be used (missing values, one class only, mixed or continuous).
+
+    Examples
+    --------
+    >>> import upweight
+    >>> upweight.profile([1, 1, 1])  # doctest: +IGNORE_EXCEPTION_DETAIL
+    Traceback (most recent call last):
+        ...
+    upweight.LabelError: only one class (1) is present in the labels; downsampling needs at
+    least two classes
+    """
 
 
 class PlanError(UpweightError, ValueError):
-    """A sampling plan cannot be made from the arguments given."""
+    """A sampling plan cannot be made from the arguments given.
+
+    Examples
+    --------
+    >>> import upweight
+    >>> upweight.plan({0: 900, 1: 100}, factor=1000)  # doctest: +IGNORE_EXCEPTION_DETAIL
+    Traceback (most recent call last):
+        ...
+    upweight.PlanError: factor 1000 is larger than the 900 rows of class 0: it would keep less
+    than one row; use a factor of at most 900
+    """
 
 
 class InputError(UpweightError, ValueError):
-    """Data of the wrong shape or type was passed."""
+    """Data of the wrong shape or type was passed.
+
+    Examples
+    --------
+    >>> import numpy as np, upweight
+    >>> upweight.downsample(np.zeros((3, 2)), [0, 1], factor=2)  # doctest: +IGNORE_EXCEPTION_DETAIL
+    Traceback (most recent call last):
+        ...
+    upweight.InputError: X has 3 rows but y has 2 labels; they must match
+    """
 
 
 class FileError(UpweightError, OSError):
-    """A file cannot be read or written as asked."""
+    """A file cannot be read or written as asked.
+
+    Examples
+    --------
+    >>> import upweight
+    >>> upweight.profile_file("no_such_file.csv", label="y")  # doctest: +IGNORE_EXCEPTION_DETAIL
+    Traceback (most recent call last):
+        ...
+    upweight.FileError: file not found: no_such_file.csv
+    """
 
 
 class MissingExtraError(UpweightError, ImportError):
-    """An optional framework is not installed; the message names the extra to install."""
+    """An optional framework is not installed; the message names the extra to install.
+
+    Examples
+    --------
+    Importing an adapter whose framework is missing raises it, with a message such as
+    ``PyTorch is not installed: pip install 'upweight[torch]'``; it is also an
+    :class:`ImportError`, so code written for optional imports catches it as it is.
+
+    >>> import upweight
+    >>> try:
+    ...     import upweight.torch
+    ... except upweight.MissingExtraError as exc:  # without PyTorch
+    ...     message = str(exc)
+    >>> issubclass(upweight.MissingExtraError, ImportError)
+    True
+    """
 
 
 class UpweightWarning(UserWarning):
-    """Something was repaired on the way; the one-line message says what."""
+    """Something was repaired on the way; the one-line message says what.
+
+    Examples
+    --------
+    A model that weights the classes itself, on top of the upweighting:
+
+    >>> import warnings, numpy as np, upweight
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from upweight.sklearn import DownsampledClassifier
+    >>> X, y = np.arange(100.0).reshape(-1, 1), np.array([0] * 90 + [1] * 10)
+    >>> model = DownsampledClassifier(LogisticRegression(class_weight="balanced"), factor=3)
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     model = model.fit(X, y)
+    >>> print(caught[0].category.__name__, "-", caught[0].message)  # doctest: +NORMALIZE_WHITESPACE
+    UpweightWarning - LogisticRegression(class_weight='balanced') weights the classes again
+    after the downsampling: the corrected probabilities will not match the real class
+    shares; leave class_weight=None
+    """
 
 
 class OverDownsampleWarning(UpweightWarning):
@@ -77,6 +161,19 @@ class OverDownsampleWarning(UpweightWarning):
     downsampled class smaller than a class left untouched, or downsamples the smallest
     class; see :attr:`upweight.SamplingPlan.over_downsampled`. The data is still sampled
     as asked.
+
+    Examples
+    --------
+    >>> import warnings, upweight
+    >>> y = [0] * 90 + [1] * 10
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     selection = upweight.select(y, factor=30, random_state=0)
+    >>> print(caught[0].category.__name__, "-", caught[0].message)  # doctest: +NORMALIZE_WHITESPACE
+    OverDownsampleWarning - factor 30 keeps 3 rows of class 0, fewer than the 10 of
+    untouched class 1; factor <= 9 keeps class 0 at least as large as class 1
+    >>> selection.plan.kept  # sampled as asked
+    {0: 3, 1: 10}
     """
 
 

@@ -69,6 +69,15 @@ class ClassPlan:
         engine has applied the plan.
     weight : float
         The weight each kept row carries in training.
+
+    Examples
+    --------
+    Downsampled by 25 but upweighted by only 5, the weights leave 25 / 5 of the prior ratio:
+
+    >>> import upweight
+    >>> c = upweight.plan({0: 9_900, 1: 100}, factor=25, upweight=5)[0]
+    >>> c.kept, c.keep_rate, c.downsampled, c.prior_ratio, c.residual_ratio
+    (396, 0.04, True, 25.0, 5.0)
     """
 
     label: Label
@@ -160,8 +169,8 @@ class SamplingPlan:
     >>> p = upweight.plan({0: 9_900, 1: 100}, factor=25)
     >>> p.class_weights
     {0: 25.0, 1: 1.0}
-    >>> p.kept
-    {0: 396, 1: 100}
+    >>> p.kept, p.prior_ratios, p.residual_ratios
+    ({0: 396, 1: 100}, {0: 25.0, 1: 1.0}, {0: 1.0, 1: 1.0})
     >>> upweight.SamplingPlan.from_json(p.to_json()) == p
     True
     """

@@ -116,6 +116,8 @@ class BatchView:
     0.811
     >>> round(upweight.profile({0: 200, 1: 2}, batch_size=100).batch.expected, 2)
     0.99
+    >>> upweight.profile({0: 200, 1: 2}, batch_size=500).batch.draws  # all 202 rows
+    202
     """
 
     batch_size: int
@@ -149,13 +151,29 @@ class BatchView:
         Returns
         -------
         float
+
+        Examples
+        --------
+        Batches of 256 rows from 1 % positives: how often they hold fewer than 2.
+
+        >>> import upweight
+        >>> view = upweight.profile({0: 9_900, 1: 100}).batch_view(256)
+        >>> round(view.p_fewer_than(2), 3), round(view.p_fewer_than(1), 3) == round(view.p_none, 3)
+        (0.27, True)
         """
         if m <= 0:
             return 0.0
         return hypergeom_cdf_below(m, self.n_rows, self.n_class, self.draws)
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain-data form, for JSON."""
+        """Plain-data form, for JSON.
+
+        Examples
+        --------
+        >>> import upweight
+        >>> upweight.profile({0: 200, 1: 2}, batch_size=100).batch.to_dict()  # doctest: +ELLIPSIS
+        {'batch_size': 100, 'label': 1, 'expected': 0.990..., 'p_none': 0.253...}
+        """
         return {
             "batch_size": self.batch_size,
             "label": self.label,
@@ -190,6 +208,31 @@ class ImbalanceProfile:
     rarest class with the majority: its share of the two together is the minority share of
     a binary problem, and the thresholds are the course's (balanced at 40 % or more, mild
     20-40 %, moderate 1-20 %, extreme below 1 %).
+
+    Examples
+    --------
+    >>> import upweight
+    >>> prof = upweight.profile({"a": 5_000, "b": 800, "c": 200}, batch_size=32)
+    >>> prof.n_rows, prof.count_map, prof.shares["c"]
+    (6000, {'a': 5000, 'b': 800, 'c': 200}, 0.03333333333333333)
+    >>> prof.majority, prof.minority, prof.rarest  # minority: rarest first
+    ('a', ('c', 'b'), 'c')
+    >>> round(prof.minority_share, 3), prof.imbalance_ratio
+    (0.167, 25.0)
+
+    The severity compares the rarest class with the majority: 200 / 5,200 is 3.8 %.
+
+    >>> prof.severity, prof.inverted
+    ('moderate', False)
+    >>> prof.batch  # batches of 32, for the rarest class
+    BatchView(batch_size=32, label='c', n_rows=6000, n_class=200)
+
+    A factor that goes too far turns the balance round: the former majority is now the
+    smallest class.
+
+    >>> kept = upweight.plan({"fraud": 100, "legit": 9_900}, factor=500).kept_profile()
+    >>> kept.count_map, kept.majority, kept.inverted
+    ({'fraud': 100, 'legit': 20}, 'fraud', True)
     """
 
     classes: tuple[Label, ...]
@@ -311,6 +354,16 @@ class ImbalanceProfile:
         Returns
         -------
         BatchView
+
+        Examples
+        --------
+        >>> import upweight
+        >>> prof = upweight.profile({"legit": 9_900, "fraud": 100})
+        >>> view = prof.batch_view(256)
+        >>> view.label, round(view.expected, 2), round(view.p_none, 3)
+        ('fraud', 2.56, 0.074)
+        >>> prof.batch_view(32, label="legit").n_class
+        9900
         """
         size = _check_batch_size(batch_size)
         target = self._minority_label(label)

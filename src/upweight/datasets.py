@@ -39,6 +39,19 @@ class KnownTruthData:
         True intercept.
     feature_names : tuple of str
         ``x0``, ``x1``, ...
+
+    Examples
+    --------
+    :func:`make_imbalanced` returns one.
+
+    >>> from upweight.datasets import make_imbalanced
+    >>> data = make_imbalanced(20_000, minority_share=0.02, random_state=0)
+    >>> data.X.shape, data.feature_names[:2], float(data.y.mean())
+    ((20000, 5), ('x0', 'x1'), 0.02085)
+    >>> data.coef.tolist(), round(data.intercept, 3)
+    ([1.0, -0.75, 0.5, -0.25, 0.0], -4.747)
+    >>> round(float(data.proba.mean()), 4)  # the truth's mean, near the share asked for
+    0.0198
     """
 
     X: npt.NDArray[np.float64]
@@ -49,12 +62,31 @@ class KnownTruthData:
     feature_names: tuple[str, ...]
 
     def true_proba(self, X: npt.ArrayLike) -> npt.NDArray[np.float64]:
-        """True ``P(y = 1 | x)`` for any rows ``X``."""
+        """True ``P(y = 1 | x)`` for any rows ``X``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from upweight.datasets import make_imbalanced
+        >>> data = make_imbalanced(1_000, minority_share=0.02, random_state=0)
+        >>> bool(np.allclose(data.true_proba(data.X), data.proba))
+        True
+        >>> data.true_proba(np.zeros((1, 5))).round(4)  # at the mean of the features
+        array([0.0086])
+        """
         logit = np.asarray(X, dtype=np.float64) @ self.coef + self.intercept
         return _sigmoid(logit)
 
     def to_arrow(self, *, label: str = "label") -> Any:
-        """The data as a pyarrow Table: one column per feature, then ``label``."""
+        """The data as a pyarrow Table: one column per feature, then ``label``.
+
+        Examples
+        --------
+        >>> from upweight.datasets import make_imbalanced
+        >>> table = make_imbalanced(1_000, random_state=0).to_arrow(label="fraud")
+        >>> table.num_rows, table.column_names
+        (1000, ['x0', 'x1', 'x2', 'x3', 'x4', 'fraud'])
+        """
         import pyarrow as pa
 
         columns: dict[str, Any] = {name: self.X[:, j] for j, name in enumerate(self.feature_names)}

@@ -179,7 +179,21 @@ class DownsamplePyDataset(keras.utils.PyDataset):
         return self._core.plan
 
     def set_epoch(self, epoch: int) -> None:
-        """Serve epoch ``epoch`` (to resume a run, or to reproduce an epoch)."""
+        """Serve epoch ``epoch`` (to resume a run, or to reproduce an epoch).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from upweight.keras import DownsamplePyDataset
+        >>> y = np.array([0] * 90 + [1] * 10)
+        >>> x = np.arange(100.0).reshape(-1, 1)
+        >>> data = DownsamplePyDataset(x, y, batch_size=5, factor=9, seed=0)
+        >>> first = [b.tolist() for b in data.batches()]
+        >>> data.on_epoch_end()  # epoch 1: a fresh sample
+        >>> data.set_epoch(0)
+        >>> data.epoch, [b.tolist() for b in data.batches()] == first
+        (0, True)
+        """
         self.epoch = check_epoch(epoch)
         if self.min_minority is None:
             order = self._core.order(self.epoch)
@@ -189,7 +203,18 @@ class DownsamplePyDataset(keras.utils.PyDataset):
             self._batches = self._core.batches(self.epoch, self.batch_size)
 
     def batches(self) -> list[npt.NDArray[np.intp]]:
-        """Positions of each batch of the current epoch."""
+        """Positions of each batch of the current epoch.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from upweight.keras import DownsamplePyDataset
+        >>> y = np.array([0] * 90 + [1] * 10)
+        >>> x = np.arange(100.0).reshape(-1, 1)
+        >>> data = DownsamplePyDataset(x, y, batch_size=5, factor=9, seed=0, min_minority=2)
+        >>> [len(b) for b in data.batches()], [int(y[b].sum()) for b in data.batches()]
+        ([5, 5, 5, 5], [3, 2, 3, 2])
+        """
         return list(self._batches)
 
     def __len__(self) -> int:
@@ -203,7 +228,23 @@ class DownsamplePyDataset(keras.utils.PyDataset):
         return _take(self.x, idx), _take(self.y, idx), weights
 
     def on_epoch_end(self) -> None:
-        """Draw the next epoch's sample (Keras calls this after each epoch)."""
+        """Draw the next epoch's sample (Keras calls this after each epoch).
+
+        Examples
+        --------
+        A fresh tenth of the majority; the ten minority examples (positions 90 to 99) stay.
+
+        >>> import numpy as np
+        >>> from upweight.keras import DownsamplePyDataset
+        >>> y = np.array([0] * 90 + [1] * 10)
+        >>> x = np.arange(100.0).reshape(-1, 1)
+        >>> data = DownsamplePyDataset(x, y, batch_size=5, factor=9, seed=0)
+        >>> before = np.sort(np.concatenate(data.batches())).tolist()
+        >>> data.on_epoch_end()
+        >>> after = np.sort(np.concatenate(data.batches())).tolist()
+        >>> data.epoch, before[-10:] == after[-10:], before == after
+        (1, True, False)
+        """
         self.set_epoch(self.epoch + 1)
 
     def batch_stats(self) -> BatchStats:
@@ -213,6 +254,16 @@ class DownsamplePyDataset(keras.utils.PyDataset):
         -------
         BatchStats
             See :class:`upweight.torch.BatchStats`.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from upweight.keras import DownsamplePyDataset
+        >>> y = np.array([0] * 90 + [1] * 10)
+        >>> x = np.arange(100.0).reshape(-1, 1)
+        >>> stats = DownsamplePyDataset(x, y, batch_size=5, factor=9, seed=0).batch_stats()
+        >>> stats.n_batches, round(stats.random_p_none, 4), stats.delivered_min
+        (4, 0.0163, 2)
         """
         return self._core.batch_stats(
             self.epoch, self._batches, self.batch_size, self.min_minority or 1

@@ -247,6 +247,17 @@ class Evaluation:
         Multi-class: ``{class: {"base_rate", "mean_proba", "prediction_bias", "ece",
         "average_precision", "roc_auc"}}``, each class against the rest; None for two
         classes.
+
+    Examples
+    --------
+    :func:`evaluate` returns one.
+
+    >>> from upweight.metrics import evaluate
+    >>> m = evaluate([0, 0, 0, 1, 0, 0, 0, 1], [0.1, 0.2, 0.1, 0.6, 0.3, 0.1, 0.2, 0.4])
+    >>> m.n, m.base_rate, m.mean_proba, m.prediction_bias  # unbiased on average
+    (8, 0.25, 0.25, 0.0)
+    >>> round(m.log_loss, 4), round(m.brier, 4), round(m.ece, 4), m.roc_auc
+    (0.3183, 0.09, 0.25, 1.0)
     """
 
     n: int
@@ -261,7 +272,20 @@ class Evaluation:
     per_class: dict[Label, dict[str, float]] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain-data form (``per_class`` only with several classes)."""
+        """Plain-data form (``per_class`` only with several classes).
+
+        Examples
+        --------
+        >>> from upweight.metrics import evaluate
+        >>> sorted(evaluate([0, 0, 0, 1], [0.2, 0.2, 0.3, 0.5]).to_dict())
+        ... # doctest: +NORMALIZE_WHITESPACE
+        ['average_precision', 'base_rate', 'brier', 'ece', 'log_loss', 'mean_proba', 'n',
+         'prediction_bias', 'roc_auc']
+        >>> proba = [[0.8, 0.1, 0.1], [0.2, 0.7, 0.1], [0.1, 0.2, 0.7], [0.6, 0.3, 0.1]]
+        >>> d = evaluate(["a", "b", "c", "a"], proba).to_dict()
+        >>> sorted(d["per_class"]), round(d["per_class"]["b"]["prediction_bias"], 1)
+        (['a', 'b', 'c'], 30.0)
+        """
         out = asdict(self)
         if out["per_class"] is None:
             del out["per_class"]

@@ -129,6 +129,16 @@ class _EpochMixin:
         The epoch also advances by one after each iteration, so an epoch loop that never
         calls ``set_epoch`` still gets a fresh sample each epoch; call it (as with
         :class:`~torch.utils.data.DistributedSampler`) to resume at a given epoch.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from upweight.torch import DownsampleSampler
+        >>> sampler = DownsampleSampler(np.array([0] * 90 + [1] * 10), factor=9, seed=0)
+        >>> sampler.set_epoch(3)  # resume a run at epoch 3
+        >>> epoch3 = list(sampler)
+        >>> sampler.epoch, epoch3 == sampler.indices(3).tolist()
+        (4, True)
         """
         self.epoch = check_epoch(epoch)
 
@@ -149,11 +159,33 @@ class _EpochMixin:
         Returns
         -------
         numpy.ndarray of int
+
+        Examples
+        --------
+        Every minority example (positions 90 to 99) each epoch, and a fresh tenth of the
+        majority:
+
+        >>> import numpy as np
+        >>> from upweight.torch import DownsampleSampler
+        >>> sampler = DownsampleSampler(np.array([0] * 90 + [1] * 10), factor=9, seed=0)
+        >>> sampler.epoch_sample(0).tolist()
+        [0, 10, 12, 42, 46, 61, 64, 67, 78, 86, 90, 91, 92, 93, 94, 95, 96, 97, 98, 99]
+        >>> sampler.epoch_sample(1)[:5].tolist()
+        [7, 18, 20, 26, 27]
         """
         return self._core.kept(self.epoch if epoch is None else check_epoch(epoch))
 
     def weights_of(self, indices: Any) -> npt.NDArray[np.float64]:
-        """The plan's weight of each example at ``indices`` (positions in the data)."""
+        """The plan's weight of each example at ``indices`` (positions in the data).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from upweight.torch import DownsampleSampler
+        >>> sampler = DownsampleSampler(np.array([0] * 90 + [1] * 10), factor=9, seed=0)
+        >>> sampler.weights_of([0, 95])  # a majority example, a minority one
+        array([9., 1.])
+        """
         return self._core.example_weights(np.asarray(indices, dtype=np.intp))
 
 
@@ -216,9 +248,9 @@ class DownsampleSampler(_EpochMixin, Sampler[int]):
     >>> import numpy as np
     >>> from upweight.torch import DownsampleSampler
     >>> y = np.array([0] * 9_900 + [1] * 100)
-    >>> sampler = DownsampleSampler(y, factor=25, seed=0)
-    >>> len(sampler), sampler.plan.kept
-    (496, {0: 396, 1: 100})
+    >>> sampler = DownsampleSampler(y, factor=25, seed=7)
+    >>> len(sampler), sampler.plan.kept, sampler.seed
+    (496, {0: 396, 1: 100}, 7)
     >>> epoch0 = list(sampler)                 # the epoch advances after each pass
     >>> sorted(epoch0) == sorted(list(sampler))  # epoch 1 is a fresh sample
     False
@@ -268,6 +300,20 @@ class DownsampleSampler(_EpochMixin, Sampler[int]):
         Returns
         -------
         numpy.ndarray of int
+
+        Examples
+        --------
+        Two processes share each epoch's 20 examples:
+
+        >>> import numpy as np
+        >>> from upweight.torch import DownsampleSampler
+        >>> y = np.array([0] * 90 + [1] * 10)
+        >>> ranks = [DownsampleSampler(y, factor=9, num_replicas=2, rank=r) for r in (0, 1)]
+        >>> [len(s.indices(0)) for s in ranks]
+        [10, 10]
+        >>> both = np.concatenate([s.indices(0) for s in ranks])
+        >>> bool(np.array_equal(np.sort(both), ranks[0].epoch_sample(0)))
+        True
         """
         epoch = self.epoch if epoch is None else check_epoch(epoch)
         order = self._core.order(epoch)
@@ -340,8 +386,8 @@ class BalancedBatchSampler(_EpochMixin, Sampler[list[int]]):
     >>> from upweight.torch import BalancedBatchSampler
     >>> y = np.array([0] * 9_900 + [1] * 100)
     >>> batches = BalancedBatchSampler(y, batch_size=20, factor=25, min_minority=2, seed=0)
-    >>> len(batches), min(int(y[b].sum()) for b in batches)
-    (25, 4)
+    >>> len(batches), batches.plan.kept, min(int(y[b].sum()) for b in batches)
+    (25, {0: 396, 1: 100}, 4)
     >>> stats = batches.batch_stats()
     >>> round(stats.random_p_short, 3), stats.delivered_short
     (0.063, 0.0)
@@ -395,6 +441,15 @@ class BalancedBatchSampler(_EpochMixin, Sampler[list[int]]):
         Returns
         -------
         list of numpy.ndarray of int
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from upweight.torch import BalancedBatchSampler
+        >>> y = np.array([0] * 90 + [1] * 10)
+        >>> batches = BalancedBatchSampler(y, batch_size=5, factor=9, seed=0).batches(0)
+        >>> [len(b) for b in batches], [int(y[b].sum()) for b in batches]
+        ([5, 5, 5, 5], [3, 2, 3, 2])
         """
         epoch = self.epoch if epoch is None else check_epoch(epoch)
         every = self._core.batches(epoch, self.batch_size)
@@ -419,6 +474,18 @@ class BalancedBatchSampler(_EpochMixin, Sampler[list[int]]):
             ``random_*``: what random batches of ``batch_size`` from the epoch's sample
             would hold (exact hypergeometric figures, as :class:`upweight.BatchView`);
             ``delivered_*``: what this rank's batches hold.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from upweight.torch import BalancedBatchSampler
+        >>> y = np.array([0] * 90 + [1] * 10)
+        >>> sampler = BalancedBatchSampler(y, batch_size=5, factor=9, seed=0)
+        >>> for batch in sampler:  # an epoch of training
+        ...     pass
+        >>> stats = sampler.batch_stats()  # of the epoch just iterated
+        >>> stats.epoch, round(stats.random_p_none, 4), stats.delivered_min
+        (0, 0.0163, 2)
         """
         if epoch is None:
             epoch = self.epoch if self._last_epoch is None else self._last_epoch
@@ -538,7 +605,21 @@ class WeightedDataset(Dataset[tuple[Any, Any, Any]]):
 
 
 class WeightedLoss(torch.nn.Module):
-    """A per-example loss, weighted and reduced to one number (see :func:`weighted_loss`)."""
+    """A per-example loss, weighted and reduced to one number (see :func:`weighted_loss`).
+
+    Examples
+    --------
+    Made by :func:`weighted_loss`; without a plan, the weighted mean of the batch:
+
+    >>> import torch
+    >>> from upweight.torch import WeightedLoss, weighted_loss
+    >>> loss = weighted_loss(torch.nn.BCEWithLogitsLoss(reduction="none"))
+    >>> isinstance(loss, WeightedLoss), isinstance(loss, torch.nn.Module)
+    (True, True)
+    >>> logits, y, w = torch.zeros(3), torch.tensor([0.0, 0, 1]), torch.tensor([9.0, 9, 1])
+    >>> round(float(loss(logits, y, w)), 4)  # every example's loss is log 2
+    0.6931
+    """
 
     def __init__(self, loss_fn: Callable[..., torch.Tensor], scale: float | None) -> None:
         super().__init__()
@@ -561,6 +642,20 @@ class WeightedLoss(torch.nn.Module):
         -------
         torch.Tensor
             A scalar.
+
+        Examples
+        --------
+        Called as ``loss(input, target, weight)``; the gradient flows back to the model.
+
+        >>> import torch, upweight
+        >>> from upweight.torch import weighted_loss
+        >>> plan = upweight.plan({0: 990, 1: 10}, factor=11)
+        >>> loss = weighted_loss(torch.nn.BCEWithLogitsLoss(reduction="none"), plan=plan)
+        >>> logits = torch.zeros(4, requires_grad=True)
+        >>> value = loss(logits, torch.tensor([0.0, 0, 0, 1]), torch.tensor([11.0, 11, 11, 1]))
+        >>> value.backward()
+        >>> [round(g, 4) for g in logits.grad.tolist()]  # weight * (sigmoid - y) / (4 * 10)
+        [0.1375, 0.1375, 0.1375, -0.0125]
         """
         losses = self.loss_fn(input, target)
         weight = weight.reshape(-1)

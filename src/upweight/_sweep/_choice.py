@@ -95,6 +95,24 @@ class Recommendation:
     lines : tuple of str
         The recommendation in plain words, including where a factor or a correction does
         worse.
+
+    Examples
+    --------
+    :func:`upweight.sweep` makes one, as :attr:`SweepResult.recommendation`; ``text`` is its
+    lines as one paragraph each.
+
+    >>> import upweight
+    >>> from upweight.datasets import make_imbalanced
+    >>> data = make_imbalanced(4_000, minority_share=0.05, random_state=0)
+    >>> result = upweight.sweep(data.X, y=data.y, factors=[1, 4], corrections=["upweight"],
+    ...                         cv=False, convergence=False)
+    >>> rec = result.recommendation
+    >>> rec.best.factor in (1.0, 4.0), rec.cheapest.correction, rec.tolerance, rec.cost
+    (True, 'upweight', 0.01, 'time')
+    >>> rec.text.splitlines() == list(rec.lines)
+    True
+    >>> print(rec.lines[0])  # doctest: +ELLIPSIS
+    Best validation log loss: k=... (0.1...); test log loss 0.1... (95% interval ...
     """
 
     best: Choice
@@ -120,7 +138,22 @@ class Recommendation:
         return "\n".join(self.lines)
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain-data form."""
+        """Plain-data form.
+
+        Examples
+        --------
+        >>> import upweight
+        >>> from upweight.datasets import make_imbalanced
+        >>> data = make_imbalanced(4_000, minority_share=0.05, random_state=0)
+        >>> result = upweight.sweep(data.X, y=data.y, factors=[1, 4], corrections=["upweight"],
+        ...                         cv=False, convergence=False)
+        >>> import json
+        >>> d = result.recommendation.to_dict()
+        >>> sorted(d), sorted(d["best"])  # doctest: +NORMALIZE_WHITESPACE
+        (['basis', 'best', 'cheapest', 'cost', 'lines', 'tolerance'],
+         ['correction', 'factor', 'figures', 'intervals', 'model', 'name', 'upweight'])
+        >>> text = json.dumps(d)  # plain data
+        """
         return {
             "best": self.best.to_dict(),
             "cheapest": self.cheapest.to_dict(),
@@ -132,7 +165,20 @@ class Recommendation:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Recommendation:
-        """Read back what :meth:`to_dict` wrote."""
+        """Read back what :meth:`to_dict` wrote.
+
+        Examples
+        --------
+        >>> import upweight
+        >>> from upweight.datasets import make_imbalanced
+        >>> data = make_imbalanced(4_000, minority_share=0.05, random_state=0)
+        >>> result = upweight.sweep(data.X, y=data.y, factors=[1, 4], corrections=["upweight"],
+        ...                         cv=False, convergence=False)
+        >>> import json
+        >>> d = json.loads(json.dumps(result.recommendation.to_dict()))
+        >>> upweight.Recommendation.from_dict(d) == result.recommendation
+        True
+        """
         return cls(
             best=Choice.from_dict(data["best"]),
             cheapest=Choice.from_dict(data["cheapest"]),

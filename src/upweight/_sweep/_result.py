@@ -72,6 +72,20 @@ class SweepResult:
         Seconds per stage.
     recommendation : Recommendation
         Best and cheapest configurations, in words.
+
+    Examples
+    --------
+    >>> import upweight
+    >>> from upweight.datasets import make_imbalanced
+    >>> data = make_imbalanced(4_000, minority_share=0.05, random_state=0)
+    >>> result = upweight.sweep(data.X, y=data.y, factors=[1, 4], corrections=["upweight"],
+    ...                         cv=False, convergence=False)
+    >>> result.settings["scheme"]["text"], result.split["test"]["rows"]
+    ('hold-out: validation 10%, test 10%', 400)
+    >>> [row["name"] for row in result.summary]
+    ['k=1 (all rows)', 'k=4, upweighted by 4']
+    >>> result.profile.count_map, result.recommendation.cost
+    ({0: 3818, 1: 182}, 'time')
     """
 
     results: list[dict[str, Any]]
@@ -151,11 +165,37 @@ class SweepResult:
         return cls(**parts)
 
     def table(self, column: str) -> list[Any]:
-        """One column of :attr:`results`."""
+        """One column of :attr:`results`.
+
+        Examples
+        --------
+        >>> import upweight
+        >>> from upweight.datasets import make_imbalanced
+        >>> data = make_imbalanced(4_000, minority_share=0.05, random_state=0)
+        >>> result = upweight.sweep(data.X, y=data.y, factors=[1, 4], corrections=["upweight"],
+        ...                         cv=False, convergence=False)
+        >>> result.table("factor"), result.table("rows_trained")
+        ([1.0, 4.0], [3200, 910])
+        """
         return [row[column] for row in self.results]
 
     def to_arrow(self) -> Any:
-        """:attr:`results` as a pyarrow Table (settings in its metadata; seeds as uint64)."""
+        """:attr:`results` as a pyarrow Table (settings in its metadata; seeds as uint64).
+
+        Examples
+        --------
+        >>> import upweight
+        >>> from upweight.datasets import make_imbalanced
+        >>> data = make_imbalanced(4_000, minority_share=0.05, random_state=0)
+        >>> result = upweight.sweep(data.X, y=data.y, factors=[1, 4], corrections=["upweight"],
+        ...                         cv=False, convergence=False)
+        >>> import json
+        >>> table = result.to_arrow()
+        >>> table.num_rows, table.schema.field("seed").type
+        (2, DataType(uint64))
+        >>> json.loads(table.schema.metadata[b"upweight.sweep"])["factors"]
+        [1.0, 4.0]
+        """
         import pyarrow as pa
 
         columns = list(self.results[0]) if self.results else []
@@ -174,17 +214,62 @@ class SweepResult:
         )
 
     def to_frame(self) -> Any:
-        """:attr:`results` as a pandas DataFrame (needs pandas)."""
+        """:attr:`results` as a pandas DataFrame (needs pandas).
+
+        Examples
+        --------
+        >>> import upweight
+        >>> from upweight.datasets import make_imbalanced
+        >>> data = make_imbalanced(4_000, minority_share=0.05, random_state=0)
+        >>> result = upweight.sweep(data.X, y=data.y, factors=[1, 4], corrections=["upweight"],
+        ...                         cv=False, convergence=False)
+        >>> import pandas as pd
+        >>> frame = result.to_frame()
+        >>> isinstance(frame, pd.DataFrame)
+        True
+        >>> frame[["factor", "correction", "rows_trained"]]
+           factor correction  rows_trained
+        0     1.0   upweight          3200
+        1     4.0   upweight           910
+        """
         return self.to_arrow().to_pandas()
 
     def summary_arrow(self) -> Any:
-        """:attr:`summary` as a pyarrow Table."""
+        """:attr:`summary` as a pyarrow Table.
+
+        Examples
+        --------
+        >>> import upweight
+        >>> from upweight.datasets import make_imbalanced
+        >>> data = make_imbalanced(4_000, minority_share=0.05, random_state=0)
+        >>> result = upweight.sweep(data.X, y=data.y, factors=[1, 4], corrections=["upweight"],
+        ...                         cv=False, convergence=False)
+        >>> summary = result.summary_arrow()
+        >>> summary.num_rows, summary.column("name").to_pylist()
+        (2, ['k=1 (all rows)', 'k=4, upweighted by 4'])
+        """
         import pyarrow as pa
 
         return pa.Table.from_pylist(self.summary)
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain-data form (JSON-serialisable)."""
+        """Plain-data form (JSON-serialisable).
+
+        Examples
+        --------
+        >>> import upweight
+        >>> from upweight.datasets import make_imbalanced
+        >>> data = make_imbalanced(4_000, minority_share=0.05, random_state=0)
+        >>> result = upweight.sweep(data.X, y=data.y, factors=[1, 4], corrections=["upweight"],
+        ...                         cv=False, convergence=False)
+        >>> import json
+        >>> d = result.to_dict()
+        >>> sorted(d)  # doctest: +NORMALIZE_WHITESPACE
+        ['convergence', 'profile', 'recommendation', 'results', 'settings', 'split', 'summary',
+         'timings']
+        >>> json.loads(json.dumps(d))["split"]["test"]["rows"]
+        400
+        """
         return _jsonable(
             {
                 "settings": self.settings,
@@ -199,7 +284,22 @@ class SweepResult:
         )
 
     def convergence_summary(self) -> list[dict[str, Any]]:
-        """Per convergence run: final loss, when it came close, and empty batches."""
+        """Per convergence run: final loss, when it came close, and empty batches.
+
+        Examples
+        --------
+        >>> import upweight
+        >>> from upweight.datasets import make_imbalanced
+        >>> data = make_imbalanced(4_000, minority_share=0.05, random_state=0)
+        >>> result = upweight.sweep(data.X, y=data.y, factors=[1, 4], corrections=["upweight"],
+        ...                         cv=False, convergence=True)
+        >>> [(run["learner"], run["factor"]) for run in result.convergence_summary()]
+        [('sgd', 1.0), ('sgd', 4.0)]
+        >>> sorted(result.convergence_summary()[0])  # doctest: +NORMALIZE_WHITESPACE
+        ['correction', 'examples_seen', 'examples_to_target', 'factor', 'final_log_loss',
+         'learner', 'predicted_share_without_minority', 'seconds', 'seconds_to_target',
+         'share_without_minority', 'target_log_loss']
+        """
         return convergence_summary(self.convergence, self.settings.get("tolerance", 0.01))
 
     def save(self, outdir: str | os.PathLike[str]) -> Path:
@@ -215,6 +315,20 @@ class SweepResult:
         -------
         pathlib.Path
             The report's path.
+
+        Examples
+        --------
+        >>> import upweight
+        >>> from upweight.datasets import make_imbalanced
+        >>> data = make_imbalanced(4_000, minority_share=0.05, random_state=0)
+        >>> result = upweight.sweep(data.X, y=data.y, factors=[1, 4], corrections=["upweight"],
+        ...                         cv=False, convergence=False)
+        >>> import tempfile
+        >>> with tempfile.TemporaryDirectory() as outdir:
+        ...     report = result.save(outdir)
+        ...     names = sorted(p.name for p in report.parent.iterdir())
+        >>> report.name, [name for name in names if not name.startswith(".")]
+        ('report.html', ['manifest.json', 'plots', 'report.html', 'result.json', 'results.parquet'])
         """
         from ._save import save  # the writing, plots and report live there
 

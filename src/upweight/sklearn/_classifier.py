@@ -251,6 +251,17 @@ class DownsampledClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             When the factor makes a downsampled class smaller than an untouched one, or
             downsamples the smallest class (see :attr:`upweight.SamplingPlan.over_downsampled`);
             the model is still fitted as asked.
+
+        Examples
+        --------
+        >>> from sklearn.linear_model import LogisticRegression
+        >>> from upweight.datasets import make_imbalanced
+        >>> from upweight.sklearn import DownsampledClassifier
+        >>> data = make_imbalanced(20_000, minority_share=0.02, random_state=0)
+        >>> clf = DownsampledClassifier(LogisticRegression(), factor=10, random_state=0)
+        >>> clf = clf.fit(data.X, data.y)
+        >>> clf.plan_.kept, clf.classes_, type(clf.estimator_).__name__
+        ({0: 1958, 1: 417}, array([0, 1]), 'LogisticRegression')
         """
         if y is None:
             raise ValueError(
@@ -347,6 +358,22 @@ class DownsampledClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         Returns
         -------
         numpy.ndarray of shape (n_samples, n_classes)
+
+        Examples
+        --------
+        Trained without weights (``correction="offset"``), the model's own probabilities follow
+        the downsampled data; the corrected ones follow the truth.
+
+        >>> from sklearn.linear_model import LogisticRegression
+        >>> from upweight.datasets import make_imbalanced
+        >>> from upweight.sklearn import DownsampledClassifier
+        >>> data = make_imbalanced(20_000, minority_share=0.02, random_state=0)
+        >>> clf = DownsampledClassifier(LogisticRegression(), factor=10, correction="offset",
+        ...                             random_state=0).fit(data.X, data.y)
+        >>> own = clf.estimator_.predict_proba(data.X)[:, 1]  # the training distribution
+        >>> proba = clf.predict_proba(data.X)[:, 1]  # the true distribution
+        >>> [round(float(p.mean()), 3) for p in (own, proba)], round(float(data.y.mean()), 3)
+        ([0.142, 0.022], 0.021)
         """
         check_is_fitted(self)
         proba = np.asarray(self.estimator_.predict_proba(X), dtype=np.float64)
@@ -356,7 +383,20 @@ class DownsampledClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
 
     @available_if(_inner_has("predict_proba"))
     def predict_log_proba(self, X: Any) -> npt.NDArray[np.float64]:
-        """Logarithm of :meth:`predict_proba`."""
+        """Logarithm of :meth:`predict_proba`.
+
+        Examples
+        --------
+        >>> from sklearn.linear_model import LogisticRegression
+        >>> from upweight.datasets import make_imbalanced
+        >>> from upweight.sklearn import DownsampledClassifier
+        >>> data = make_imbalanced(20_000, minority_share=0.02, random_state=0)
+        >>> import numpy as np
+        >>> clf = DownsampledClassifier(LogisticRegression(), factor=10, random_state=0)
+        >>> clf = clf.fit(data.X, data.y)
+        >>> bool(np.allclose(np.exp(clf.predict_log_proba(data.X)), clf.predict_proba(data.X)))
+        True
+        """
         with np.errstate(divide="ignore"):
             return np.log(self.predict_proba(X))
 
@@ -366,6 +406,20 @@ class DownsampledClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
 
         The shift is exact when the model's decision values are log-odds (logistic
         models); for other models it moves the decision threshold the same way.
+
+        Examples
+        --------
+        With ``correction="offset"`` the logit moves by ``-ln k``:
+
+        >>> from sklearn.linear_model import LogisticRegression
+        >>> from upweight.datasets import make_imbalanced
+        >>> from upweight.sklearn import DownsampledClassifier
+        >>> data = make_imbalanced(20_000, minority_share=0.02, random_state=0)
+        >>> clf = DownsampledClassifier(LogisticRegression(), factor=10, correction="offset",
+        ...                             random_state=0).fit(data.X, data.y)
+        >>> shift = clf.decision_function(data.X) - clf.estimator_.decision_function(data.X)
+        >>> round(float(shift.mean()), 3)  # -ln 10
+        -2.303
         """
         check_is_fitted(self)
         decision = np.asarray(self.estimator_.decision_function(X), dtype=np.float64)
@@ -386,7 +440,19 @@ class DownsampledClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         return correction(self.correction).rescaled(self.plan_)
 
     def predict(self, X: Any) -> Any:
-        """Predicted classes: the model's own, or from the rescaled scores if rescaled."""
+        """Predicted classes: the model's own, or from the rescaled scores if rescaled.
+
+        Examples
+        --------
+        >>> from sklearn.linear_model import LogisticRegression
+        >>> from upweight.datasets import make_imbalanced
+        >>> from upweight.sklearn import DownsampledClassifier
+        >>> data = make_imbalanced(20_000, minority_share=0.02, random_state=0)
+        >>> clf = DownsampledClassifier(LogisticRegression(), factor=10, random_state=0)
+        >>> clf = clf.fit(data.X, data.y)
+        >>> clf.predict(data.X[:5])
+        array([0, 0, 0, 0, 0])
+        """
         check_is_fitted(self)
         if not self._rescales():
             return self.estimator_.predict(X)

@@ -122,6 +122,15 @@ class DownsampleUpweight(BaseUnderSampler):
         Returns
         -------
         self : DownsampleUpweight
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from upweight.sklearn import DownsampleUpweight
+        >>> X, y = np.arange(1000.0).reshape(-1, 1), np.array([0] * 900 + [1] * 100)
+        >>> sampler = DownsampleUpweight(factor=9, random_state=0).fit(X, y)
+        >>> sampler.plan_.kept, sampler.sample_indices_[:3], sampler.sample_weight_[:3]
+        ({0: 100, 1: 100}, array([ 2,  4, 32]), array([9., 9., 9.]))
         """
         self.fit_resample(X, y, **params)
         return self
@@ -152,6 +161,19 @@ class DownsampleUpweight(BaseUnderSampler):
             When the factor (or ``sampling_strategy``) makes a downsampled class smaller
             than an untouched one, or downsamples the smallest class (see
             :attr:`upweight.SamplingPlan.over_downsampled`); the rows are still returned.
+
+        Examples
+        --------
+        A data frame comes back as a data frame, its index kept:
+
+        >>> import pandas as pd
+        >>> from upweight.sklearn import DownsampleUpweight
+        >>> X = pd.DataFrame({"amount": [float(i) for i in range(10)]})
+        >>> y = pd.Series(["legit"] * 8 + ["fraud"] * 2)
+        >>> sampler = DownsampleUpweight(factor=4, random_state=0)
+        >>> X_res, y_res = sampler.fit_resample(X, y)
+        >>> X_res.index.tolist(), y_res.tolist(), sampler.sample_weight_.tolist()
+        ([2, 4, 8, 9], ['legit', 'legit', 'fraud', 'fraud'], [4.0, 4.0, 1.0, 1.0])
         """
         check_targets(y)
         labels, _ = check_target_type(y, indicate_one_vs_all=True)
