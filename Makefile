@@ -5,7 +5,7 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-CHECKED := src tests benchmarks examples tools docs
+CHECKED := src tests benchmarks examples tools docs conftest.py
 
 .PHONY: demo test docs lint bench clean
 

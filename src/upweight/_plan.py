@@ -7,7 +7,6 @@ derives keep rates or weights.
 
 from __future__ import annotations
 
-import json
 import math
 import numbers
 import warnings
@@ -33,7 +32,6 @@ from ._validation import (
     check_method,
     check_upweight,
     is_number,
-    shown,
 )
 
 __all__ = [
@@ -111,7 +109,14 @@ class ClassPlan:
         return self.count / (self.kept * self.weight) if self.kept else math.inf
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain-data form, for JSON."""
+        """Plain-data form, for JSON.
+
+        Examples
+        --------
+        >>> import upweight
+        >>> upweight.plan({0: 9_900, 1: 100}, factor=25)[0].to_dict()
+        {'label': 0, 'count': 9900, 'factor': 25.0, 'keep_rate': 0.04, 'kept': 396, 'weight': 25.0}
+        """
         return {
             "label": self.label,
             "count": self.count,
@@ -142,7 +147,7 @@ def _check_planned(c: ClassPlan, weight_mode: str) -> None:
 
 
 @dataclass(frozen=True)
-class SamplingPlan:
+class SamplingPlan(saved.PlanJSON):
     """How each class is downsampled and weighted; frozen and JSON-serialisable.
 
     Make one with :func:`upweight.plan`. Engines apply it (:func:`upweight.downsample`,
@@ -326,15 +331,36 @@ class SamplingPlan:
         return {c.label: c.kept * c.weight for c in self.classes}
 
     def weight_array(self) -> npt.NDArray[np.float64]:
-        """Weights in the order of :attr:`labels`."""
+        """Weights in the order of :attr:`labels`.
+
+        Examples
+        --------
+        >>> import upweight
+        >>> upweight.plan({0: 9_900, 1: 100}, factor=25).weight_array()
+        array([25.,  1.])
+        """
         return np.array([c.weight for c in self.classes], dtype=np.float64)
 
     def keep_rate_array(self) -> npt.NDArray[np.float64]:
-        """Keep rates in the order of :attr:`labels`."""
+        """Keep rates in the order of :attr:`labels`.
+
+        Examples
+        --------
+        >>> import upweight
+        >>> upweight.plan({0: 9_900, 1: 100}, factor=25).keep_rate_array()
+        array([0.04, 1.  ])
+        """
         return np.array([c.keep_rate for c in self.classes], dtype=np.float64)
 
     def kept_array(self) -> npt.NDArray[np.int64]:
-        """Rows kept in the order of :attr:`labels`."""
+        """Rows kept in the order of :attr:`labels`.
+
+        Examples
+        --------
+        >>> import upweight
+        >>> upweight.plan({0: 9_900, 1: 100}, factor=25).kept_array()
+        array([396, 100])
+        """
         return np.array([c.kept for c in self.classes], dtype=np.int64)
 
     @property
@@ -403,6 +429,13 @@ class SamplingPlan:
         Returns
         -------
         SamplingPlan
+
+        Examples
+        --------
+        >>> import upweight
+        >>> p = upweight.plan({0: 9_900, 1: 100}, factor=25, weights="exact")
+        >>> p.applied({0: 400, 1: 100}, method="bernoulli", seed=7).class_weights
+        {0: 24.75, 1: 1.0}
         """
         classes = []
         for c in self.classes:
@@ -416,68 +449,17 @@ class SamplingPlan:
             classes.append(replace(c, kept=n, weight=weight))
         return replace(self, classes=tuple(classes), method=method, seed=int(seed))
 
-    # -- serialisation -----------------------------------------------------------------------
-    def to_dict(self) -> dict[str, Any]:
-        """Plain-data form: per class count, factor, keep rate, kept and weight.
-
-        Returns
-        -------
-        dict
-            JSON-serialisable; :meth:`from_dict` reads it back.
-        """
-        return {
-            "format": saved.FORMAT,
-            "upweight_version": saved.version(),
-            "weight_mode": self.weight_mode,
-            "method": self.method,
-            "seed": self.seed,
-            "classes": [c.to_dict() for c in self.classes],
-        }
-
-    def to_json(self, **kwargs: Any) -> str:
-        """JSON text of :meth:`to_dict` (keyword arguments go to :func:`json.dumps`)."""
-        return json.dumps(self.to_dict(), **kwargs)
-
+    # -- serialisation: the methods are PlanJSON's (_plan_json.py); this builds the plan --
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> SamplingPlan:
-        """Read a plan written by :meth:`to_dict`, checking every field.
-
-        Raises
-        ------
-        PlanError
-            When ``data`` is not a plan: another format, unknown or missing fields, a label
-            that is not an integer, boolean or string, counts and kept rows that are not
-            whole numbers, a factor below 1, a weight not positive and finite, a seed
-            outside ``[0, 2**64)``.
-        """
-        saved.check_format(data)
-        try:
-            saved.check_fields(data, saved.PLAN_FIELDS, "the sampling plan")
-            if not isinstance(data["classes"], list):
-                raise PlanError(f"the plan's classes must be a list; got {shown(data['classes'])}")
-            method = data.get("method")
-            mode = check_choice(data["weight_mode"], WEIGHT_MODES, "weight_mode")
-            return cls(
-                classes=tuple(
-                    ClassPlan(**saved.class_fields(c, i)) for i, c in enumerate(data["classes"])
-                ),
-                weight_mode=cast(WeightMode, mode),
-                method=None if method is None else check_method(method),
-                seed=data.get("seed"),
-            )
-        except PlanError as exc:
-            raise PlanError(f"{exc}; {saved.REMAKE}") from None
-
-    @classmethod
-    def from_json(cls, text: str | bytes) -> SamplingPlan:
-        """Read a plan written by :meth:`to_json` (text, or bytes in UTF-8 / 16 / 32).
-
-        Raises
-        ------
-        PlanError
-            When ``text`` is not text, not JSON, or not a plan (see :meth:`from_dict`).
-        """
-        return cls.from_dict(saved.loads(text))
+    def _from_fields(
+        cls, classes: list[dict[str, Any]], weight_mode: str, method: Any, seed: Any
+    ) -> SamplingPlan:
+        return cls(
+            classes=tuple(ClassPlan(**fields) for fields in classes),
+            weight_mode=cast(WeightMode, check_choice(weight_mode, WEIGHT_MODES, "weight_mode")),
+            method=None if method is None else check_method(method),
+            seed=seed,
+        )
 
 
 def _resolve_factors(
