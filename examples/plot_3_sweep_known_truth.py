@@ -95,6 +95,7 @@ factors = sorted(summary["factor"].unique())
 for ax in (ax_loss, ax_bias):
     ax.set_xscale("log")
     ax.set_xticks(factors, [f"{k:g}" for k in factors])
+    ax.xaxis.set_minor_formatter(plt.NullFormatter())
     ax.set_xlabel("downsampling factor k")
     ax.legend(title="correction")
 ax_loss.set_yscale("log")
@@ -128,7 +129,8 @@ for correction in styles:
 # ------------------------------------------------
 # The mean predicted probability on the test rows is the observed rate times
 # (1 + bias / 100). The observed rate of the test rows and the mean of the known
-# ``P(y | x)`` over all rows are the two reference lines.
+# ``P(y | x)`` over all rows are the two reference lines; the axis spans the observed
+# rate plus or minus 10 %.
 test = result.split["test"]
 test_rate = test["minority"] / test["rows"]
 fig, ax = plt.subplots(figsize=(7, 4), constrained_layout=True)
@@ -146,9 +148,11 @@ ax.axhline(
 )
 ax.set_xscale("log")
 ax.set_xticks(factors, [f"{k:g}" for k in factors])
+ax.xaxis.set_minor_formatter(plt.NullFormatter())
 ax.set_xlabel("downsampling factor k")
+ax.set_ylim(0.9 * test_rate, 1.1 * test_rate)  # the observed rate, plus or minus 10 %
 ax.set_ylabel("mean predicted probability on test")
-ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.2%}"))
+ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.3%}"))
 ax.legend(fontsize=8)
 plt.show()
 
@@ -174,9 +178,12 @@ bins = np.clip(np.searchsorted(edges, predicted, side="right") - 1, 0, 19)
 mean_pred = np.array([predicted[bins == b].mean() for b in range(20)])
 mean_true = np.array([fresh.proba[bins == b].mean() for b in range(20)])
 fig, ax = plt.subplots(figsize=(5.5, 5), constrained_layout=True)
-top = max(mean_pred.max(), mean_true.max()) * 1.05
-ax.plot([0, top], [0, top], color="0.6", lw=1, label="perfect")
+low = min(mean_pred.min(), mean_true.min()) * 0.8
+top = max(mean_pred.max(), mean_true.max()) * 1.25
+ax.plot([low, top], [low, top], color="0.6", lw=1, label="perfect")
 ax.plot(mean_pred, mean_true, "o-", label=result.recommendation.cheapest.name)
+ax.set_xscale("log")
+ax.set_yscale("log")
 ax.set_xlabel("mean predicted probability (20 equal-count bins)")
 ax.set_ylabel("mean true P(y | x) in the bin")
 ax.set_title("the cheapest recommendation, on 100,000 fresh rows")

@@ -96,6 +96,7 @@ for correction, style in (("upweight", "o-"), ("offset", "s--")):
 for ax in (ax_loss, ax_time):
     ax.set_xscale("log")
     ax.set_xticks(factors, [str(k) for k in factors])
+    ax.xaxis.set_minor_formatter(plt.NullFormatter())
     ax.set_xlabel("downsampling factor k")
     ax.legend(title="correction")
 ax_loss.set_ylabel("validation log loss (3-fold mean)")

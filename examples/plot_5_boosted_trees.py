@@ -111,6 +111,7 @@ ax_loss.set_ylabel("test log loss")
 for ax in (ax_bias, ax_loss):
     ax.set_xscale("log")
     ax.set_xticks(factors, [str(k) for k in factors])
+    ax.xaxis.set_minor_formatter(plt.NullFormatter())
     ax.set_xlabel("downsampling factor k")
     ax.legend(fontsize=8)
 fig.suptitle("LightGBM (defaults) on make_imbalanced(300,000, 1 %, seed 7)")
