@@ -25,6 +25,9 @@ COMMANDS: tuple[tuple[str, ...], ...] = ((), ("analyze",), ("sample",), ("sweep"
 def help_text(command: tuple[str, ...]) -> str:
     """What ``upweight COMMAND --help`` prints, trailing spaces removed."""
     env = dict(os.environ, COLUMNS=str(WIDTH), NO_COLOR="1", TERM="dumb")
+    # a terminal forced on would wrap at its own width and colour the text
+    for name in ("FORCE_COLOR", "FORCE_TERMINAL", "TTY_COMPATIBLE", "TTY_INTERACTIVE"):
+        env.pop(name, None)
     env["PYTHONPATH"] = os.pathsep.join(
         [str(HERE.parent / "src"), *filter(None, [env.get("PYTHONPATH")])]
     )

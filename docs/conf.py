@@ -142,12 +142,28 @@ def _drop_mathjax_cdn_loader(app, exception):
         (Path(app.outdir) / "_static" / "mathjax" / "latest.js").unlink(missing_ok=True)
 
 
+def _public_bases(app, name, obj, options, bases):
+    """Show only bases a reader can use: not upweight's private mixins (PlanJSON, ...)."""
+    import upweight as package
+
+    def private(base: type) -> bool:
+        module = getattr(base, "__module__", "") or ""
+        if not module.startswith("upweight"):
+            return False
+        home = package if module.startswith("upweight._") else sys.modules.get(module)
+        named = getattr(base, "__name__", "")
+        return named.startswith("_") or getattr(home, named, None) is not base
+
+    bases[:] = [base for base in bases if not private(base)]
+
+
 def setup(app):
     """Connect the hooks above.
 
-    Skip foreign members, write the command line's help before reading, and leave
-    MathJax's CDN loader out of the built site.
+    Skip foreign members, show only public bases, write the command line's help before
+    reading, and leave MathJax's CDN loader out of the built site.
     """
     app.connect("autodoc-skip-member", _skip_foreign)
+    app.connect("autodoc-process-bases", _public_bases)
     app.connect("builder-inited", _write_cli_help)
     app.connect("build-finished", _drop_mathjax_cdn_loader)

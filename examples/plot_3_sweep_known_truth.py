@@ -20,6 +20,7 @@ that this page builds in about 20 seconds; the README's ``make demo`` runs the s
 # The data
 # --------
 import os
+import shutil
 import tempfile
 import textwrap
 
@@ -194,3 +195,8 @@ plt.show()
 # The files the sweep wrote (``report.html`` opens offline in a browser; read the whole
 # result back with ``upweight.SweepResult.load(outdir)``):
 print(sorted(name for name in os.listdir(outdir) if not name.startswith(".")))
+
+# %%
+# The temporary folder goes when the example ends (run it yourself with a folder of your
+# own to keep the files).
+shutil.rmtree(outdir)

@@ -26,6 +26,7 @@ on the 20M-row file, at 475-478 MB (2026-12-01).
 # Each chunk comes from :func:`upweight.datasets.make_imbalanced` (1 % positives, five
 # standard-normal features, the same known logistic ``P(y | x)`` for every seed); only
 # one chunk is in memory at a time. A separate test file is written the same way.
+import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -144,3 +145,8 @@ plt.show()
 # %%
 # The same from the command line: ``upweight analyze events.parquet --label label`` and
 # ``upweight sample events.parquet --label label --factor 25 -o train.parquet``.
+
+# %%
+# The temporary folder goes when the example ends (run it yourself with a folder of your
+# own to keep the files).
+shutil.rmtree(folder)

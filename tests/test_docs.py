@@ -48,6 +48,9 @@ def test_page_examples(page: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPat
     monkeypatch.chdir(tmp_path)  # examples that write files write them here
     monkeypatch.setenv("KERAS_BACKEND", "torch")
     monkeypatch.setenv("COLUMNS", "88")
+    # the pages show what a user sees from a pipe or a file: no terminal forced on
+    for name in ("FORCE_COLOR", "FORCE_TERMINAL", "TTY_COMPATIBLE", "TTY_INTERACTIVE"):
+        monkeypatch.delenv(name, raising=False)
     text = page.read_text(encoding="utf-8")
     parser = doctest.DocTestParser()
     test = parser.get_doctest(text, {"__name__": "__main__"}, page.name, str(page), 0)

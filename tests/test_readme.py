@@ -49,6 +49,14 @@ def test_every_block_is_a_kind_the_tests_run():
         )
 
 
+def test_no_code_block_hides_from_the_fence_pattern():
+    # tilde fences, longer fences and indented fences render as code too, but _blocks()
+    # reads only ``` at the start of a line: refuse them rather than skip them
+    for number, line in enumerate(README.read_text("utf-8").splitlines(), 1):
+        assert not re.match(r"\s*(~~~|````)", line), f"README.md:{number}: use ``` fences"
+        assert not re.match(r"\s+```", line), f"README.md:{number}: a fence must not be indented"
+
+
 def test_the_set_up_block_names_the_two_make_targets():
     setup = [body for lang, body in _blocks() if lang == "sh" and _is_setup(body)]
     assert len(setup) == 1

@@ -16,11 +16,19 @@ import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
-REMOTE = re.compile(r"^\s*(?:[a-z][a-z0-9+.-]*:)?//", re.IGNORECASE)
+REMOTE = re.compile(r"^\s*(?:(?:[a-z][a-z0-9+.-]*:)?//|(?:https?|wss?|ftp):)", re.IGNORECASE)
 CSS_URL = re.compile(r"""(?:url\(\s*['"]?|@import\s+['"])([^'")\s]+)""", re.IGNORECASE)
-# Script text that fetches from elsewhere at run time (a CDN loader, a font service).
+URL = r"""["'`](?:(?:https?|wss?):)?//[^"'`]+["'`]"""
+# Script text that fetches from elsewhere at run time: a call or import of an absolute URL,
+# or a string naming a CDN or a font service (a loader that builds its calls from it).
 SCRIPT_FETCH = re.compile(
-    r"""["'](https?:)?//(cdn|fonts|unpkg|ajax|www\.googletagmanager)[^"']*["']"""
+    r"(?:\b(?:fetch|import|importScripts|WebSocket|EventSource|sendBeacon|open)\s*\(\s*"
+    + URL
+    + r"|\bimport\b[^;\n]*?\bfrom\s*"
+    + URL
+    + r"|\bimport\s*"
+    + URL
+    + r"""|["'](?:https?:)?//(?:cdn|fonts|unpkg|ajax|esm\.sh|www\.googletagmanager)[^"']*["'])"""
 )
 # MathJax's accessibility extensions (speech, the expression explorer) load these only when
 # a reader turns them on from MathJax's context menu; docs/conf.py turns that menu off
@@ -35,6 +43,11 @@ LOADED = {
     "embed": ("src",),
     "video": ("src", "poster"),
     "audio": ("src",),
+    "track": ("src",),
+    "object": ("data",),
+    "image": ("href", "xlink:href"),
+    "input": ("src",),
+    "use": ("href", "xlink:href"),
 }
 
 
@@ -42,10 +55,28 @@ class _Loads(HTMLParser):
     def __init__(self) -> None:
         super().__init__()
         self.found: list[str] = []
-        self._in_style = False
+        self.scripts: list[str] = []
+        self._in_script = False
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "script":
+            self._in_script = False
+
+    def handle_data(self, data: str) -> None:
+        if self._in_script:
+            self.scripts.append(data)
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         values = dict(attrs)
+        self._in_script = tag == "script"
+        if tag == "meta" and (values.get("http-equiv") or "").lower() == "refresh":
+            target = (values.get("content") or "").partition("url=")[2]
+            if REMOTE.match(target):
+                self.found.append(f"<meta refresh to {target!r}>")
+        if tag == "iframe" and values.get("srcdoc"):
+            inner = _Loads()
+            inner.feed(values["srcdoc"] or "")
+            self.found += [f"<iframe srcdoc> {item}" for item in inner.found]
         if tag == "link" and (values.get("rel") or "") in {"canonical", "alternate"}:
             return
         for attr in LOADED.get(tag, ()):
@@ -64,14 +95,19 @@ def offending(site: Path) -> list[str]:
     """Every reference in ``site`` that would be fetched from the network."""
     problems: list[str] = []
     for path in sorted(site.rglob("*")):
-        if path.suffix not in {".html", ".css", ".js"} or not path.is_file():
+        if path.suffix not in {".html", ".css", ".js", ".mjs", ".svg"} or not path.is_file():
             continue
         text = path.read_text(encoding="utf-8", errors="replace")
         where = path.relative_to(site)
-        if path.suffix == ".html":
+        if path.suffix in {".html", ".svg"}:
             parser = _Loads()
             parser.feed(text)
             problems += [f"{where}: {item}" for item in parser.found]
+            problems += [
+                f"{where}: inline script fetches {m.group(0)}"
+                for script in parser.scripts
+                for m in SCRIPT_FETCH.finditer(script)
+            ]
             for style in re.findall(r"<style[^>]*>(.*?)</style>", text, re.DOTALL):
                 problems += [
                     f"{where}: css {u!r}" for u in CSS_URL.findall(style) if REMOTE.match(u)

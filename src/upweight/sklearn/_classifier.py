@@ -162,6 +162,12 @@ class DownsampledClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     feature_names_in_ : numpy.ndarray of str
         Feature names seen in ``fit`` (when the model reports them).
 
+    Notes
+    -----
+    ``score`` is scikit-learn's default for classifiers: accuracy, which on imbalanced data
+    rewards predicting the majority class. Tune and compare with probability scores, as
+    the sweep does: ``GridSearchCV(..., scoring="neg_log_loss")``.
+
     Examples
     --------
     >>> from sklearn.linear_model import LogisticRegression
