@@ -29,8 +29,11 @@ demo: $(VENV)/.installed-core
 	$(BIN)/upweight demo
 
 ## test: lint, type-check and run the test suite
+# On every core (pytest-xdist): tests one by one, except those marked xdist_group (a Spark
+# session, a module's large inputs), which stay together in one worker. `python -m pytest`
+# alone runs in one process, as it always did: for one test, pdb, or without pytest-xdist.
 test: $(VENV)/.installed-test lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --dist loadgroup
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check $(CHECKED)

@@ -2,9 +2,20 @@ from __future__ import annotations
 
 import os
 
+# Under pytest-xdist (`make test`: one worker per core), each worker keeps to one BLAS /
+# OpenMP thread, and so do the commands it starts: two workers' thread pools would
+# otherwise fight over the same cores (OpenBLAS's threads spin while they wait).
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    for _variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(_variable, "1")
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, settings
+from threadpoolctl import threadpool_limits
+
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    threadpool_limits(1)  # in case NumPy was imported before this file
 
 # CI draws the same examples on every run (a red build is then reproducible, never luck);
 # HYPOTHESIS_PROFILE=dev explores afresh each time, with more examples.

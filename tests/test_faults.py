@@ -40,6 +40,10 @@ import pytest
 
 import upweight
 
+# One worker makes the module's inputs (a 4M-row Parquet file of 260 MB) and its
+# uninterrupted runs once, rather than each worker of `make test` (pytest-xdist).
+pytestmark = pytest.mark.xdist_group("faults")
+
 SRC = str(Path(upweight.__file__).resolve().parents[1])
 ENV = {**os.environ, "PYTHONPATH": SRC + os.pathsep + os.environ.get("PYTHONPATH", "")}
 ENV.pop("UPWEIGHT_DEBUG", None)

@@ -22,6 +22,8 @@ pytest.importorskip("pyspark")
 pytest.importorskip("pandas")
 
 pytestmark = [
+    # one Spark session (a JVM of local[2]), in one worker of `make test` (pytest-xdist)
+    pytest.mark.xdist_group("spark"),
     pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas"),
     pytest.mark.filterwarnings("ignore:The copy keyword is deprecated"),
 ]

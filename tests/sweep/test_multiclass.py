@@ -9,6 +9,9 @@ import pytest
 import upweight
 from upweight import InputError
 
+# The 300k-row three-class sweep is made once, in one worker of `make test` (pytest-xdist).
+pytestmark = pytest.mark.xdist_group("multiclass")
+
 CLASSES = ("big", "mid", "rare")
 
 

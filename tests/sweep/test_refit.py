@@ -19,6 +19,9 @@ from upweight._sweep._split import split_positions
 from upweight.datasets import make_imbalanced
 from upweight.sklearn import DownsampledClassifier
 
+# The module's sweeps are made once, in one worker of `make test` (pytest-xdist).
+pytestmark = pytest.mark.xdist_group("refit")
+
 FAST = {"convergence": False, "report": False}
 
 

@@ -15,6 +15,9 @@ import upweight
 from upweight import FileError, InputError, SweepResult
 from upweight.datasets import make_imbalanced
 
+# The saved sweep is made once, in one worker of `make test` (pytest-xdist).
+pytestmark = pytest.mark.xdist_group("saved")
+
 FAST = {"factors": [1, 4], "convergence": False}
 
 
