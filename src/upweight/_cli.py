@@ -486,6 +486,8 @@ def _main(argv: list[str] | None) -> int:
         if _out_of_memory(exc):
             return _no_memory()
         return _unexpected(exc)
+    if _signals.stopping():  # typer returns a bare 130 for a signal while it parses options
+        return _stopped_by(_signals.current())
     return result if isinstance(result, int) else 0
 
 
