@@ -7,7 +7,12 @@ from typing import Any
 
 from ._display import choice_repr, recommendation_html, recommendation_repr
 
-__all__ = ["Choice", "Recommendation", "describe"]
+__all__ = ["Choice", "Recommendation", "describe", "is_full"]
+
+
+def is_full(factor: float, upweight: float | None) -> bool:
+    """Whether this is k = 1 without a weight: all rows, and every correction the same model."""
+    return factor == 1 and upweight in (None, 1.0)
 
 
 def describe(factor: float, upweight: float | None, correction: str) -> str:
@@ -19,7 +24,7 @@ def describe(factor: float, upweight: float | None, correction: str) -> str:
     >>> describe(25, 25, "upweight"), describe(25, None, "offset"), describe(1, 1, "upweight")
     ('k=25, upweighted by 25', 'k=25, offset', 'k=1 (all rows)')
     """
-    if factor == 1 and (upweight in (None, 1.0)):
+    if is_full(factor, upweight):
         return "k=1 (all rows)"
     if correction == "upweight":
         return f"k={factor:g}, upweighted by {upweight:g}"

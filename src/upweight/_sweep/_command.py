@@ -273,6 +273,7 @@ def print_summary(console: Console, result: SweepResult, *, truth: Any = None) -
     from rich import box
     from rich.table import Table
 
+    from ._choice import is_full
     from ._models import model_name
 
     s = result.settings
@@ -302,7 +303,7 @@ def print_summary(console: Console, result: SweepResult, *, truth: Any = None) -
     order = sorted(result.summary, key=lambda e: (e["factor"], e["correction"] == "none"))
     seen_full = False
     for e in order:
-        if e["factor"] == 1 and e["upweight"] in (None, 1.0):
+        if is_full(e["factor"], e["upweight"]):
             if seen_full:
                 continue  # every correction is the same model at k = 1
             seen_full = True

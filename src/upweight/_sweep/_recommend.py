@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from ._choice import Choice, Recommendation
+from ._choice import Choice, Recommendation, is_full
 from ._intervals import bootstrap_means, interval, pool
 
 __all__ = ["attach_intervals", "fmt", "recommend"]
@@ -341,8 +341,9 @@ def recommend(
         )
     lines.extend(_evidence_words(evidence, has_intervals))
     if full_i is not None:
-        is_full = cheapest.factor == 1 and cheapest.upweight in (None, 1.0)  # one model at k=1
-        lines.append(_full_words(summary[full_i], cheapest, is_full))
+        lines.append(
+            _full_words(summary[full_i], cheapest, is_full(cheapest.factor, cheapest.upweight))
+        )
     lines.extend(_slower_words(summary, full_i))
     lines.extend(_honesty(summary, best_loss, tolerance, worse))
     lines.extend(_factor_words(evidence))

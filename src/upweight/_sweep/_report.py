@@ -10,6 +10,7 @@ import html
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ._choice import is_full
 from ._metrics import METRICS
 from ._models import model_name
 from ._plots import PLOTS, render_plots
@@ -88,14 +89,9 @@ def _spread(entry: dict[str, Any], key: str, metric: str, repeats: int) -> str |
     return mean, f"{_fmt(metric, entry[f'{key}_min'])} to {_fmt(metric, entry[f'{key}_max'])}"
 
 
-def _full(factor: float, upweight: float | None) -> bool:
-    """Whether this is k = 1 without a weight: every correction is the same model there."""
-    return factor == 1 and upweight in (None, 1.0)
-
-
 def _same(entry: dict[str, Any], choice: Any) -> bool:
-    if _full(entry["factor"], entry["upweight"]):
-        return _full(choice.factor, choice.upweight) and entry["model"] == choice.model
+    if is_full(entry["factor"], entry["upweight"]):
+        return is_full(choice.factor, choice.upweight) and entry["model"] == choice.model
     return all(
         entry[g] == getattr(choice, g) for g in ("model", "factor", "upweight", "correction")
     )
@@ -349,7 +345,7 @@ def render_html(result: SweepResult, plots: dict[str, Path]) -> str:
             e["upweight"] or 0,
         ),
     )
-    full = [e for e in order if _full(e["factor"], e["upweight"])]
+    full = [e for e in order if is_full(e["factor"], e["upweight"])]
     order = [e for e in order if e not in full[1:]]  # k = 1: one model, one row
     headers = ["configuration", "rows trained", "fit s", "peak MB", "disk MB"]
     headers += [f"val {METRICS[m][0]}" for m in METRICS]

@@ -337,6 +337,7 @@ def run(
             timings,
             convergence_note=runner.convergence_note,
             factors=(factors, skipped),
+            rates=rates,
         )
         result.settings["fingerprint"] = settings["fingerprint"]  # refit checks data by it
         result._data = (data, label, y, features, drop, args.model)  # type: ignore[attr-defined]
@@ -612,12 +613,15 @@ def _summarize(
     *,
     convergence_note: str | None,
     factors: tuple[list[float], list[float]],
+    rates: tuple[dict[int, float], dict[int, float]],
 ) -> SweepResult:
-    """The result: every configuration's row, the convergence runs, and the settings."""
+    """The result: every configuration's row, the convergence runs, and the settings.
+
+    ``rates``: the loss-sample rates of :func:`_loss_rates`, computed once for the run.
+    """
     split = splits[0]
     codes = labels.encoded.codes
     val_rows, test_rows = _held_rows(splits)
-    rates = (sample_rates(val_rows, codes), sample_rates(test_rows, codes))
     return summarize(
         [done[c.id]["row"] for c in configs],
         curves={c.id: done[c.id]["curves"] for c in configs},
