@@ -18,6 +18,9 @@ HERE = Path(__file__).resolve().parent
 OUT = HERE / "_generated"
 #: Terminal width of the help text: what fits the page's code blocks without wrapping.
 WIDTH = 88
+#: Variables that make rich treat a pipe as a terminal (own width, colour, spinners): dropped,
+#: so that the text is what a user sees from a pipe or in a file.
+TERMINAL_FORCED = ("FORCE_COLOR", "FORCE_TERMINAL", "TTY_COMPATIBLE", "TTY_INTERACTIVE")
 #: ``upweight --help`` first, then each command in the order ``--help`` lists them.
 COMMANDS: tuple[tuple[str, ...], ...] = ((), ("analyze",), ("sample",), ("sweep",), ("demo",))
 
@@ -25,8 +28,7 @@ COMMANDS: tuple[tuple[str, ...], ...] = ((), ("analyze",), ("sample",), ("sweep"
 def help_text(command: tuple[str, ...]) -> str:
     """What ``upweight COMMAND --help`` prints, trailing spaces removed."""
     env = dict(os.environ, COLUMNS=str(WIDTH), NO_COLOR="1", TERM="dumb")
-    # a terminal forced on would wrap at its own width and colour the text
-    for name in ("FORCE_COLOR", "FORCE_TERMINAL", "TTY_COMPATIBLE", "TTY_INTERACTIVE"):
+    for name in TERMINAL_FORCED:
         env.pop(name, None)
     env["PYTHONPATH"] = os.pathsep.join(
         [str(HERE.parent / "src"), *filter(None, [env.get("PYTHONPATH")])]

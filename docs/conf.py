@@ -8,7 +8,6 @@ when a page is read (``tools/check_offline.py`` checks the built pages).
 
 from __future__ import annotations
 
-import os
 import sys
 import warnings
 from pathlib import Path
@@ -29,7 +28,6 @@ version = release
 extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.autosummary",
-    "sphinx.ext.doctest",
     "sphinx.ext.mathjax",
     "sphinx-mathjax-offline",
     "numpydoc",
@@ -43,7 +41,6 @@ root_doc = "index"
 exclude_patterns = ["_build", "**.ipynb_checkpoints", "auto_examples/*.ipynb"]
 templates_path = ["_templates"]
 html_static_path = ["_static"]
-nitpicky = False
 
 # MathJax is served from the site (sphinx-mathjax-offline). Its context menu is off: from
 # it a reader could turn on speech, which MathJax would fetch from a CDN.
@@ -57,11 +54,11 @@ autodoc_typehints = "none"  # numpydoc's Parameters sections carry the types
 numpydoc_show_class_members = False
 numpydoc_class_members_toctree = False
 numpydoc_validation_checks: set[str] = set()
+numpydoc_attributes_as_param_list = True
 add_module_names = False
 
 # -- Gallery -----------------------------------------------------------------------------
 # Every script in examples/ runs at build time; its figures are captured for the page.
-os.environ.setdefault("UPWEIGHT_DOCS_BUILD", "1")
 sphinx_gallery_conf = {
     "examples_dirs": str(ROOT / "examples"),
     "gallery_dirs": "auto_examples",
@@ -106,8 +103,6 @@ html_show_sourcelink = False
 html_copy_source = False
 
 warnings.filterwarnings("ignore", category=UserWarning, message="Matplotlib is currently using agg")
-
-numpydoc_attributes_as_param_list = True
 
 
 def _skip_foreign(app, what, name, obj, skip, options):

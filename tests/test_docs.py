@@ -1,9 +1,9 @@
 """The code examples of the user guide run, and print what the pages say they print.
 
 Every ``>>>`` example of ``docs/guide/*.rst``, ``docs/install.rst`` and ``docs/cli.rst`` is
-run by :func:`doctest.testfile`, one test per page, with ``ELLIPSIS`` and
-``NORMALIZE_WHITESPACE``; a page fails on its first wrong output. The pages use small
-data so the whole file runs in well under 30 s.
+run by doctest's parser and runner (as :func:`doctest.testfile` would), one test per page,
+with ``ELLIPSIS`` and ``NORMALIZE_WHITESPACE``; a page fails if any of its outputs is
+wrong. The pages use small data so the whole file runs in well under 30 s.
 
 Optional frameworks: an example marked ``# doctest: +REQUIRES_TORCH`` (or
 ``+REQUIRES_KERAS``) is skipped, alone, when that framework is not installed; the rest of
@@ -22,6 +22,10 @@ from pathlib import Path
 import pytest
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
+_spec = importlib.util.spec_from_file_location("_cli_help", DOCS / "_cli_help.py")
+assert _spec is not None and _spec.loader is not None
+cli_help = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(cli_help)
 PAGES = [*sorted((DOCS / "guide").glob("*.rst")), DOCS / "install.rst", DOCS / "cli.rst"]
 FLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
 
@@ -47,9 +51,9 @@ class _OptionalRunner(doctest.DocTestRunner):
 def test_page_examples(page: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)  # examples that write files write them here
     monkeypatch.setenv("KERAS_BACKEND", "torch")
-    monkeypatch.setenv("COLUMNS", "88")
-    # the pages show what a user sees from a pipe or a file: no terminal forced on
-    for name in ("FORCE_COLOR", "FORCE_TERMINAL", "TTY_COMPATIBLE", "TTY_INTERACTIVE"):
+    # the pages show what a user sees from a pipe or a file, as the cli page's help texts do
+    monkeypatch.setenv("COLUMNS", str(cli_help.WIDTH))
+    for name in cli_help.TERMINAL_FORCED:
         monkeypatch.delenv(name, raising=False)
     text = page.read_text(encoding="utf-8")
     parser = doctest.DocTestParser()

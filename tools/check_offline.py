@@ -1,9 +1,11 @@
 """Check that a built HTML site loads nothing from the network.
 
-Every page, stylesheet and script of the site is read: a ``<script src>``, a
-``<link href>`` (stylesheets, fonts, preloads, icons), an ``<img>``/``<source>``/
-``<iframe>``/``<embed>`` source, and a CSS ``url(...)`` or ``@import`` must point inside the
-site. Links a reader clicks (``<a href>``) may point anywhere. Prints one line per
+Every page, stylesheet, script and SVG of the site is read: a ``<script src>``, a
+``<link href>`` (stylesheets, fonts, preloads, icons), the source of an ``<img>``,
+``<source>``, ``<iframe>`` (and its ``srcdoc``), ``<embed>``, ``<object>``, ``<track>`` or
+SVG ``<image>``, a meta refresh, and a CSS ``url(...)`` or ``@import`` must point inside the
+site; a script, inline or in a file, must not fetch or import an absolute URL. Links a
+reader clicks (``<a href>``) may point anywhere. Prints one line per
 offending reference and exits 1 if there is any; else prints what it read.
 
 Usage: python tools/check_offline.py docs/_build/html
@@ -83,12 +85,12 @@ class _Loads(HTMLParser):
             value = values.get(attr)
             if value and any(REMOTE.match(part) for part in value.split(",")):
                 self.found.append(f"<{tag} {attr}={value!r}>")
-        if values.get("style"):
-            self.found += [
-                f"style url {u!r}"
-                for u in CSS_URL.findall(values["style"] or "")
-                if REMOTE.match(u)
-            ]
+        self.found += [f"style url {u!r}" for u in _remote_css(values.get("style") or "")]
+
+
+def _remote_css(text: str) -> list[str]:
+    """The ``url(...)`` and ``@import`` targets in CSS text that lie outside the site."""
+    return [u for u in CSS_URL.findall(text) if REMOTE.match(u)]
 
 
 def offending(site: Path) -> list[str]:
@@ -109,11 +111,9 @@ def offending(site: Path) -> list[str]:
                 for m in SCRIPT_FETCH.finditer(script)
             ]
             for style in re.findall(r"<style[^>]*>(.*?)</style>", text, re.DOTALL):
-                problems += [
-                    f"{where}: css {u!r}" for u in CSS_URL.findall(style) if REMOTE.match(u)
-                ]
+                problems += [f"{where}: css {u!r}" for u in _remote_css(style)]
         elif path.suffix == ".css":
-            problems += [f"{where}: css {u!r}" for u in CSS_URL.findall(text) if REMOTE.match(u)]
+            problems += [f"{where}: css {u!r}" for u in _remote_css(text)]
         else:
             problems += [
                 f"{where}: script fetches {m.group(0)}"
